@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The maps of xdp-portredir. All are pinned by name under the tool's own pin
+ * directory (userspace passes it as the object's pin root), so every
+ * interface the program is loaded on shares one rule table and one set of
+ * counters, and the rules outlive the process that wrote them.
+ */
+#ifndef PR_MAPS_H
+#define PR_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "portredir_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PR_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pr_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_rules SEC(".maps");
+
+/* Keyed like pr_rules, by the rule's first port: one slot per rule. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PR_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pr_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_rule_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PR_ACTION_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pr_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_action_stats SEC(".maps");
+
+#endif /* PR_MAPS_H */

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Packet parsing shared by the BPF programs: Ethernet, up to two VLAN tags,
+ * IPv4 (with options) or IPv6 (with its extension header chain), down to the
+ * UDP or TCP header. Every read is bounds-checked against data_end first.
+ */
+#ifndef PR_PARSE_H
+#define PR_PARSE_H
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+
+#include "portredir_abi.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+#define PR_MAX_VLAN_TAGS 2
+/* Extension headers walked before giving up; real traffic carries one or two. */
+#define PR_MAX_EXTHDRS 8
+
+#define PR_IP6_FRAG_OFFSET_MASK 0xfff8
+#define PR_IP4_FRAG_OFFSET_MASK 0x1fff
+
+/* Why a packet was not handed to the rule lookup. */
+enum pr_parse_result {
+	PR_PARSE_OK = 0, /* UDP or TCP header found and complete */
+	PR_PARSE_NOT_IP, /* ethertype is neither IPv4 nor IPv6 */
+	PR_PARSE_NOT_L4, /* IP, but not (first-fragment) UDP or TCP */
+	PR_PARSE_FRAGMENT, /* non-first fragment: no L4 header here */
+	PR_PARSE_MALFORMED, /* truncated or invalid header */
+};
+
+struct pr_pkt {
+	void *l3; /* IPv4 or IPv6 header */
+	void *l4; /* UDP or TCP header, complete up to its checksum */
+	__u8 proto; /* enum pr_proto */
+	__u8 ipv6;
+};
+
+struct pr_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct pr_ipv6_opt_hdr {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct pr_ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+static __always_inline int pr_parse_l4(void *l4, void *data_end, __u8 ipproto,
+				       struct pr_pkt *pkt)
+{
+	if (ipproto == IPPROTO_UDP) {
+		if (l4 + sizeof(struct udphdr) > data_end)
+			return PR_PARSE_MALFORMED;
+		pkt->proto = PR_PROTO_UDP;
+	} else if (ipproto == IPPROTO_TCP) {
+		if (l4 + sizeof(struct tcphdr) > data_end)
+			return PR_PARSE_MALFORMED;
+		pkt->proto = PR_PROTO_TCP;
+	} else {
+		return PR_PARSE_NOT_L4;
+	}
+	pkt->l4 = l4;
+	return PR_PARSE_OK;
+}
+
+static __always_inline int pr_parse_ipv4(void *l3, void *data_end, struct pr_pkt *pkt)
+{
+	struct iphdr *iph = l3;
+	__u32 hdrlen;
+
+	if ((void *)(iph + 1) > data_end)
+		return PR_PARSE_MALFORMED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return PR_PARSE_MALFORMED;
+	if (iph->frag_off & bpf_htons(PR_IP4_FRAG_OFFSET_MASK))
+		return PR_PARSE_FRAGMENT;
+
+	hdrlen = iph->ihl * 4;
+	pkt->l3 = iph;
+	pkt->ipv6 = 0;
+	return pr_parse_l4(l3 + hdrlen, data_end, iph->protocol, pkt);
+}
+
+static __always_inline int pr_parse_ipv6(void *l3, void *data_end, struct pr_pkt *pkt)
+{
+	struct ipv6hdr *ip6h = l3;
+	void *cur = ip6h + 1;
+	__u8 nexthdr;
+	int i;
+
+	if (cur > data_end)
+		return PR_PARSE_MALFORMED;
+	if (ip6h->version != 6)
+		return PR_PARSE_MALFORMED;
+	nexthdr = ip6h->nexthdr;
+
+#pragma unroll
+	for (i = 0; i < PR_MAX_EXTHDRS; i++) {
+		struct pr_ipv6_opt_hdr *opt = cur;
+		struct pr_ipv6_frag_hdr *frag = cur;
+
+		switch (nexthdr) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if ((void *)(opt + 1) > data_end)
+				return PR_PARSE_MALFORMED;
+			nexthdr = opt->nexthdr;
+			cur += (opt->hdrlen + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			/* AH counts its length in 4-byte units, minus two. */
+			if ((void *)(opt + 1) > data_end)
+				return PR_PARSE_MALFORMED;
+			nexthdr = opt->nexthdr;
+			cur += (opt->hdrlen + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT:
+			if ((void *)(frag + 1) > data_end)
+				return PR_PARSE_MALFORMED;
+			if (frag->frag_off & bpf_htons(PR_IP6_FRAG_OFFSET_MASK))
+				return PR_PARSE_FRAGMENT;
+			nexthdr = frag->nexthdr;
+			cur += sizeof(*frag);
+			break;
+		default:
+			goto chain_done;
+		}
+	}
+	/* After PR_MAX_EXTHDRS headers nexthdr may still name another one;
+	 * pr_parse_l4() then reports PR_PARSE_NOT_L4 and the packet passes.
+	 */
+chain_done:
+	pkt->l3 = ip6h;
+	pkt->ipv6 = 1;
+	return pr_parse_l4(cur, data_end, nexthdr, pkt);
+}
+
+static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *pkt)
+{
+	struct ethhdr *eth = data;
+	void *cur = eth + 1;
+	__be16 proto;
+	int i;
+
+	if (cur > data_end)
+		return PR_PARSE_MALFORMED;
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < PR_MAX_VLAN_TAGS; i++) {
+		struct pr_vlan_hdr *vlan = cur;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vlan + 1) > data_end)
+			return PR_PARSE_MALFORMED;
+		proto = vlan->encap_proto;
+		cur = vlan + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		return pr_parse_ipv4(cur, data_end, pkt);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return pr_parse_ipv6(cur, data_end, pkt);
+	return PR_PARSE_NOT_IP;
+}
+
+#endif /* PR_PARSE_H */

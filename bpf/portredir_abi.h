@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The contract between the BPF programs and userspace: map layouts and the
+ * constants both sides must agree on. Included by bpf/ and lib/ alike, so it
+ * only uses fixed-width kernel UAPI types.
+ */
+#ifndef PORTREDIR_ABI_H
+#define PORTREDIR_ABI_H
+
+#include <linux/types.h>
+
+/* Directory under the bpffs mount that holds every pinned map of the tool. */
+#define PR_PIN_DIR_NAME "xdp-portredir"
+
+/* Run priority compiled into XDP_RUN_CONFIG. Lower runs first in the libxdp
+ * dispatcher; 5 puts the rewrite ahead of xdp-filter (10), the way nftables'
+ * dstnat hook runs before its filter hook, so filters see the new port.
+ */
+#define PR_DEFAULT_PRIORITY 5
+
+/* Rules are looked up by protocol and destination port in one flat array, so
+ * the lookup costs the same for one rule or for every port of both protocols.
+ */
+enum pr_proto {
+	PR_PROTO_UDP = 0,
+	PR_PROTO_TCP = 1,
+	PR_NUM_PROTOS = 2,
+};
+
+#define PR_PORTS 65536U
+#define PR_RULE_SLOTS (PR_NUM_PROTOS * PR_PORTS)
+#define PR_RULE_KEY(proto, port) (((__u32)(proto) << 16) | (__u32)(port))
+
+/*
+ * One entry per (protocol, destination port). A range rule fills one entry
+ * per port; all of them carry the range's first port, which names the rule
+ * and keys its counters. The entry is 32 bits so the kernel writes it with a
+ * single store: a packet sees either the old or the new entry, never half.
+ */
+struct pr_rule {
+	__be16 to_port; /* network byte order; 0 means "no rule for this port" */
+	__u16 first_port; /* host byte order; first port of the owning rule */
+};
+
+/* Per-CPU packet and byte counters, summed by userspace. */
+struct pr_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* pr_action_stats has one slot per XDP action (XDP_ABORTED..XDP_REDIRECT). */
+#define PR_ACTION_SLOTS 5
+
+#endif /* PORTREDIR_ABI_H */

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "object.h"
+#include "portredir.skel.h"
+
+struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
+	struct portredir_bpf *skel;
+	struct bpf_map *map;
+
+	skel = portredir_bpf__open_opts(&opts);
+	if (!skel) {
+		pr_err_set(err, "cannot open the embedded BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	if (!pin_root) {
+		bpf_object__for_each_map(map, skel->obj)
+		{
+			bpf_map__set_pin_path(map, NULL);
+		}
+	}
+	return skel;
+}
+
+struct portredir_bpf *pr_object_load_private(struct pr_err *err)
+{
+	struct portredir_bpf *skel = pr_object_open(NULL, err);
+	int ret;
+
+	if (!skel)
+		return NULL;
+	ret = portredir_bpf__load(skel);
+	if (ret) {
+		pr_err_set(err, "the kernel refused the BPF object: %s (run with -v for the verifier log)",
+			   strerror(-ret));
+		portredir_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Opening the embedded BPF object. The object travels inside the binary (a
+ * bpftool skeleton), so it is found wherever the tool is installed.
+ */
+#ifndef PR_OBJECT_H
+#define PR_OBJECT_H
+
+#include "errbuf.h"
+
+struct portredir_bpf;
+
+/*
+ * Opens (does not load) the object. With pin_root, every map is pinned by
+ * name there and reused if already pinned; without, maps are private to this
+ * instance (tests, benchmarks).
+ */
+struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err);
+
+/* Opens and loads an unpinned instance for BPF_PROG_TEST_RUN. */
+struct portredir_bpf *pr_object_load_private(struct pr_err *err);
+
+#endif

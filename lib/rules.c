@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "rules.h"
+
+static const char *const proto_names[PR_NUM_PROTOS] = {
+	[PR_PROTO_UDP] = "udp",
+	[PR_PROTO_TCP] = "tcp",
+};
+
+const char *pr_proto_name(enum pr_proto proto)
+{
+	return proto < PR_NUM_PROTOS ? proto_names[proto] : "?";
+}
+
+int pr_proto_from_name(const char *name, enum pr_proto *proto)
+{
+	for (int p = 0; p < PR_NUM_PROTOS; p++) {
+		if (!strcmp(name, proto_names[p])) {
+			*proto = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_err *err)
+{
+	char buf[64], *tok, *save = NULL;
+
+	if (!list || !*list || strlen(list) >= sizeof(buf))
+		return pr_err_set(err, "invalid protocol list '%s': use udp, tcp or udp,tcp",
+				  list ? list : "");
+	strcpy(buf, list);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		enum pr_proto p;
+
+		if (pr_proto_from_name(tok, &p))
+			return pr_err_set(err, "unknown protocol '%s': use udp, tcp or udp,tcp",
+					  tok);
+		*mask |= PR_PROTO_MASK(p);
+	}
+	if (!*mask)
+		return pr_err_set(err, "invalid protocol list '%s': use udp, tcp or udp,tcp", list);
+	return 0;
+}
+
+int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_err *err)
+{
+	unsigned long v = 0;
+	const char *c;
+
+	if (!*s)
+		return pr_err_set(err, "missing port number");
+	for (c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return pr_err_set(err, "invalid port '%s': expected a number 1-65535", s);
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (v < 1 || v > 65535)
+		return pr_err_set(err, "port %s is out of range 1-65535", s);
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int pr_rule_parse(const char *range, const char *to, enum pr_proto proto,
+		  struct pr_rule_spec *spec, struct pr_err *err)
+{
+	struct pr_err why;
+	char buf[32];
+	char *dash;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->proto = proto;
+	if (strlen(range) >= sizeof(buf))
+		return pr_err_set(err, "invalid port range '%s'", range);
+	strcpy(buf, range);
+	dash = strchr(buf, '-');
+	if (dash) {
+		*dash = '\0';
+		if (pr_rule_parse_port(buf, &spec->first, &why) ||
+		    pr_rule_parse_port(dash + 1, &spec->last, &why))
+			return pr_err_set(err, "invalid port range '%s': %s (expected PORT or FIRST-LAST)",
+					  range, why.msg);
+	} else {
+		if (pr_rule_parse_port(buf, &spec->first, err))
+			return -1;
+		spec->last = spec->first;
+	}
+	if (to && pr_rule_parse_port(to, &spec->to, &why))
+		return pr_err_set(err, "invalid target port: %s", why.msg);
+	return 0;
+}
+
+int pr_rule_validate(const struct pr_rule_spec *spec, struct pr_err *err)
+{
+	unsigned int span;
+
+	if (spec->proto >= PR_NUM_PROTOS)
+		return pr_err_set(err, "invalid protocol");
+	if (!spec->first || !spec->to)
+		return pr_err_set(err, "ports must be in 1-65535");
+	if (spec->first > spec->last)
+		return pr_err_set(err, "invalid range %u-%u: the first port must not exceed the last",
+				  spec->first, spec->last);
+	span = spec->last - spec->first;
+	if ((unsigned int)spec->to + span > 65535)
+		return pr_err_set(err,
+				  "range %u-%u has %u ports; shifted to %u it ends at %u, past 65535",
+				  spec->first, spec->last, span + 1, spec->to, spec->to + span);
+	if (spec->to == spec->first) {
+		char buf[64];
+
+		pr_rule_format(spec, buf, sizeof(buf));
+		return pr_err_set(err, "rule %s redirects %s to itself", buf,
+				  span ? "every port" : "the port");
+	}
+	return 0;
+}
+
+void pr_rule_format(const struct pr_rule_spec *spec, char *buf, size_t len)
+{
+	unsigned int span = spec->last - spec->first;
+
+	if (span)
+		snprintf(buf, len, "%s %u-%u -> %u-%u", pr_proto_name(spec->proto), spec->first,
+			 spec->last, spec->to, spec->to + span);
+	else
+		snprintf(buf, len, "%s %u -> %u", pr_proto_name(spec->proto), spec->first,
+			 spec->to);
+}
+
+void pr_rule_table_clear(struct pr_rule_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+struct pr_rule pr_rule_encode(const struct pr_rule_spec *spec, uint16_t port)
+{
+	struct pr_rule r = {
+		.to_port = htons((uint16_t)(spec->to + (port - spec->first))),
+		.first_port = spec->first,
+	};
+	return r;
+}
+
+static const struct pr_rule *entry_at(const struct pr_rule_table *t, enum pr_proto proto,
+				      unsigned int port)
+{
+	return &t->entry[PR_RULE_KEY(proto, port)];
+}
+
+bool pr_rule_table_get(const struct pr_rule_table *t, enum pr_proto proto, uint16_t port,
+		       struct pr_rule_spec *rule)
+{
+	const struct pr_rule *e = entry_at(t, proto, port);
+	unsigned int p;
+
+	if (!e->to_port)
+		return false;
+	rule->proto = proto;
+	rule->first = e->first_port;
+	rule->to = ntohs(entry_at(t, proto, e->first_port)->to_port);
+	for (p = port; p < 65535; p++) {
+		const struct pr_rule *n = entry_at(t, proto, p + 1);
+
+		if (!n->to_port || n->first_port != e->first_port)
+			break;
+	}
+	rule->last = (uint16_t)p;
+	return true;
+}
+
+bool pr_rule_table_overlap(const struct pr_rule_table *t, const struct pr_rule_spec *spec,
+			   struct pr_rule_spec *existing)
+{
+	for (unsigned int p = spec->first; p <= spec->last; p++) {
+		if (pr_rule_table_get(t, spec->proto, (uint16_t)p, existing))
+			return true;
+	}
+	return false;
+}
+
+void pr_rule_table_set(struct pr_rule_table *t, const struct pr_rule_spec *spec)
+{
+	for (unsigned int p = spec->first; p <= spec->last; p++)
+		t->entry[PR_RULE_KEY(spec->proto, p)] = pr_rule_encode(spec, (uint16_t)p);
+}
+
+void pr_rule_table_unset(struct pr_rule_table *t, const struct pr_rule_spec *spec)
+{
+	for (unsigned int p = spec->first; p <= spec->last; p++)
+		memset(&t->entry[PR_RULE_KEY(spec->proto, p)], 0, sizeof(struct pr_rule));
+}
+
+int pr_rule_table_foreach(const struct pr_rule_table *t,
+			  int (*fn)(const struct pr_rule_spec *rule, void *ctx), void *ctx)
+{
+	for (int proto = 0; proto < PR_NUM_PROTOS; proto++) {
+		unsigned int port = 1;
+
+		while (port <= 65535) {
+			struct pr_rule_spec rule;
+			int ret;
+
+			if (!pr_rule_table_get(t, proto, (uint16_t)port, &rule)) {
+				port++;
+				continue;
+			}
+			ret = fn(&rule, ctx);
+			if (ret)
+				return ret;
+			port = (unsigned int)rule.last + 1;
+		}
+	}
+	return 0;
+}
+
+static int count_one(const struct pr_rule_spec *rule, void *ctx)
+{
+	(void)rule;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+size_t pr_rule_table_count(const struct pr_rule_table *t)
+{
+	size_t n = 0;
+
+	pr_rule_table_foreach(t, count_one, &n);
+	return n;
+}
+
+int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_err *err)
+{
+	__u32 *keys = calloc(PR_RULE_SLOTS, sizeof(*keys));
+	__u32 count = PR_RULE_SLOTS, out_batch = 0;
+	int ret;
+
+	if (!keys)
+		return pr_err_set(err, "out of memory");
+	/* One batch covers the whole array; the kernel fills keys in order. */
+	ret = bpf_map_lookup_batch(rules_fd, NULL, &out_batch, keys, t->entry, &count, NULL);
+	if (ret && errno != ENOENT) {
+		ret = pr_err_set(err, "cannot read the rule map: %s", strerror(errno));
+	} else if (count != PR_RULE_SLOTS) {
+		ret = pr_err_set(err, "rule map returned %u of %u entries", count, PR_RULE_SLOTS);
+	} else {
+		ret = 0;
+		for (__u32 i = 0; i < count; i++) {
+			if (keys[i] != i) {
+				ret = pr_err_set(err, "rule map read out of order");
+				break;
+			}
+		}
+	}
+	free(keys);
+	return ret;
+}
+
+int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
+			   struct pr_err *err)
+{
+	__u32 n = (__u32)(spec->last - spec->first) + 1, count = n;
+	struct pr_rule *vals = calloc(n, sizeof(*vals));
+	__u32 *keys = calloc(n, sizeof(*keys));
+	int ret = 0;
+
+	if (!keys || !vals) {
+		ret = pr_err_set(err, "out of memory");
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(spec->first + i);
+
+		keys[i] = PR_RULE_KEY(spec->proto, port);
+		if (!clear)
+			vals[i] = pr_rule_encode(spec, port);
+	}
+	if (bpf_map_update_batch(rules_fd, keys, vals, &count, NULL))
+		ret = pr_err_set(err, "cannot write the rule map (%u of %u entries written): %s",
+				 count, n, strerror(errno));
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct pr_err *err)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 key = PR_RULE_KEY(spec->proto, spec->first);
+	struct pr_counter *zero;
+	int ret = 0;
+
+	if (stats_fd < 0)
+		return 0;
+	if (ncpus <= 0)
+		return pr_err_set(err, "cannot count possible CPUs");
+	zero = calloc((size_t)ncpus, sizeof(*zero));
+	if (!zero)
+		return pr_err_set(err, "out of memory");
+	if (bpf_map_update_elem(stats_fd, &key, zero, BPF_ANY))
+		ret = pr_err_set(err, "cannot reset the rule's counters: %s", strerror(errno));
+	free(zero);
+	return ret;
+}
+
+int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
+		 struct pr_err *err)
+{
+	struct pr_rule_table *t;
+	struct pr_rule_spec old;
+	char a[64], b[64];
+	int ret;
+
+	if (pr_rule_validate(spec, err))
+		return -1;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return pr_err_set(err, "out of memory");
+	ret = pr_rules_read(rules_fd, t, err);
+	if (!ret && pr_rule_table_overlap(t, spec, &old)) {
+		pr_rule_format(spec, a, sizeof(a));
+		pr_rule_format(&old, b, sizeof(b));
+		ret = pr_err_set(err, "rule %s overlaps existing rule %s; remove that one first",
+				 a, b);
+	}
+	free(t);
+	if (ret)
+		return ret;
+	if (reset_counters(stats_fd, spec, err))
+		return -1;
+	if (pr_rules_write_entries(rules_fd, spec, false, err)) {
+		struct pr_err ignored;
+
+		/* Take back whatever part of the batch landed. */
+		pr_rules_write_entries(rules_fd, spec, true, &ignored);
+		return -1;
+	}
+	return 0;
+}
+
+int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_err *err)
+{
+	struct pr_rule_table *t = malloc(sizeof(*t));
+	struct pr_rule_spec have;
+	char a[64], b[64];
+	int ret;
+
+	if (!t)
+		return pr_err_set(err, "out of memory");
+	ret = pr_rules_read(rules_fd, t, err);
+	if (ret)
+		goto out;
+	pr_rule_format(spec, a, sizeof(a));
+	if (!pr_rule_table_get(t, spec->proto, spec->first, &have)) {
+		ret = pr_err_set(err, "no %s rule for port %u; 'xdp-portredir status' lists the rules",
+				 pr_proto_name(spec->proto), spec->first);
+		goto out;
+	}
+	pr_rule_format(&have, b, sizeof(b));
+	if (have.first != spec->first || have.last != spec->last ||
+	    (spec->to && have.to != spec->to)) {
+		if (!spec->to && spec->last != spec->first)
+			snprintf(a, sizeof(a), "%s %u-%u", pr_proto_name(spec->proto), spec->first,
+				 spec->last);
+		else if (!spec->to)
+			snprintf(a, sizeof(a), "%s %u", pr_proto_name(spec->proto), spec->first);
+		ret = pr_err_set(err, "no rule %s; port %u belongs to rule %s: remove that rule whole",
+				 a, spec->first, b);
+		goto out;
+	}
+	ret = pr_rules_write_entries(rules_fd, &have, true, err);
+out:
+	free(t);
+	return ret;
+}

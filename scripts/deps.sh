@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Installs the Debian packages a task needs, and only those that are missing.
+# Usage: scripts/deps.sh build|demo|test|bench|package|all
+# Without root it only lists what is missing and fails if anything is.
+
+set -eu
+
+build="gcc make pkg-config clang llvm bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev"
+demo="$build xdp-tools iproute2"
+test="$demo socat tcpdump ethtool nftables man-db groff-base valgrind cppcheck clang-tidy
+      libclang-rt-14-dev qemu-system-x86 busybox-static cpio kmod procps psmisc
+      python3 iputils-ping util-linux"
+bench="$demo nftables"
+package="$build debhelper dpkg-dev devscripts lintian rpm systemd fakeroot"
+
+case "${1:-}" in
+build) want=$build ;;
+demo) want=$demo ;;
+test) want="$test $package" ;;
+bench) want=$bench ;;
+package) want=$package ;;
+all) want="$test $bench $package" ;;
+*)
+	echo "usage: $0 build|demo|test|bench|package|all" >&2
+	exit 2
+	;;
+esac
+
+missing=""
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages:$missing" >&2
+	echo "run as root, or: apt-get install$missing" >&2
+	exit 1
+fi
+echo "Installing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

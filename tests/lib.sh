@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the shell test suites (source it; needs bash).
+#
+# Output contract (read by tests/run.sh and CI): one line per case,
+#   PASS <suite>/<case>
+#   FAIL <suite>/<case>: <why>
+#   SKIP <suite>/<case>: <why>
+# and t_done prints "N passed, N failed" and sets the exit status.
+#
+# Traffic only ever goes to 127.0.0.0/8, ::1 or to namespaces created here,
+# and every wait is bounded.
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PORTREDIR=${PORTREDIR:-$TOP/xdp-portredir/xdp-portredir}
+NETTOOL=${NETTOOL:-$TOP/tests/tools/nettool}
+BPFFS=${BPFFS:-/sys/fs/bpf}
+PIN_DIR=${PIN_DIR:-$BPFFS/xdp-portredir}
+T_SUITE=${T_SUITE:-$(basename "${0%.sh}")}
+T_PASSED=0
+T_FAILED=0
+T_CLEANUP=()
+T_NETNS=()
+T_PREFIX="prt$$"
+
+t_pass() { echo "PASS $T_SUITE/$1"; T_PASSED=$((T_PASSED + 1)); }
+t_fail() { echo "FAIL $T_SUITE/$1: $2"; T_FAILED=$((T_FAILED + 1)); }
+t_skip() { echo "SKIP $T_SUITE/$1: $2"; }
+
+# t_ok NAME CMD...: passes if CMD succeeds.
+t_ok() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then t_pass "$name"; else t_fail "$name" "command failed: $* :: ${out//$'\n'/ | }"; return 1; fi
+}
+
+# t_eq NAME GOT WANT
+t_eq() {
+	if [ "$2" == "$3" ]; then t_pass "$1"; else t_fail "$1" "got '$2', want '$3'"; return 1; fi
+}
+
+# t_match NAME TEXT REGEX (extended regex, searched anywhere in TEXT)
+t_match() {
+	if grep -Eq -- "$3" <<<"$2"; then t_pass "$1"; else t_fail "$1" "'$3' not found in: ${2//$'\n'/ | }"; return 1; fi
+}
+
+# t_nomatch NAME TEXT REGEX
+t_nomatch() {
+	if grep -Eq -- "$3" <<<"$2"; then t_fail "$1" "unexpected '$3' in: ${2//$'\n'/ | }"; return 1; else t_pass "$1"; fi
+}
+
+# t_ge NAME GOT MIN (integers)
+t_ge() {
+	if [ "$2" -ge "$3" ] 2>/dev/null; then t_pass "$1"; else t_fail "$1" "got '$2', want >= $3"; return 1; fi
+}
+
+# Registers a command to run at exit, newest first.
+t_on_exit() { T_CLEANUP+=("$*"); }
+
+t_cleanup() {
+	local i
+	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${T_CLEANUP[$i]}" >/dev/null 2>&1 || true
+	done
+	T_CLEANUP=()
+	for ns in "${T_NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	T_NETNS=()
+}
+trap t_cleanup EXIT
+
+# Prints totals and exits with the suite's status. Cleans up first.
+t_done() {
+	t_cleanup
+	trap - EXIT
+	echo "$T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+	exit
+}
+
+t_need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		t_skip all "needs root"
+		t_done
+	fi
+}
+
+t_ensure_bpffs() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+}
+
+# ns_add SUFFIX: creates namespace $T_PREFIX-SUFFIX, echoes its name.
+ns_add() {
+	local ns="$T_PREFIX-$1"
+	ip netns add "$ns" || return 1
+	T_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# wait_until TIMEOUT_S CMD...: polls CMD every 50 ms until it succeeds.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.05
+	done
+}
+
+# True if an XDP program is attached to interface $1 (optionally in netns $2).
+xdp_attached() {
+	local out
+	if [ -n "${2:-}" ]; then out=$(ip -n "$2" link show dev "$1" 2>/dev/null); else out=$(ip link show dev "$1" 2>/dev/null); fi
+	grep -Eq 'xdp(generic|drv|offload)? ' <<<"$out" || grep -q 'prog/xdp' <<<"$out"
+}
+
+# Asserts that the tool left nothing behind on the host.
+t_assert_clean() {
+	local name=${1:-clean-state}
+	local left=""
+	[ -e "$PIN_DIR" ] && left="$left pins($(ls "$PIN_DIR" 2>/dev/null | tr '\n' ' '))"
+	xdp_attached lo && left="$left xdp-on-lo"
+	if [ -z "$left" ]; then t_pass "$name"; else t_fail "$name" "left behind:$left"; fi
+}

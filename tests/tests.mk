@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+# Test programs and the `make check` entry point.
+
+TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules
+TEST_TOOLS := tests/tools/nettool
+TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
+
+.PHONY: tests
+tests: $(TEST_UNIT) $(TEST_TOOLS)
+
+tests/unit/%.o: tests/unit/%.c tests/unit/*.h $(LIB_HDRS) $(SKEL) config.mk
+	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+tests/unit/test_datapath: tests/unit/test_datapath.o $(TEST_COMMON_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_rules: tests/unit/test_rules.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/tools/%: tests/tools/%.c config.mk
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+# The whole suite: unit, host integration and (where it can run) the VM row.
+check: all
+	tests/run.sh
+
+clean::
+	rm -f $(TEST_UNIT) $(TEST_TOOLS) tests/unit/*.o

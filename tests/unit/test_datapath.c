@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The packet matrix: drives the real XDP program with BPF_PROG_TEST_RUN and
+ * compares each output frame byte for byte with a frame built independently
+ * (tests/unit/pktbuild.c computes every checksum from scratch).
+ *
+ * Usage: test_datapath [-s SEED] [-v]
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "check.h"
+#include "pktbuild.h"
+#include "xdprun.h"
+#include "object.h"
+#include "rules.h"
+#include "portredir.skel.h"
+
+static int prog_fd, rules_fd, stats_fd, action_fd;
+static int verbose;
+
+static const uint8_t hello[] = "Hello, New Stack!";
+
+/* Rules every case runs against. */
+static const struct pr_rule_spec test_rules[] = {
+	{ PR_PROTO_UDP, 7999, 7999, 7998 },
+	{ PR_PROTO_TCP, 7999, 7999, 7998 },
+	{ PR_PROTO_UDP, 8001, 8099, 9001 },
+	{ PR_PROTO_TCP, 1, 1, 2 },
+	{ PR_PROTO_UDP, 65535, 65535, 65534 },
+	{ PR_PROTO_TCP, 65535, 65535, 1 },
+	{ PR_PROTO_UDP, 5000, 5000, 5001 }, /* only the counter case uses it */
+};
+
+/* What the rules above say should happen to (proto, port); 0 = no rule. */
+static uint16_t expected_port(uint8_t l4proto, uint16_t port)
+{
+	for (size_t i = 0; i < sizeof(test_rules) / sizeof(test_rules[0]); i++) {
+		const struct pr_rule_spec *r = &test_rules[i];
+		uint8_t p = r->proto == PR_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+
+		if (p == l4proto && port >= r->first && port <= r->last)
+			return (uint16_t)(r->to + (port - r->first));
+	}
+	return 0;
+}
+
+static void hexdump_diff(const uint8_t *got, size_t glen, const uint8_t *exp, size_t elen)
+{
+	size_t n = glen < elen ? glen : elen, i;
+
+	for (i = 0; i < n && got[i] == exp[i]; i++)
+		;
+	printf("    first difference at byte %zu (got len %zu, want len %zu)", i, glen, elen);
+	if (i < n)
+		printf(": got %02x want %02x", got[i], exp[i]);
+	printf("\n");
+}
+
+/* Runs one frame through the program; returns false and reports on error. */
+static bool run_prog(const char *name, const uint8_t *in, size_t in_len, uint8_t *out,
+		     size_t *out_len, uint32_t *retval)
+{
+	struct xdprun_result res;
+	int err = xdprun(prog_fd, in, in_len, out, &res);
+
+	if (err)
+		return check(false, name, "BPF_PROG_TEST_RUN failed: %s", strerror(-err));
+	*out_len = res.len;
+	*retval = res.retval;
+	return true;
+}
+
+static void expect_frame(const char *name, const uint8_t *in, size_t in_len, const uint8_t *exp,
+			 size_t exp_len)
+{
+	uint8_t out[PKT_MAX];
+	size_t out_len;
+	uint32_t ret;
+
+	if (!run_prog(name, in, in_len, out, &out_len, &ret))
+		return;
+	if (ret != XDP_PASS) {
+		check(false, name, "verdict %u, want XDP_PASS", ret);
+		return;
+	}
+	if (out_len != exp_len || memcmp(out, exp, exp_len)) {
+		check(false, name, "output frame differs from the reference");
+		hexdump_diff(out, out_len, exp, exp_len);
+		return;
+	}
+	check(true, name, "%s", "");
+}
+
+/*
+ * Builds spec as sent, and the reference of what must come out: the same
+ * description with the rewritten port, every checksum computed from scratch.
+ * If no rule applies, the frame must come out unchanged.
+ */
+static void case_spec(const char *name, const struct pkt_spec *spec, bool expect_rewrite)
+{
+	uint8_t in[PKT_MAX], exp[PKT_MAX];
+	struct pkt_layout lay, elay;
+	struct pkt_spec e = *spec;
+	size_t in_len, exp_len;
+	uint16_t to = expected_port(spec->l4proto, spec->dport);
+
+	in_len = pkt_build(spec, in, sizeof(in), &lay);
+	if (!in_len) {
+		check(false, name, "test bug: packet does not fit");
+		return;
+	}
+	if (expect_rewrite != (to != 0)) {
+		check(false, name, "test bug: rule table disagrees with the case");
+		return;
+	}
+	if (expect_rewrite) {
+		e.dport = to;
+		exp_len = pkt_build(&e, exp, sizeof(exp), &elay);
+	} else {
+		memcpy(exp, in, in_len);
+		exp_len = in_len;
+	}
+	expect_frame(name, in, in_len, exp, exp_len);
+}
+
+static struct pkt_spec base(int ipv6, uint8_t l4proto, uint16_t dport)
+{
+	struct pkt_spec s = {
+		.ipv6 = ipv6,
+		.l4proto = l4proto,
+		.sport = 40000,
+		.dport = dport,
+		.payload = hello,
+		.payload_len = sizeof(hello) - 1,
+	};
+	return s;
+}
+
+static const char *fam(int ipv6)
+{
+	return ipv6 ? "ipv6" : "ipv4";
+}
+
+static const char *l4(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : "udp";
+}
+
+static void cases_matrix(void)
+{
+	static const uint16_t tpids[3][2] = { { 0 }, { 0x8100 }, { 0x88a8, 0x8100 } };
+	char name[128];
+
+	for (int v6 = 0; v6 <= 1; v6++)
+		for (int pi = 0; pi < 2; pi++)
+			for (int tags = 0; tags <= 2; tags++) {
+				uint8_t p = pi ? IPPROTO_TCP : IPPROTO_UDP;
+				struct pkt_spec s = base(v6, p, 7999);
+
+				s.vlan_tags = tags;
+				memcpy(s.vlan_tpid, tpids[tags], sizeof(tpids[tags]));
+				snprintf(name, sizeof(name), "matrix/%s/%s/vlan%d/hit", fam(v6), l4(p),
+					 tags);
+				case_spec(name, &s, true);
+				s.dport = 7997;
+				snprintf(name, sizeof(name), "matrix/%s/%s/vlan%d/miss", fam(v6), l4(p),
+					 tags);
+				case_spec(name, &s, false);
+			}
+}
+
+static void cases_ipv4_options(void)
+{
+	static const int opts[] = { 4, 20, 40 };
+	char name[128];
+
+	for (size_t i = 0; i < 3; i++)
+		for (int pi = 0; pi < 2; pi++) {
+			uint8_t p = pi ? IPPROTO_TCP : IPPROTO_UDP;
+			struct pkt_spec s = base(0, p, 7999);
+
+			s.ip4_opt_len = opts[i];
+			snprintf(name, sizeof(name), "ipv4-options/ihl%d/%s", 5 + opts[i] / 4, l4(p));
+			case_spec(name, &s, true);
+		}
+}
+
+static void add_ext(struct pkt_spec *s, uint8_t type, uint16_t len)
+{
+	s->ext[s->n_ext].type = type;
+	s->ext[s->n_ext].len = len;
+	s->n_ext++;
+}
+
+static void cases_ipv6_ext(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t type;
+		uint16_t len;
+	} kinds[] = {
+		{ "hop-by-hop", IPPROTO_HOPOPTS, 8 },
+		{ "hop-by-hop-long", IPPROTO_HOPOPTS, 64 },
+		{ "routing", IPPROTO_ROUTING, 24 },
+		{ "dstopts", IPPROTO_DSTOPTS, 16 },
+		{ "fragment-first", IPPROTO_FRAGMENT, 8 },
+		{ "ah", IPPROTO_AH, 24 },
+	};
+	char name[128];
+	struct pkt_spec s;
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (int pi = 0; pi < 2; pi++) {
+			uint8_t p = pi ? IPPROTO_TCP : IPPROTO_UDP;
+
+			s = base(1, p, 7999);
+			add_ext(&s, kinds[k].type, kinds[k].len);
+			snprintf(name, sizeof(name), "ipv6-ext/%s/%s", kinds[k].name, l4(p));
+			case_spec(name, &s, true);
+		}
+
+	s = base(1, IPPROTO_UDP, 7999);
+	add_ext(&s, IPPROTO_HOPOPTS, 8);
+	add_ext(&s, IPPROTO_DSTOPTS, 8);
+	add_ext(&s, IPPROTO_ROUTING, 24);
+	add_ext(&s, IPPROTO_FRAGMENT, 8);
+	add_ext(&s, IPPROTO_AH, 16);
+	add_ext(&s, IPPROTO_DSTOPTS, 16);
+	s.vlan_tags = 1;
+	case_spec("ipv6-ext/chain-of-six/udp/vlan1", &s, true);
+
+	/* Eight extension headers is the documented walk limit: still rewritten. */
+	s = base(1, IPPROTO_TCP, 7999);
+	for (int i = 0; i < 8; i++)
+		add_ext(&s, IPPROTO_DSTOPTS, 8);
+	case_spec("ipv6-ext/chain-of-eight/tcp", &s, true);
+	/* A ninth is beyond the limit: the packet passes untouched. */
+	add_ext(&s, IPPROTO_DSTOPTS, 8);
+	{
+		uint8_t in[PKT_MAX];
+		struct pkt_layout lay;
+		size_t n = pkt_build(&s, in, sizeof(in), &lay);
+
+		expect_frame("ipv6-ext/chain-of-nine/untouched", in, n, in, n);
+	}
+
+	/* ESP, no-next-header and ICMPv6 carry no port to rewrite. */
+	static const uint8_t others[] = { 50, 59, 58 };
+	for (size_t i = 0; i < sizeof(others); i++) {
+		uint8_t in[PKT_MAX];
+		struct pkt_layout lay;
+		size_t n;
+
+		s = base(1, IPPROTO_UDP, 7999);
+		s.ext[0].type = others[i]; /* next header value only; body is the "UDP" bytes */
+		s.n_ext = 0;
+		n = pkt_build(&s, in, sizeof(in), &lay);
+		in[lay.l3_off + 6] = others[i];
+		snprintf(name, sizeof(name), "ipv6/nexthdr-%u/untouched", others[i]);
+		expect_frame(name, in, n, in, n);
+	}
+}
+
+static void cases_fragments(void)
+{
+	uint8_t payload[200];
+	struct pkt_spec s;
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 3);
+
+	for (int pi = 0; pi < 2; pi++) {
+		uint8_t p = pi ? IPPROTO_TCP : IPPROTO_UDP;
+
+		/* First fragment: carries the L4 header, rewritten; the checksum covers
+		 * the whole datagram, which the reference computes before cutting. */
+		s = base(0, p, 7999);
+		s.payload = payload;
+		s.payload_len = sizeof(payload);
+		s.v4_frag = 1;
+		s.more_frags = 1;
+		s.l4_keep = 64;
+		snprintf(name, sizeof(name), "fragment/ipv4/first/%s", l4(p));
+		case_spec(name, &s, true);
+
+		/* Non-first fragments: the bytes at the L4 offset are payload. */
+		s.frag_offset = 8;
+		snprintf(name, sizeof(name), "fragment/ipv4/middle/%s/untouched", l4(p));
+		{
+			uint8_t in[PKT_MAX];
+			struct pkt_layout lay;
+			size_t n = pkt_build(&s, in, sizeof(in), &lay);
+
+			expect_frame(name, in, n, in, n);
+			s.more_frags = 0;
+			n = pkt_build(&s, in, sizeof(in), &lay);
+			snprintf(name, sizeof(name), "fragment/ipv4/last/%s/untouched", l4(p));
+			expect_frame(name, in, n, in, n);
+		}
+
+		s = base(1, p, 7999);
+		s.payload = payload;
+		s.payload_len = sizeof(payload);
+		add_ext(&s, IPPROTO_FRAGMENT, 8);
+		s.more_frags = 1;
+		s.l4_keep = 64;
+		snprintf(name, sizeof(name), "fragment/ipv6/first/%s", l4(p));
+		case_spec(name, &s, true);
+
+		s.frag_offset = 8;
+		{
+			uint8_t in[PKT_MAX];
+			struct pkt_layout lay;
+			size_t n = pkt_build(&s, in, sizeof(in), &lay);
+
+			snprintf(name, sizeof(name), "fragment/ipv6/middle/%s/untouched", l4(p));
+			expect_frame(name, in, n, in, n);
+		}
+	}
+}
+
+/*
+ * Cuts a packet at every header boundary and one byte before it. While the
+ * L4 header is complete the port is rewritten (the reference is the full
+ * rewritten frame, cut the same way); otherwise the frame passes unchanged.
+ */
+static void truncations(const char *label, const struct pkt_spec *spec)
+{
+	uint8_t in[PKT_MAX], full_exp[PKT_MAX];
+	struct pkt_layout lay, elay;
+	struct pkt_spec e = *spec;
+	char name[160];
+	size_t n;
+
+	n = pkt_build(spec, in, sizeof(in), &lay);
+	e.dport = expected_port(spec->l4proto, spec->dport);
+	pkt_build(&e, full_exp, sizeof(full_exp), &elay);
+	(void)n;
+
+	for (int b = 0; b < lay.n_boundaries; b++) {
+		for (int minus = 1; minus >= 0; minus--) {
+			size_t cut = lay.boundaries[b] - (size_t)minus;
+			bool complete = cut >= lay.l4_off + lay.l4_hdr_len;
+
+			if (cut < 14)
+				continue; /* BPF_PROG_TEST_RUN needs an Ethernet header */
+			snprintf(name, sizeof(name), "truncated/%s/at-%zu%s/%s", label,
+				 lay.boundaries[b], minus ? "-1" : "",
+				 complete ? "rewritten" : "untouched");
+			expect_frame(name, in, cut, complete ? full_exp : in, cut);
+		}
+	}
+}
+
+static void cases_truncated(void)
+{
+	struct pkt_spec s;
+
+	s = base(0, IPPROTO_UDP, 7999);
+	truncations("ipv4-udp", &s);
+	s = base(0, IPPROTO_TCP, 7999);
+	s.vlan_tags = 2;
+	s.ip4_opt_len = 8;
+	truncations("ipv4-tcp-vlan2-options", &s);
+	s = base(1, IPPROTO_UDP, 7999);
+	add_ext(&s, IPPROTO_HOPOPTS, 16);
+	add_ext(&s, IPPROTO_FRAGMENT, 8);
+	add_ext(&s, IPPROTO_AH, 16);
+	truncations("ipv6-udp-ext3", &s);
+	s = base(1, IPPROTO_TCP, 7999);
+	s.vlan_tags = 1;
+	truncations("ipv6-tcp-vlan1", &s);
+}
+
+static void untouched(const char *name, const struct pkt_spec *s, void (*mangle)(uint8_t *, struct pkt_layout *))
+{
+	uint8_t in[PKT_MAX];
+	struct pkt_layout lay;
+	size_t n = pkt_build(s, in, sizeof(in), &lay);
+
+	if (mangle)
+		mangle(in, &lay);
+	expect_frame(name, in, n, in, n);
+}
+
+static void ihl_4(uint8_t *p, struct pkt_layout *l)
+{
+	p[l->l3_off] = 0x44;
+}
+
+static void ihl_0(uint8_t *p, struct pkt_layout *l)
+{
+	p[l->l3_off] = 0x40;
+}
+
+static void cases_malformed(void)
+{
+	struct pkt_spec s;
+
+	s = base(0, IPPROTO_UDP, 7999);
+	untouched("malformed/ipv4-ihl4/untouched", &s, ihl_4);
+	untouched("malformed/ipv4-ihl0/untouched", &s, ihl_0);
+	s.ip_version = 6;
+	untouched("malformed/ipv4-ethertype-version6/untouched", &s, NULL);
+	s.ip_version = 5;
+	untouched("malformed/ipv4-version5/untouched", &s, NULL);
+	s = base(1, IPPROTO_TCP, 7999);
+	s.ip_version = 4;
+	untouched("malformed/ipv6-ethertype-version4/untouched", &s, NULL);
+
+	s = base(0, IPPROTO_UDP, 7999);
+	s.ethertype = 0x0806;
+	untouched("non-ip/arp/untouched", &s, NULL);
+	s.ethertype = 0x88cc;
+	untouched("non-ip/lldp/untouched", &s, NULL);
+	s = base(0, IPPROTO_UDP, 7999);
+	s.vlan_tags = 3;
+	untouched("vlan/three-tags/untouched", &s, NULL);
+	s = base(0, 1 /* ICMP */, 7999);
+	untouched("ipv4/icmp/untouched", &s, NULL);
+}
+
+static void cases_checksums(unsigned int seed)
+{
+	uint8_t payload[256];
+	struct pkt_spec s;
+	char name[128];
+
+	/* IPv4 UDP without a checksum keeps none. */
+	s = base(0, IPPROTO_UDP, 7999);
+	s.udp_no_csum = 1;
+	case_spec("checksum/ipv4-udp-zero-stays-zero", &s, true);
+
+	/* Payloads chosen so the rewritten packet's true checksum is zero: UDP
+	 * must then carry 0xffff, TCP 0x0000. The reference decides which. */
+	for (int v6 = 0; v6 <= 1; v6++)
+		for (int pi = 0; pi < 2; pi++) {
+			uint8_t p = pi ? IPPROTO_TCP : IPPROTO_UDP;
+			uint8_t exp[PKT_MAX];
+			struct pkt_layout lay;
+			uint32_t sum;
+			size_t n;
+			uint16_t w;
+
+			memset(payload, 0x5a, 32);
+			payload[0] = payload[1] = 0;
+			s = base(v6, p, 7999);
+			s.payload = payload;
+			s.payload_len = 32;
+			s.dport = 7998;
+			n = pkt_build(&s, exp, sizeof(exp), &lay);
+			/* Sum of everything the checksum covers, with the field as 0. */
+			exp[lay.csum_off] = exp[lay.csum_off + 1] = 0;
+			sum = pkt_sum(exp + lay.l4_off, n - lay.l4_off, 0) + p +
+			      (uint32_t)(n - lay.l4_off);
+			sum = v6 ? pkt_sum(exp + lay.l3_off + 8, 32, sum) :
+				   pkt_sum(exp + lay.l3_off + 12, 8, sum);
+			w = (uint16_t)~pkt_fold(sum);
+			payload[0] = (uint8_t)(w >> 8);
+			payload[1] = (uint8_t)w;
+			s.dport = 7999;
+			snprintf(name, sizeof(name), "checksum/%s-%s-becomes-zero", fam(v6), l4(p));
+			case_spec(name, &s, true);
+			{
+				/* Make sure the case really exercises the zero result. */
+				struct pkt_spec e = s;
+				uint8_t buf[PKT_MAX];
+
+				e.dport = 7998;
+				pkt_build(&e, buf, sizeof(buf), &lay);
+				snprintf(name, sizeof(name), "checksum/%s-%s-becomes-zero/reference",
+					 fam(v6), l4(p));
+				check((buf[lay.csum_off] << 8 | buf[lay.csum_off + 1]) ==
+					      (p == IPPROTO_UDP ? 0xffff : 0),
+				      name, "reference checksum %02x%02x is not the zero case",
+				      buf[lay.csum_off], buf[lay.csum_off + 1]);
+			}
+		}
+
+	/* Random payloads, lengths, protocols and ports, hits and misses. */
+	srand(seed);
+	for (int i = 0; i < 64; i++) {
+		static const uint16_t ports[] = { 7999, 8001, 8050, 8099, 8100, 1, 65535, 7997, 2 };
+		uint8_t p = rand() & 1 ? IPPROTO_TCP : IPPROTO_UDP;
+		uint16_t port = ports[rand() % (int)(sizeof(ports) / sizeof(ports[0]))];
+		size_t len = (size_t)(rand() % (int)sizeof(payload));
+
+		for (size_t j = 0; j < len; j++)
+			payload[j] = (uint8_t)rand();
+		s = base(rand() & 1, p, port);
+		s.sport = (uint16_t)(1 + rand() % 65535);
+		s.vlan_tags = rand() % 3;
+		s.payload = payload;
+		s.payload_len = len;
+		snprintf(name, sizeof(name), "random/%d/%s-%s-port%u-len%zu", i, fam(s.ipv6), l4(p),
+			 port, len);
+		case_spec(name, &s, expected_port(p, port) != 0);
+	}
+}
+
+static void cases_ports(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t proto;
+		uint16_t port;
+	} c[] = {
+		{ "tcp-port-1", IPPROTO_TCP, 1 },
+		{ "udp-port-65535", IPPROTO_UDP, 65535 },
+		{ "tcp-port-65535-to-1", IPPROTO_TCP, 65535 },
+		{ "range-first", IPPROTO_UDP, 8001 },
+		{ "range-last", IPPROTO_UDP, 8099 },
+		{ "range-middle", IPPROTO_UDP, 8050 },
+		{ "range-below-first", IPPROTO_UDP, 8000 },
+		{ "range-above-last", IPPROTO_UDP, 8100 },
+		{ "range-other-protocol", IPPROTO_TCP, 8050 },
+		{ "no-rule-port-2", IPPROTO_TCP, 2 },
+		{ "udp-port-1-no-rule", IPPROTO_UDP, 1 },
+	};
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		for (int v6 = 0; v6 <= 1; v6++) {
+			struct pkt_spec s = base(v6, c[i].proto, c[i].port);
+
+			snprintf(name, sizeof(name), "ports/%s/%s", c[i].name, fam(v6));
+			case_spec(name, &s, expected_port(c[i].proto, c[i].port) != 0);
+		}
+}
+
+static int sum_counter(int fd, __u32 key, struct pr_counter *total)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pr_counter *v = calloc((size_t)ncpus, sizeof(*v));
+
+	memset(total, 0, sizeof(*total));
+	if (!v || bpf_map_lookup_elem(fd, &key, v)) {
+		free(v);
+		return -1;
+	}
+	for (int i = 0; i < ncpus; i++) {
+		total->packets += v[i].packets;
+		total->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+static void cases_counters(void)
+{
+	struct pr_counter rule, before, after;
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct pkt_spec s = base(0, IPPROTO_UDP, 5000);
+	struct pkt_layout lay;
+	size_t n = pkt_build(&s, in, sizeof(in), &lay), out_len;
+	const int N = 7;
+	uint32_t ret;
+	__u32 pass = XDP_PASS;
+	char name[] = "counters/rule-and-action";
+
+	sum_counter(action_fd, pass, &before);
+	for (int i = 0; i < N; i++)
+		if (!run_prog(name, in, n, out, &out_len, &ret))
+			return;
+	sum_counter(stats_fd, PR_RULE_KEY(PR_PROTO_UDP, 5000), &rule);
+	sum_counter(action_fd, pass, &after);
+	check(rule.packets == (uint64_t)N && rule.bytes == (uint64_t)N * n, "counters/rule",
+	      "rule counter says %llu packets %llu bytes, want %d and %zu",
+	      (unsigned long long)rule.packets, (unsigned long long)rule.bytes, N, N * n);
+	check(after.packets - before.packets == (uint64_t)N &&
+		      after.bytes - before.bytes == (uint64_t)N * n,
+	      "counters/action-pass", "XDP_PASS counter moved by %llu packets %llu bytes, want %d and %zu",
+	      (unsigned long long)(after.packets - before.packets),
+	      (unsigned long long)(after.bytes - before.bytes), N, N * n);
+
+	/* A miss counts as a pass but not for any rule. */
+	s.dport = 5002;
+	n = pkt_build(&s, in, sizeof(in), &lay);
+	sum_counter(action_fd, pass, &before);
+	run_prog(name, in, n, out, &out_len, &ret);
+	sum_counter(action_fd, pass, &after);
+	sum_counter(stats_fd, PR_RULE_KEY(PR_PROTO_UDP, 5000), &rule);
+	check(after.packets - before.packets == 1 && rule.packets == (uint64_t)N,
+	      "counters/miss-counts-pass-only", "pass moved %llu, rule now %llu",
+	      (unsigned long long)(after.packets - before.packets),
+	      (unsigned long long)rule.packets);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int seed = 1;
+	struct portredir_bpf *skel;
+	struct pr_err err;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:v")) != -1) {
+		if (opt == 's')
+			seed = (unsigned int)strtoul(optarg, NULL, 0);
+		else if (opt == 'v')
+			verbose = 1;
+		else
+			return 2;
+	}
+	skel = pr_object_load_private(&err);
+	if (!skel) {
+		printf("FAIL load: %s\n0 passed, 1 failed\n", err.msg);
+		return 1;
+	}
+	prog_fd = bpf_program__fd(skel->progs.xdp_portredir);
+	rules_fd = bpf_map__fd(skel->maps.pr_rules);
+	stats_fd = bpf_map__fd(skel->maps.pr_rule_stats);
+	action_fd = bpf_map__fd(skel->maps.pr_action_stats);
+	check(true, "load/verifier-accepts-program", "%s", "");
+
+	for (size_t i = 0; i < sizeof(test_rules) / sizeof(test_rules[0]); i++) {
+		char name[96], desc[64];
+
+		pr_rule_format(&test_rules[i], desc, sizeof(desc));
+		snprintf(name, sizeof(name), "setup/add-rule %s", desc);
+		check(!pr_rules_add(rules_fd, stats_fd, &test_rules[i], &err), name, "%s", err.msg);
+	}
+	printf("# random cases use seed %u (rerun with -s %u)\n", seed, seed);
+
+	cases_matrix();
+	cases_ipv4_options();
+	cases_ipv6_ext();
+	cases_fragments();
+	cases_truncated();
+	cases_malformed();
+	cases_checksums(seed);
+	cases_ports();
+	cases_counters();
+
+	portredir_bpf__destroy(skel);
+	return check_summary();
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rule model on its own: parsing, validation, overlap detection, and the
+ * round trip through a real pr_rules map (add, read back, remove).
+ */
+#include <string.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "object.h"
+#include "rules.h"
+#include "portredir.skel.h"
+
+static void parse_ok(const char *range, const char *to, uint16_t first, uint16_t last,
+		     uint16_t want_to)
+{
+	struct pr_rule_spec s;
+	struct pr_err err = { "" };
+	char name[96];
+	int r = pr_rule_parse(range, to, PR_PROTO_UDP, &s, &err);
+
+	snprintf(name, sizeof(name), "parse/ok '%s' '%s'", range, to ? to : "(none)");
+	check(!r && s.first == first && s.last == last && s.to == want_to, name,
+	      "got %d %u-%u -> %u (%s)", r, s.first, s.last, s.to, err.msg);
+}
+
+static void parse_bad(const char *range, const char *to, const char *want_msg)
+{
+	struct pr_rule_spec s;
+	struct pr_err err = { "" };
+	char name[96];
+	int r = pr_rule_parse(range, to, PR_PROTO_UDP, &s, &err);
+
+	snprintf(name, sizeof(name), "parse/bad '%s' '%s'", range, to ? to : "(none)");
+	check(r && strstr(err.msg, want_msg), name, "ret %d, message '%s', want '%s'", r, err.msg,
+	      want_msg);
+}
+
+static void validate(uint16_t first, uint16_t last, uint16_t to, const char *want_msg)
+{
+	struct pr_rule_spec s = { PR_PROTO_TCP, first, last, to };
+	struct pr_err err = { "" };
+	char name[96];
+	int r = pr_rule_validate(&s, &err);
+
+	snprintf(name, sizeof(name), "validate/%u-%u->%u", first, last, to);
+	if (want_msg)
+		check(r && strstr(err.msg, want_msg), name, "ret %d, message '%s', want '%s'", r,
+		      err.msg, want_msg);
+	else
+		check(!r, name, "refused: %s", err.msg);
+}
+
+static void protos(const char *list, int ok, unsigned int want)
+{
+	struct pr_err err = { "" };
+	unsigned int mask = 0;
+	char name[96];
+	int r = pr_rule_parse_protos(list, &mask, &err);
+
+	snprintf(name, sizeof(name), "protos/'%s'", list);
+	check(ok ? (!r && mask == want) : (r && *err.msg), name, "ret %d mask %u msg '%s'", r, mask,
+	      err.msg);
+}
+
+static int collect(const struct pr_rule_spec *rule, void *ctx)
+{
+	char *buf = ctx, one[64];
+
+	pr_rule_format(rule, one, sizeof(one));
+	strcat(buf, one);
+	strcat(buf, ";");
+	return 0;
+}
+
+static void table_ops(void)
+{
+	struct pr_rule_table *t = calloc(1, sizeof(*t));
+	struct pr_rule_spec a = { PR_PROTO_UDP, 8000, 8099, 9000 };
+	struct pr_rule_spec b = { PR_PROTO_UDP, 8100, 8100, 7000 };
+	struct pr_rule_spec c = { PR_PROTO_TCP, 8050, 8050, 1 };
+	struct pr_rule_spec probe, got;
+	char list[512] = "";
+
+	pr_rule_table_set(t, &a);
+	pr_rule_table_set(t, &b);
+	pr_rule_table_set(t, &c);
+	pr_rule_table_foreach(t, collect, list);
+	check(!strcmp(list, "udp 8000-8099 -> 9000-9099;udp 8100 -> 7000;tcp 8050 -> 1;"),
+	      "table/adjacent-rules-stay-apart", "listed '%s'", list);
+	check(pr_rule_table_count(t) == 3, "table/count", "count %zu", pr_rule_table_count(t));
+
+	probe = (struct pr_rule_spec){ PR_PROTO_UDP, 7990, 8000, 1 };
+	check(pr_rule_table_overlap(t, &probe, &got) && got.first == 8000 && got.last == 8099,
+	      "table/overlap-at-first-port", "got %u-%u", got.first, got.last);
+	probe = (struct pr_rule_spec){ PR_PROTO_UDP, 7990, 7999, 1 };
+	check(!pr_rule_table_overlap(t, &probe, &got), "table/no-overlap-below", "%s", "");
+	probe = (struct pr_rule_spec){ PR_PROTO_TCP, 8000, 8099, 1 };
+	check(pr_rule_table_overlap(t, &probe, &got) && got.first == 8050,
+	      "table/overlap-per-protocol", "got %u", got.first);
+	check(pr_rule_table_get(t, PR_PROTO_UDP, 8099, &got) && got.first == 8000 &&
+		      got.last == 8099 && got.to == 9000,
+	      "table/get-from-last-port", "got %u-%u->%u", got.first, got.last, got.to);
+	{
+		struct pr_rule e = pr_rule_encode(&a, 8099);
+
+		check(ntohs(e.to_port) == 9099 && e.first_port == 8000, "table/encode-range-end",
+		      "to %u first %u", ntohs(e.to_port), e.first_port);
+	}
+	pr_rule_table_unset(t, &a);
+	check(!pr_rule_table_get(t, PR_PROTO_UDP, 8000, &got) && pr_rule_table_count(t) == 2,
+	      "table/unset", "count %zu", pr_rule_table_count(t));
+	free(t);
+}
+
+static void map_ops(void)
+{
+	struct pr_rule_spec a = { PR_PROTO_UDP, 8000, 8099, 9000 };
+	struct pr_rule_spec overl = { PR_PROTO_UDP, 8099, 8100, 100 };
+	struct pr_rule_spec part = { PR_PROTO_UDP, 8000, 8050, 0 };
+	struct pr_rule_spec all = { PR_PROTO_TCP, 1, 65535, 0 };
+	struct pr_rule_table *t = calloc(1, sizeof(*t));
+	struct portredir_bpf *skel;
+	struct pr_err err = { "" };
+	int fd, sfd;
+
+	skel = pr_object_load_private(&err);
+	if (!check(skel != NULL, "map/load", "%s", err.msg)) {
+		free(t);
+		return;
+	}
+	fd = bpf_map__fd(skel->maps.pr_rules);
+	sfd = bpf_map__fd(skel->maps.pr_rule_stats);
+
+	check(!pr_rules_add(fd, sfd, &a, &err), "map/add-range", "%s", err.msg);
+	check(!pr_rules_read(fd, t, &err) && pr_rule_table_count(t) == 1, "map/read-back",
+	      "%s count %zu", err.msg, pr_rule_table_count(t));
+	check(pr_rules_add(fd, sfd, &overl, &err) &&
+		      strstr(err.msg, "overlaps existing rule udp 8000-8099 -> 9000-9099"),
+	      "map/overlap-refused-naming-rule", "msg '%s'", err.msg);
+	check(pr_rules_remove(fd, &part, &err) && strstr(err.msg, "remove that rule whole"),
+	      "map/partial-remove-refused", "msg '%s'", err.msg);
+	part.first = 7000;
+	part.last = 7000;
+	check(pr_rules_remove(fd, &part, &err) && strstr(err.msg, "no udp rule for port 7000"),
+	      "map/remove-missing-refused", "msg '%s'", err.msg);
+	a.to = 9001;
+	check(pr_rules_remove(fd, &a, &err) && strstr(err.msg, "remove that rule whole"),
+	      "map/remove-wrong-target-refused", "msg '%s'", err.msg);
+	a.to = 9000;
+	check(!pr_rules_remove(fd, &a, &err), "map/remove", "%s", err.msg);
+	check(!pr_rules_read(fd, t, &err) && pr_rule_table_count(t) == 0, "map/empty-after-remove",
+	      "count %zu", pr_rule_table_count(t));
+
+	/* The largest rule there is: every TCP port but the last, shifted by one. */
+	all.last = 65534;
+	all.to = 2;
+	check(!pr_rules_add(fd, sfd, &all, &err), "map/add-65534-port-range", "%s", err.msg);
+	check(!pr_rules_read(fd, t, &err) && pr_rule_table_count(t) == 1 &&
+		      ntohs(t->entry[PR_RULE_KEY(PR_PROTO_TCP, 65534)].to_port) == 65535,
+	      "map/big-range-read-back", "count %zu", pr_rule_table_count(t));
+	portredir_bpf__destroy(skel);
+	free(t);
+}
+
+int main(void)
+{
+	parse_ok("7999", "7998", 7999, 7999, 7998);
+	parse_ok("8000-8099", "9000", 8000, 8099, 9000);
+	parse_ok("1", "65535", 1, 1, 65535);
+	parse_ok("8000", NULL, 8000, 8000, 0);
+	parse_bad("0", "1", "out of range 1-65535");
+	parse_bad("65536", "1", "out of range 1-65535");
+	parse_bad("abc", "1", "invalid port 'abc'");
+	parse_bad("80a", "1", "invalid port '80a'");
+	parse_bad("-5", "1", "invalid port range '-5'");
+	parse_bad("5-", "1", "invalid port range '5-'");
+	parse_bad("5-6-7", "1", "invalid port range");
+	parse_bad("", "1", "missing port");
+	parse_bad("10", "0", "invalid target port");
+	parse_bad("10", "99999999999999999999", "out of range");
+	parse_bad("10", "+5", "invalid port '+5'");
+
+	validate(7999, 7999, 7998, NULL);
+	validate(8000, 8099, 9000, NULL);
+	validate(8000, 8099, 8050, NULL);
+	validate(8099, 8000, 9000, "first port must not exceed the last");
+	validate(7999, 7999, 7999, "redirects the port to itself");
+	validate(8000, 8099, 8000, "redirects every port to itself");
+	validate(65000, 65535, 65500, "past 65535");
+	validate(1, 65535, 2, "past 65535");
+
+	protos("udp", 1, PR_PROTO_MASK(PR_PROTO_UDP));
+	protos("tcp,udp", 1, PR_PROTO_MASK_ALL);
+	protos("udp,udp", 1, PR_PROTO_MASK(PR_PROTO_UDP));
+	protos("icmp", 0, 0);
+	protos("", 0, 0);
+	protos(",", 0, 0);
+
+	table_ops();
+	map_ops();
+	return check_summary();
+}
