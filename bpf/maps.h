@@ -38,4 +38,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pr_action_stats SEC(".maps");
 
+/* Userspace bookkeeping of where the tool is loaded; no program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PR_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct pr_iface_rec);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_ifaces SEC(".maps");
+
 #endif /* PR_MAPS_H */

@@ -51,4 +51,22 @@ struct pr_counter {
 /* pr_action_stats has one slot per XDP action (XDP_ABORTED..XDP_REDIRECT). */
 #define PR_ACTION_SLOTS 5
 
+/*
+ * Where the tool is loaded, written by `load` and read by `status` and
+ * `unload`: it outlives an interface that disappears, so status can say so.
+ * Only userspace uses this map. Keyed by ifindex.
+ */
+#define PR_MAX_IFACES 1024
+
+struct pr_iface_rec {
+	char name[16]; /* IF_NAMESIZE */
+	__u32 xdp_prog_id; /* our XDP program (component id under a dispatcher) */
+	__u32 flags; /* PR_IFACE_F_* */
+	__u32 priority; /* as requested; only in effect under a dispatcher */
+	__u32 chain_actions; /* bitmask of 1 << XDP_* */
+};
+
+#define PR_IFACE_F_SKB_MODE (1U << 0)
+#define PR_IFACE_F_DISPATCHER (1U << 1)
+
 #endif /* PORTREDIR_ABI_H */

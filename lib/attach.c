@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "attach.h"
+#include "log.h"
+#include "object.h"
+#include "pins.h"
+#include "portredir.skel.h"
+
+static const char *const action_names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
+					    "XDP_REDIRECT" };
+
+const char *pr_xdp_action_name(unsigned int action)
+{
+	return action < 5 ? action_names[action] : "XDP_UNKNOWN";
+}
+
+static void prog_info(struct xdp_program *p, struct pr_prog_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->name, sizeof(info->name), "%s", xdp_program__name(p));
+	info->id = xdp_program__id(p);
+	info->priority = xdp_program__run_prio(p);
+	for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
+		if (xdp_program__chain_call_enabled(p, a))
+			info->chain_actions |= 1U << a;
+}
+
+static void note_prog(struct pr_iface_state *st, struct xdp_program *p)
+{
+	st->xdp_progs++;
+	if (!strcmp(xdp_program__name(p), PR_PROG_NAME) && !st->attached) {
+		st->attached = true;
+		prog_info(p, &st->self);
+	} else if (st->n_others < PR_MAX_OTHERS) {
+		prog_info(p, &st->others[st->n_others++]);
+	}
+}
+
+void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+
+	st->ifindex = ifindex;
+	st->exists = if_indextoname((unsigned int)ifindex, st->name) != NULL;
+	st->attached = false;
+	st->n_others = 0;
+	st->xdp_progs = 0;
+	if (!st->exists)
+		return;
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp) || !mp)
+		return;
+	st->skb_mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB;
+	st->dispatcher = !xdp_multiprog__is_legacy(mp);
+	if (st->dispatcher) {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+			note_prog(st, p);
+	} else if ((p = xdp_multiprog__main_prog(mp))) {
+		note_prog(st, p);
+	}
+	xdp_multiprog__close(mp);
+}
+
+static int record(const struct pr_maps *m, const struct pr_iface_state *st,
+		  const struct pr_load_opts *o, struct pr_err *err)
+{
+	struct pr_iface_rec rec = { 0 };
+	__u32 key = (__u32)st->ifindex;
+
+	snprintf(rec.name, sizeof(rec.name), "%s", st->name);
+	rec.xdp_prog_id = st->self.id;
+	rec.flags = (st->skb_mode ? PR_IFACE_F_SKB_MODE : 0) |
+		    (st->dispatcher ? PR_IFACE_F_DISPATCHER : 0);
+	rec.priority = st->self.priority;
+	rec.chain_actions = st->self.chain_actions;
+	if (!st->dispatcher) {
+		/* Without a dispatcher the kernel keeps no run config: remember the request. */
+		rec.priority = o->priority >= 0 ? (__u32)o->priority : PR_DEFAULT_PRIORITY;
+		rec.chain_actions = o->chain_actions != PR_CHAIN_DEFAULT ? o->chain_actions :
+									   1U << XDP_PASS;
+	}
+	if (bpf_map_update_elem(m->ifaces, &key, &rec, BPF_ANY))
+		return pr_err_set(err, "cannot record the interface in %s: %s", pr_pin_dir(),
+				  strerror(errno));
+	return 0;
+}
+
+/* Refuses what libxdp would refuse, with a message that says what to do. */
+static int check_existing(const char *ifname, const struct pr_iface_state *now,
+			  enum xdp_attach_mode *mode, struct pr_err *err)
+{
+	if (now->attached)
+		return pr_err_set(err, "xdp-portredir is already loaded on %s; "
+				       "unload it first with 'xdp-portredir unload %s'",
+				  ifname, ifname);
+	if (!now->xdp_progs)
+		return 0;
+	if (!now->dispatcher)
+		return pr_err_set(err,
+				  "%s already has XDP program '%s' attached without a libxdp dispatcher, "
+				  "so no second program can join it; unload that program first",
+				  ifname, now->n_others ? now->others[0].name : "?");
+	if (*mode == XDP_MODE_UNSPEC) {
+		*mode = now->skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	} else if ((*mode == XDP_MODE_SKB) != now->skb_mode) {
+		return pr_err_set(err,
+				  "%s has XDP programs in %s mode; programs in one dispatcher share "
+				  "its mode: load with --mode %s",
+				  ifname, now->skb_mode ? "skb" : "native",
+				  now->skb_mode ? "skb" : "native");
+	}
+	return 0;
+}
+
+int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
+		    struct pr_iface_state *st, struct pr_err *err)
+{
+	enum xdp_attach_mode mode = o->mode;
+	struct portredir_bpf *skel = NULL;
+	struct xdp_program *prog = NULL;
+	char msg[128];
+	int ifindex, ret;
+
+	memset(st, 0, sizeof(*st));
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex)
+		return pr_err_set(err, "unknown interface '%s' (see 'ip link')", ifname);
+	pr_iface_inspect(ifindex, st);
+	if (check_existing(ifname, st, &mode, err))
+		return -1;
+
+	skel = pr_object_open(pr_pin_dir(), err);
+	if (!skel)
+		return -1;
+	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
+	ret = (int)libxdp_get_error(prog);
+	if (ret) {
+		prog = NULL;
+		libxdp_strerror(ret, msg, sizeof(msg));
+		pr_err_set(err, "cannot prepare the XDP program: %s", msg);
+		goto out;
+	}
+	if (o->priority >= 0)
+		xdp_program__set_run_prio(prog, (unsigned int)o->priority);
+	if (o->chain_actions != PR_CHAIN_DEFAULT)
+		for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
+			xdp_program__set_chain_call_enabled(prog, a, o->chain_actions & (1U << a));
+
+	ret = xdp_program__attach(prog, ifindex, mode, 0);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		if (ret == -EOPNOTSUPP && mode == XDP_MODE_NATIVE)
+			pr_err_set(err, "cannot attach to %s in native mode: the driver does not "
+					"support it; use --mode skb",
+				   ifname);
+		else
+			pr_err_set(err, "cannot attach to %s: %s (run with -v for libxdp's detail)",
+				   ifname, msg);
+		goto out;
+	}
+
+	pr_iface_inspect(ifindex, st);
+	if (!st->attached) {
+		ret = pr_err_set(err, "attached to %s, but the program is not there afterwards",
+				 ifname);
+		goto out;
+	}
+	ret = record(m, st, o, err);
+	if (ret) {
+		struct pr_err ignored;
+
+		pr_iface_detach(st, m, &ignored);
+		goto out;
+	}
+	st->recorded = true;
+	if (!st->dispatcher) {
+		st->self.priority = o->priority >= 0 ? (unsigned int)o->priority :
+						       st->self.priority;
+	}
+out:
+	xdp_program__close(prog);
+	portredir_bpf__destroy(skel);
+	return ret ? -1 : 0;
+}
+
+/* Detaches a program attached without a dispatcher, only if it is still ours. */
+static int detach_single(const struct pr_iface_state *st, struct pr_err *err)
+{
+	int fd = bpf_prog_get_fd_by_id(st->self.id);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+	__u32 flags = st->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int ret;
+
+	if (fd < 0)
+		return pr_err_set(err, "cannot get program %u: %s", st->self.id, strerror(errno));
+	ret = bpf_xdp_detach(st->ifindex, flags, &opts);
+	close(fd);
+	if (ret)
+		return pr_err_set(err, "cannot detach from %s: %s", st->name, strerror(-ret));
+	return 0;
+}
+
+static int detach_from_dispatcher(const struct pr_iface_state *st, struct pr_err *err)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(st->ifindex);
+	struct xdp_program *p;
+	char msg[128];
+	int ret = -ENOENT;
+
+	if (libxdp_get_error(mp) || !mp)
+		return pr_err_set(err, "no XDP programs on %s any more", st->name);
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+		if (xdp_program__id(p) != st->self.id)
+			continue;
+		ret = xdp_program__detach(p, st->ifindex, XDP_MODE_UNSPEC, 0);
+		break;
+	}
+	xdp_multiprog__close(mp);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		return pr_err_set(err, "cannot detach from %s: %s (run with -v for detail)",
+				  st->name, msg);
+	}
+	return 0;
+}
+
+int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, struct pr_err *err)
+{
+	__u32 key = (__u32)st->ifindex;
+	int ret = 0;
+
+	if (st->attached)
+		ret = st->dispatcher ? detach_from_dispatcher(st, err) : detach_single(st, err);
+	if (ret)
+		return ret;
+	if (m && m->ifaces >= 0 && bpf_map_delete_elem(m->ifaces, &key) && errno != ENOENT)
+		return pr_err_set(err, "cannot update %s: %s", pr_pin_dir(), strerror(errno));
+	return 0;
+}
+
+static int add_state(struct pr_iface_state **list, int *n, const struct pr_iface_state *st)
+{
+	struct pr_iface_state *grown = realloc(*list, (size_t)(*n + 1) * sizeof(**list));
+
+	if (!grown)
+		return -1;
+	*list = grown;
+	grown[(*n)++] = *st;
+	return 0;
+}
+
+static struct pr_iface_state *find_state(struct pr_iface_state *list, int n, int ifindex)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i].ifindex == ifindex)
+			return &list[i];
+	return NULL;
+}
+
+int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
+		  struct pr_err *err)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	__u32 key;
+	int ret = 0;
+
+	*list = NULL;
+	*n = 0;
+	if (!ifs)
+		return pr_err_set(err, "cannot list interfaces: %s", strerror(errno));
+	for (i = ifs; i->if_index; i++) {
+		struct pr_iface_state st = { 0 };
+
+		pr_iface_inspect((int)i->if_index, &st);
+		if (st.attached && add_state(list, n, &st))
+			ret = pr_err_set(err, "out of memory");
+	}
+	if_freenameindex(ifs);
+
+	if (ret || !m || m->ifaces < 0)
+		return ret;
+	if (bpf_map_get_next_key(m->ifaces, NULL, &key))
+		return 0;
+	do {
+		struct pr_iface_rec rec;
+		struct pr_iface_state *st;
+
+		if (bpf_map_lookup_elem(m->ifaces, &key, &rec))
+			continue;
+		st = find_state(*list, *n, (int)key);
+		if (!st) {
+			struct pr_iface_state fresh = { 0 };
+
+			pr_iface_inspect((int)key, &fresh);
+			if (!fresh.exists)
+				snprintf(fresh.name, sizeof(fresh.name), "%s", rec.name);
+			if (add_state(list, n, &fresh))
+				return pr_err_set(err, "out of memory");
+			st = &(*list)[*n - 1];
+		}
+		st->recorded = true;
+		if (st->attached && !st->dispatcher) {
+			st->self.priority = rec.priority;
+			st->self.chain_actions = rec.chain_actions;
+		}
+		if (!st->attached)
+			st->skb_mode = rec.flags & PR_IFACE_F_SKB_MODE;
+	} while (!bpf_map_get_next_key(m->ifaces, &key, &key));
+	return 0;
+}

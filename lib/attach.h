@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Putting the program on an interface and taking it off again, through
+ * libxdp (so it joins a dispatcher beside other XDP programs where the kernel
+ * allows one), and finding out what is attached where.
+ */
+#ifndef PR_ATTACH_H
+#define PR_ATTACH_H
+
+#include <stdbool.h>
+#include <net/if.h>
+#include <xdp/libxdp.h>
+
+#include "errbuf.h"
+#include "maps.h"
+
+#define PR_PROG_NAME "xdp_portredir"
+#define PR_CHAIN_DEFAULT 0xffffffffU
+#define PR_MAX_OTHERS 16
+
+struct pr_load_opts {
+	enum xdp_attach_mode mode; /* XDP_MODE_UNSPEC: native where supported, else skb */
+	long priority; /* -1: the object's XDP_RUN_CONFIG */
+	unsigned int chain_actions; /* 1 << XDP_* bits; PR_CHAIN_DEFAULT: the object's */
+};
+
+struct pr_prog_info {
+	char name[64];
+	unsigned int id;
+	unsigned int priority;
+	unsigned int chain_actions;
+};
+
+/* What is on one interface, as far as the tool is concerned. */
+struct pr_iface_state {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	bool exists; /* the interface exists now */
+	bool recorded; /* pr_ifaces says the tool was loaded here */
+	bool attached; /* our XDP program is attached now */
+	bool dispatcher; /* through a libxdp dispatcher (not the single-program fallback) */
+	bool skb_mode;
+	struct pr_prog_info self;
+	struct pr_prog_info others[PR_MAX_OTHERS];
+	int n_others;
+	int xdp_progs; /* programs on the interface, ours included */
+};
+
+/* Reads what the kernel has on ifindex into st (record fields untouched). */
+void pr_iface_inspect(int ifindex, struct pr_iface_state *st);
+
+/*
+ * Loads a fresh instance of the program (maps shared through the pins) and
+ * attaches it to ifname; records it in pr_ifaces. On failure nothing stays
+ * attached and nothing is recorded.
+ */
+int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
+		    struct pr_iface_state *st, struct pr_err *err);
+
+/* Detaches our program from st's interface and forgets the record. */
+int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, struct pr_err *err);
+
+/*
+ * Every interface where the tool is attached or recorded (m may be NULL:
+ * then only what the kernel shows). Caller frees *list.
+ */
+int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
+		  struct pr_err *err);
+
+const char *pr_xdp_action_name(unsigned int action);
+
+#endif

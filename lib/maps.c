@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+#include "object.h"
+#include "pins.h"
+#include "portredir.skel.h"
+
+static const struct {
+	const char *name;
+	size_t offset;
+} map_pins[] = {
+	{ "pr_rules", offsetof(struct pr_maps, rules) },
+	{ "pr_rule_stats", offsetof(struct pr_maps, rule_stats) },
+	{ "pr_action_stats", offsetof(struct pr_maps, action_stats) },
+	{ "pr_ifaces", offsetof(struct pr_maps, ifaces) },
+};
+
+void pr_maps_close(struct pr_maps *m)
+{
+	for (size_t i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++) {
+		int *fd = (int *)((char *)m + map_pins[i].offset);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int pr_maps_open(struct pr_maps *m, struct pr_err *err)
+{
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++) {
+		int *fd = (int *)((char *)m + map_pins[i].offset);
+
+		pr_pin_path(path, sizeof(path), map_pins[i].name);
+		*fd = bpf_obj_get(path);
+		if (*fd < 0) {
+			int e = errno;
+
+			pr_maps_close(m);
+			if (e == ENOENT)
+				return pr_err_set(err, "no state in %s: nothing is loaded and no rule is set",
+						  pr_pin_dir());
+			return pr_err_set(err, "cannot open %s: %s", path, strerror(e));
+		}
+	}
+	return 0;
+}
+
+int pr_maps_create(struct pr_maps *m, struct pr_err *err)
+{
+	struct portredir_bpf *skel;
+	struct bpf_program *prog;
+	int ret;
+
+	skel = pr_object_open(PR_BPFFS_ROOT "/" PR_PIN_DIR_NAME, err);
+	if (!skel)
+		return -1;
+	/* Loading with no program creates and pins the maps and nothing else. */
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		bpf_program__set_autoload(prog, false);
+	}
+	ret = portredir_bpf__load(skel);
+	portredir_bpf__destroy(skel);
+	if (ret)
+		return pr_err_set(err,
+				  "cannot create the maps in %s: %s (if they were pinned by an "
+				  "incompatible version, 'xdp-portredir unload --all' removes them)",
+				  pr_pin_dir(), strerror(-ret));
+	return pr_maps_open(m, err);
+}
+
+int pr_counter_read(int fd, __u32 key, struct pr_counter *sum)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pr_counter *v;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpus <= 0)
+		return -1;
+	v = calloc((size_t)ncpus, sizeof(*v));
+	if (!v)
+		return -1;
+	if (bpf_map_lookup_elem(fd, &key, v)) {
+		free(v);
+		return -1;
+	}
+	for (int i = 0; i < ncpus; i++) {
+		sum->packets += v[i].packets;
+		sum->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <string.h>
+
+#include "output.h"
+
+#define MAX_DEPTH 16
+
+struct frame {
+	bool is_array;
+	bool is_inline; /* human: rendered on the current line */
+	int items;
+};
+
+static struct out_state {
+	FILE *f;
+	bool json;
+	int depth;
+	struct frame stack[MAX_DEPTH];
+} o;
+
+void out_init(FILE *f, bool json)
+{
+	memset(&o, 0, sizeof(o));
+	o.f = f;
+	o.json = json;
+}
+
+bool out_is_json(void)
+{
+	return o.json;
+}
+
+static struct frame *top(void)
+{
+	return o.depth ? &o.stack[o.depth - 1] : NULL;
+}
+
+static void json_string(const char *s)
+{
+	fputc('"', o.f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(o.f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", o.f);
+		else if (c == '\t')
+			fputs("\\t", o.f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(o.f, "\\u%04x", c);
+		else
+			fputc(c, o.f);
+	}
+	fputc('"', o.f);
+}
+
+static void indent(int level)
+{
+	for (int i = 0; i < level; i++)
+		fputs("  ", o.f);
+}
+
+/* Human indentation: one step per enclosing array. */
+static int human_level(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < o.depth; i++)
+		n += o.stack[i].is_array;
+	return n;
+}
+
+/* Emits what precedes a value: separators, key, indentation. */
+static void item_prefix(const char *key, bool bare)
+{
+	struct frame *t = top();
+
+	if (o.json) {
+		if (t && t->items)
+			fputc(',', o.f);
+		if (key && t && !t->is_array) {
+			json_string(key);
+			fputc(':', o.f);
+		}
+	} else if (t && t->is_inline) {
+		if (t->items)
+			fputs(t->is_array ? ", " : "  ", o.f);
+		if (key && !bare && !t->is_array)
+			fprintf(o.f, "%s ", key);
+	} else if (t && t->is_array) {
+		indent(human_level());
+	} else if (key) {
+		indent(human_level());
+		fprintf(o.f, "%s: ", key);
+	}
+	if (t)
+		t->items++;
+}
+
+static void item_suffix(void)
+{
+	struct frame *t = top();
+
+	if (!o.json && !(t && t->is_inline))
+		fputc('\n', o.f);
+}
+
+static void push(bool is_array, bool is_inline)
+{
+	if (o.depth < MAX_DEPTH)
+		o.stack[o.depth++] = (struct frame){ .is_array = is_array, .is_inline = is_inline };
+}
+
+void out_obj_begin(const char *key)
+{
+	struct frame *t = top();
+	bool in_array = t && t->is_array;
+
+	if (o.json) {
+		item_prefix(key, false);
+		fputc('{', o.f);
+		push(false, false);
+		return;
+	}
+	if (t && t->is_inline) {
+		item_prefix(key, false);
+		push(false, true);
+	} else if (in_array) {
+		/* An array element: one line of its own. */
+		item_prefix(key, false);
+		push(false, true);
+	} else {
+		if (key) {
+			indent(human_level());
+			fprintf(o.f, "%s:\n", key);
+		}
+		if (t)
+			t->items++;
+		push(false, false);
+	}
+}
+
+void out_obj_end(void)
+{
+	struct frame *t = top();
+	bool was_inline = t && t->is_inline;
+
+	if (o.depth)
+		o.depth--;
+	if (o.json) {
+		fputc('}', o.f);
+		return;
+	}
+	/* An element line ends when its object does. */
+	if (was_inline && !(top() && top()->is_inline))
+		fputc('\n', o.f);
+}
+
+void out_arr_begin(const char *key)
+{
+	struct frame *t = top();
+
+	if (o.json) {
+		item_prefix(key, false);
+		fputc('[', o.f);
+		push(true, false);
+		return;
+	}
+	if (t && t->is_inline) {
+		item_prefix(key, false);
+		push(true, true);
+		return;
+	}
+	if (key) {
+		indent(human_level());
+		fprintf(o.f, "%s:\n", key);
+	}
+	if (t)
+		t->items++;
+	push(true, false);
+}
+
+void out_arr_end(void)
+{
+	struct frame *t = top();
+
+	if (o.json) {
+		if (o.depth)
+			o.depth--;
+		fputc(']', o.f);
+		return;
+	}
+	if (t && !t->items) {
+		if (t->is_inline) {
+			fputc('-', o.f);
+		} else {
+			indent(human_level());
+			fputs("(none)\n", o.f);
+		}
+	}
+	if (o.depth)
+		o.depth--;
+}
+
+void out_label(const char *key, const char *val)
+{
+	item_prefix(key, true);
+	if (o.json)
+		json_string(val);
+	else
+		fputs(val, o.f);
+	item_suffix();
+}
+
+void out_str(const char *key, const char *val)
+{
+	item_prefix(key, false);
+	if (o.json)
+		json_string(val);
+	else
+		fputs(val, o.f);
+	item_suffix();
+}
+
+void out_u64(const char *key, unsigned long long val)
+{
+	item_prefix(key, false);
+	fprintf(o.f, "%llu", val);
+	item_suffix();
+}
+
+void out_int(const char *key, long long val)
+{
+	item_prefix(key, false);
+	fprintf(o.f, "%lld", val);
+	item_suffix();
+}
+
+void out_bool(const char *key, bool val)
+{
+	item_prefix(key, false);
+	fputs(o.json ? (val ? "true" : "false") : (val ? "yes" : "no"), o.f);
+	item_suffix();
+}
+
+void out_json_str(const char *key, const char *val)
+{
+	if (o.json)
+		out_str(key, val);
+}
+
+void out_json_u64(const char *key, unsigned long long val)
+{
+	if (o.json)
+		out_u64(key, val);
+}
+
+void out_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o.json)
+		return;
+	va_start(ap, fmt);
+	vfprintf(o.f, fmt, ap);
+	va_end(ap);
+	fputc('\n', o.f);
+}
+
+void out_finish(void)
+{
+	if (o.json)
+		fputc('\n', o.f);
+	fflush(o.f);
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp-portredir load: attach the program to interfaces. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "commands.h"
+#include "log.h"
+#include "maps.h"
+#include "params.h"
+#include "pins.h"
+
+struct load_settings {
+	int mode;
+	long priority;
+	unsigned int chain;
+	const char **ifnames;
+	int n_ifnames;
+};
+
+enum { MODE_AUTO = -1, MODE_HW_REFUSED = -2 };
+
+static const struct pr_enum_val modes[] = {
+	{ "native", XDP_MODE_NATIVE },
+	{ "skb", XDP_MODE_SKB },
+	{ "hw", (unsigned int)MODE_HW_REFUSED },
+	{ 0 },
+};
+
+/* The chain-call actions, as xdp-loader spells them, and "none". */
+static const struct pr_enum_val chain_actions[] = {
+	{ "none", 0 },
+	{ "aborted", 1U << XDP_ABORTED },
+	{ "drop", 1U << XDP_DROP },
+	{ "pass", 1U << XDP_PASS },
+	{ "tx", 1U << XDP_TX },
+	{ "redirect", 1U << XDP_REDIRECT },
+	{ 0 },
+};
+
+static const struct pr_opt load_opts[] = {
+	{ .name = "mode", .short_name = 'm', .type = PR_OPT_ENUM,
+	  .offset = offsetof(struct load_settings, mode), .metavar = "mode", .values = modes,
+	  .help = "Attach mode; default: the mode of programs already on the interface, else "
+		  "native where the driver supports it, skb otherwise. hw is refused" },
+	{ .name = "priority", .short_name = 'p', .type = PR_OPT_UINT,
+	  .offset = offsetof(struct load_settings, priority), .metavar = "n", .min = 0,
+	  .max = 1000,
+	  .help = "Run priority in the libxdp dispatcher; lower runs first (default 5, before "
+		  "xdp-filter's 10)" },
+	{ .name = "chain-call-actions", .short_name = 'c', .type = PR_OPT_ENUM_LIST,
+	  .offset = offsetof(struct load_settings, chain), .metavar = "list",
+	  .values = chain_actions,
+	  .help = "Return codes after which the dispatcher runs the next program (default pass)" },
+	{ .name = "<ifname>...", .type = PR_OPT_ARGS,
+	  .offset = offsetof(struct load_settings, ifnames),
+	  .count_offset = offsetof(struct load_settings, n_ifnames), .min = 1,
+	  .help = "Interfaces to load on. All share one rule table. If loading fails on any of\n"
+		  "them, the ones already done by this command are unloaded again." },
+	{ 0 },
+};
+
+static void load_defaults(void *p)
+{
+	struct load_settings *s = p;
+
+	s->mode = MODE_AUTO;
+	s->priority = -1;
+	s->chain = PR_CHAIN_DEFAULT;
+}
+
+static void chain_names(unsigned int mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
+		if (mask & (1U << a))
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+						 pr_xdp_action_name(a));
+	if (!used)
+		snprintf(buf, len, "none");
+}
+
+static void report(const struct pr_iface_state *st)
+{
+	char chain[128];
+
+	chain_names(st->self.chain_actions, chain, sizeof(chain));
+	printf("xdp-portredir loaded on %s (%s mode, priority %u, chain-call %s%s)\n", st->name,
+	       st->skb_mode ? "skb" : "native", st->self.priority, chain,
+	       st->dispatcher ? ", libxdp dispatcher" : "");
+	if (!st->dispatcher)
+		printf("note: this kernel refused the libxdp dispatcher, so xdp-portredir is attached "
+		       "to %s as its only XDP program: no other XDP program can share %s while it "
+		       "is loaded, and --priority and --chain-call-actions have no effect.\n",
+		       st->name, st->name);
+}
+
+static int load_run(void *p)
+{
+	struct load_settings *s = p;
+	struct pr_iface_state *done;
+	struct pr_maps maps = PR_MAPS_INIT;
+	struct pr_load_opts o = {
+		.mode = s->mode == MODE_AUTO ? XDP_MODE_UNSPEC : (enum xdp_attach_mode)s->mode,
+		.priority = s->priority,
+		.chain_actions = s->chain,
+	};
+	struct pr_err err;
+	int lock, ret = PR_EXIT_OK, n_done = 0;
+
+	if (s->mode == MODE_HW_REFUSED) {
+		fprintf(stderr, "xdp-portredir load: hw mode is not supported: offloaded programs "
+				"cannot share maps with the host or run beside the TC programs this tool "
+				"needs; use --mode native or --mode skb\n");
+		return PR_EXIT_USAGE;
+	}
+	if (pr_bpffs_ensure(&err))
+		return pr_fail("load", err.msg);
+	lock = pr_lock(30, &err);
+	if (lock < 0)
+		return pr_fail("load", err.msg);
+	if (pr_maps_create(&maps, &err)) {
+		pr_unlock(lock);
+		return pr_fail("load", err.msg);
+	}
+	done = calloc((size_t)s->n_ifnames, sizeof(*done));
+	for (int i = 0; done && i < s->n_ifnames; i++) {
+		if (pr_iface_attach(s->ifnames[i], &o, &maps, &done[n_done], &err)) {
+			ret = pr_fail("load", err.msg);
+			break;
+		}
+		n_done++;
+	}
+	if (!done)
+		ret = pr_fail("load", "out of memory");
+	if (ret != PR_EXIT_OK) {
+		/* All or nothing: take back what this command attached. */
+		for (int i = n_done - 1; i >= 0; i--) {
+			if (pr_iface_detach(&done[i], &maps, &err))
+				pr_warn("xdp-portredir load: could not undo %s: %s\n", done[i].name,
+					err.msg);
+			else
+				pr_warn("xdp-portredir load: unloaded %s again\n", done[i].name);
+		}
+	} else {
+		for (int i = 0; i < n_done; i++)
+			report(&done[i]);
+	}
+	free(done);
+	pr_maps_close(&maps);
+	pr_unlock(lock);
+	return ret;
+}
+
+const struct pr_cmd pr_cmd_load = {
+	.name = "load",
+	.summary = "Attach the port-redirect program to interfaces",
+	.description = "Attach the port-redirect program to one or more interfaces through libxdp,\n"
+		       "so it runs in a dispatcher beside other XDP programs (xdp-filter, ...) where\n"
+		       "the kernel supports one. Rules ('xdp-portredir redirect') apply on every\n"
+		       "interface it is loaded on.",
+	.opts = load_opts,
+	.settings_size = sizeof(struct load_settings),
+	.defaults = load_defaults,
+	.run = load_run,
+};

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp-portredir status: interfaces, rules with counters, per-action totals. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "commands.h"
+#include "maps.h"
+#include "output.h"
+#include "params.h"
+#include "pins.h"
+#include "rules.h"
+
+struct status_settings {
+	bool json;
+};
+
+static const struct pr_opt status_opts[] = {
+	{ .name = "json", .short_name = 'j', .type = PR_OPT_FLAG,
+	  .offset = offsetof(struct status_settings, json),
+	  .help = "Print JSON (the same information as the text form)" },
+	{ 0 },
+};
+
+static void chain_array(unsigned int mask)
+{
+	out_arr_begin("chain-call");
+	for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
+		if (mask & (1U << a))
+			out_str(NULL, pr_xdp_action_name(a));
+	out_arr_end();
+}
+
+static const char *iface_state(const struct pr_iface_state *st)
+{
+	if (st->attached)
+		return "loaded";
+	if (!st->exists)
+		return "interface-gone";
+	return "not-attached";
+}
+
+static void print_iface(const struct pr_iface_state *st)
+{
+	out_obj_begin(NULL);
+	out_label("name", st->name);
+	out_u64("ifindex", (unsigned long long)st->ifindex);
+	out_str("state", iface_state(st));
+	if (st->attached) {
+		out_str("mode", st->skb_mode ? "skb" : "native");
+		out_bool("dispatcher", st->dispatcher);
+		out_u64("priority", st->self.priority);
+		chain_array(st->self.chain_actions);
+		out_u64("program-id", st->self.id);
+		out_arr_begin("other-programs");
+		for (int i = 0; i < st->n_others; i++) {
+			out_obj_begin(NULL);
+			out_label("name", st->others[i].name);
+			out_u64("id", st->others[i].id);
+			out_u64("priority", st->others[i].priority);
+			out_obj_end();
+		}
+		out_arr_end();
+	}
+	out_obj_end();
+}
+
+struct rule_ctx {
+	int stats_fd;
+};
+
+static int print_rule(const struct pr_rule_spec *r, void *p)
+{
+	struct rule_ctx *ctx = p;
+	struct pr_counter c;
+	char desc[80];
+
+	pr_rule_format(r, desc, sizeof(desc));
+	pr_counter_read(ctx->stats_fd, PR_RULE_KEY(r->proto, r->first), &c);
+	out_obj_begin(NULL);
+	out_label("rule", desc);
+	out_json_str("proto", pr_proto_name(r->proto));
+	out_json_u64("first", r->first);
+	out_json_u64("last", r->last);
+	out_json_u64("to", r->to);
+	out_json_u64("to-last", (unsigned long long)r->to + (r->last - r->first));
+	out_u64("packets", c.packets);
+	out_u64("bytes", c.bytes);
+	out_obj_end();
+	return 0;
+}
+
+static int status_run(void *p)
+{
+	struct status_settings *s = p;
+	struct pr_maps maps = PR_MAPS_INIT;
+	struct pr_iface_state *list = NULL;
+	struct pr_rule_table *table = NULL;
+	bool mounted = pr_bpffs_mounted(), have_maps = false;
+	int n = 0, ret = PR_EXIT_OK, attached = 0;
+	struct pr_err err;
+
+	if (mounted && pr_pin_dir_exists()) {
+		if (pr_maps_open(&maps, &err))
+			return pr_fail("status", err.msg);
+		have_maps = true;
+	}
+	if (pr_iface_list(have_maps ? &maps : NULL, &list, &n, &err)) {
+		pr_maps_close(&maps);
+		return pr_fail("status", err.msg);
+	}
+	for (int i = 0; i < n; i++)
+		attached += list[i].attached;
+	if (!mounted && attached) {
+		/* Programs run, but their state is out of reach. */
+		fprintf(stderr, "xdp-portredir status: xdp-portredir is attached to %s, but bpffs "
+				"is not mounted at %s, so its rules and counters cannot be read; "
+				"mount it with: mount -t bpf bpf %s\n",
+			list[0].name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
+		free(list);
+		return PR_EXIT_ERROR;
+	}
+
+	out_init(stdout, s->json);
+	out_obj_begin(NULL);
+	out_str("pin-dir", have_maps ? pr_pin_dir() : "none");
+	out_arr_begin("interfaces");
+	for (int i = 0; i < n; i++)
+		print_iface(&list[i]);
+	out_arr_end();
+
+	out_arr_begin("rules");
+	if (have_maps) {
+		struct rule_ctx ctx = { maps.rule_stats };
+
+		table = malloc(sizeof(*table));
+		if (!table || pr_rules_read(maps.rules, table, &err))
+			ret = PR_EXIT_ERROR;
+		else
+			pr_rule_table_foreach(table, print_rule, &ctx);
+	}
+	out_arr_end();
+
+	out_arr_begin("actions");
+	for (__u32 a = 0; have_maps && a < PR_ACTION_SLOTS; a++) {
+		struct pr_counter c;
+
+		if (pr_counter_read(maps.action_stats, a, &c))
+			continue;
+		out_obj_begin(NULL);
+		out_label("action", pr_xdp_action_name(a));
+		out_u64("packets", c.packets);
+		out_u64("bytes", c.bytes);
+		out_obj_end();
+	}
+	out_arr_end();
+	out_obj_end();
+	for (int i = 0; i < n; i++) {
+		if (list[i].attached && !list[i].dispatcher)
+			out_note("note: %s runs xdp-portredir without a libxdp dispatcher (the kernel "
+				 "refused it): no other XDP program can share %s.",
+				 list[i].name, list[i].name);
+		if (list[i].recorded && !list[i].exists)
+			out_note("note: interface %s (ifindex %d) is gone; 'xdp-portredir unload "
+				 "--all' forgets it.",
+				 list[i].name, list[i].ifindex);
+	}
+	if (!mounted)
+		out_note("note: bpffs is not mounted at %s; nothing is loaded.", PR_BPFFS_ROOT);
+	out_finish();
+	if (ret != PR_EXIT_OK)
+		fprintf(stderr, "xdp-portredir status: %s\n", err.msg);
+	free(table);
+	free(list);
+	pr_maps_close(&maps);
+	return ret;
+}
+
+const struct pr_cmd pr_cmd_status = {
+	.name = "status",
+	.summary = "Show interfaces, rules, and counters",
+	.description = "Show every interface xdp-portredir is loaded on (mode, priority, chain-call\n"
+		       "actions, dispatcher, the other XDP programs there), every rule with its\n"
+		       "packet and byte counters, and the per-action totals.",
+	.opts = status_opts,
+	.settings_size = sizeof(struct status_settings),
+	.run = status_run,
+};
