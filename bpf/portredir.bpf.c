@@ -5,6 +5,7 @@
  * whatever it cannot parse, or must not touch (fragments after the first,
  * malformed headers), passes unchanged.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -43,7 +44,30 @@ static __always_inline __u16 pr_l4_check(const struct pr_pkt *pkt, __u16 check,
 	return check;
 }
 
-static __always_inline void pr_rewrite(struct pr_pkt *pkt, __u64 bytes)
+/*
+ * Leaves the facts the TC ingress program needs to redo the checksum update
+ * on the skb. Returns nothing: where metadata is unsupported (some native
+ * drivers), frames come straight from the wire with complete checksums, and
+ * the update already made here is the right one.
+ */
+static __always_inline void pr_leave_meta(struct xdp_md *ctx, __be16 old_port, __u16 old_check)
+{
+	struct pr_meta *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return;
+	meta->magic = PR_META_MAGIC;
+	meta->old_port = old_port;
+	meta->old_check = old_check;
+	meta->pad = 0;
+}
+
+/* Returns true if the packet was rewritten, with the port and checksum it had. */
+static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __be16 *old_port,
+				       __u16 *old_check)
 {
 	/* Both headers put the destination port at offset 2. */
 	__be16 *dport = pkt->l4 + 2;
@@ -55,7 +79,7 @@ static __always_inline void pr_rewrite(struct pr_pkt *pkt, __u64 bytes)
 	key = PR_RULE_KEY(pkt->proto, bpf_ntohs(*dport));
 	rule = bpf_map_lookup_elem(&pr_rules, &key);
 	if (!rule || !rule->to_port)
-		return;
+		return false;
 
 	if (pkt->proto == PR_PROTO_UDP)
 		check = &((struct udphdr *)pkt->l4)->check;
@@ -63,11 +87,14 @@ static __always_inline void pr_rewrite(struct pr_pkt *pkt, __u64 bytes)
 		check = &((struct tcphdr *)pkt->l4)->check;
 
 	old = *dport;
+	*old_port = old;
+	*old_check = *check;
 	*dport = rule->to_port;
 	*check = pr_l4_check(pkt, *check, old, rule->to_port);
 
 	key = PR_RULE_KEY(pkt->proto, rule->first_port);
 	pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
+	return true;
 }
 
 SEC("xdp")
@@ -78,12 +105,17 @@ int xdp_portredir(struct xdp_md *ctx)
 	__u64 bytes = data_end - data;
 	struct pr_pkt pkt;
 	__u32 action = XDP_PASS;
+	__be16 old_port;
+	__u16 old_check;
 
-	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK)
-		pr_rewrite(&pkt, bytes);
+	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK &&
+	    pr_rewrite(&pkt, bytes, &old_port, &old_check))
+		pr_leave_meta(ctx, old_port, old_check);
 
 	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
 	return action;
 }
+
+#include "csum_fixup.h"
 
 char _license[] SEC("license") = "GPL";

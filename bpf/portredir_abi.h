@@ -48,6 +48,20 @@ struct pr_counter {
 	__u64 bytes;
 };
 
+/*
+ * Left by the XDP program in the packet's metadata area when it rewrites a
+ * port, for the TC ingress program that finishes the checksum update on the
+ * skb (see bpf/csum_fixup.h).
+ */
+#define PR_META_MAGIC 0x5052u /* "PR" */
+
+struct pr_meta {
+	__u16 magic;
+	__be16 old_port;
+	__u16 old_check; /* the L4 checksum field before the XDP program touched it */
+	__u16 pad;
+};
+
 /* pr_action_stats has one slot per XDP action (XDP_ABORTED..XDP_REDIRECT). */
 #define PR_ACTION_SLOTS 5
 
@@ -64,7 +78,13 @@ struct pr_iface_rec {
 	__u32 flags; /* PR_IFACE_F_* */
 	__u32 priority; /* as requested; only in effect under a dispatcher */
 	__u32 chain_actions; /* bitmask of 1 << XDP_* */
+	__u32 tc_ingress_prog_id; /* checksum fixup (bpf/csum_fixup.h) */
+	__u32 tc_egress_prog_id; /* reply translation, 0 if not attached */
 };
+
+/* Where the tool's TC programs sit: clsact, this handle and priority. */
+#define PR_TC_HANDLE 0x7072
+#define PR_TC_PRIORITY 1
 
 #define PR_IFACE_F_SKB_MODE (1U << 0)
 #define PR_IFACE_F_DISPATCHER (1U << 1)

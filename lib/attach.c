@@ -13,6 +13,7 @@
 #include "object.h"
 #include "pins.h"
 #include "portredir.skel.h"
+#include "tc.h"
 
 static const char *const action_names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
 					    "XDP_REDIRECT" };
@@ -54,8 +55,11 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 	st->attached = false;
 	st->n_others = 0;
 	st->xdp_progs = 0;
+	st->tc_ingress_id = st->tc_egress_id = 0;
 	if (!st->exists)
 		return;
+	st->tc_ingress_id = pr_tc_query(ifindex, PR_TC_INGRESS);
+	st->tc_egress_id = pr_tc_query(ifindex, PR_TC_EGRESS);
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp) || !mp)
 		return;
@@ -82,6 +86,8 @@ static int record(const struct pr_maps *m, const struct pr_iface_state *st,
 		    (st->dispatcher ? PR_IFACE_F_DISPATCHER : 0);
 	rec.priority = st->self.priority;
 	rec.chain_actions = st->self.chain_actions;
+	rec.tc_ingress_prog_id = st->tc_ingress_id;
+	rec.tc_egress_prog_id = st->tc_egress_id;
 	if (!st->dispatcher) {
 		/* Without a dispatcher the kernel keeps no run config: remember the request. */
 		rec.priority = o->priority >= 0 ? (__u32)o->priority : PR_DEFAULT_PRIORITY;
@@ -174,7 +180,11 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 				 ifname);
 		goto out;
 	}
-	ret = record(m, st, o, err);
+	/* The object is loaded now (libxdp did it), so its TC program has an fd. */
+	ret = pr_tc_attach(ifindex, PR_TC_INGRESS, bpf_program__fd(skel->progs.tc_portredir_in),
+			   &st->tc_ingress_id, err);
+	if (!ret)
+		ret = record(m, st, o, err);
 	if (ret) {
 		struct pr_err ignored;
 
@@ -238,8 +248,13 @@ int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, st
 	__u32 key = (__u32)st->ifindex;
 	int ret = 0;
 
+	/* XDP first: no packet may be rewritten once its TC fixup is gone. */
 	if (st->attached)
 		ret = st->dispatcher ? detach_from_dispatcher(st, err) : detach_single(st, err);
+	if (!ret && st->exists)
+		ret = pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, err);
+	if (!ret && st->exists)
+		ret = pr_tc_detach(st->ifindex, PR_TC_EGRESS, st->tc_egress_id, err);
 	if (ret)
 		return ret;
 	if (m && m->ifaces >= 0 && bpf_map_delete_elem(m->ifaces, &key) && errno != ENOENT)
@@ -281,7 +296,7 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 		struct pr_iface_state st = { 0 };
 
 		pr_iface_inspect((int)i->if_index, &st);
-		if (st.attached && add_state(list, n, &st))
+		if ((st.attached || st.tc_ingress_id || st.tc_egress_id) && add_state(list, n, &st))
 			ret = pr_err_set(err, "out of memory");
 	}
 	if_freenameindex(ifs);

@@ -44,6 +44,8 @@ struct pr_iface_state {
 	struct pr_prog_info others[PR_MAX_OTHERS];
 	int n_others;
 	int xdp_progs; /* programs on the interface, ours included */
+	__u32 tc_ingress_id; /* our TC ingress program (checksum fixup), 0 if none */
+	__u32 tc_egress_id; /* our TC egress program (reply translation), 0 if none */
 };
 
 /* Reads what the kernel has on ifindex into st (record fields untouched). */

@@ -54,6 +54,7 @@ static void print_iface(const struct pr_iface_state *st)
 		out_u64("priority", st->self.priority);
 		chain_array(st->self.chain_actions);
 		out_u64("program-id", st->self.id);
+		out_u64("tc-ingress-id", st->tc_ingress_id);
 		out_arr_begin("other-programs");
 		for (int i = 0; i < st->n_others; i++) {
 			out_obj_begin(NULL);

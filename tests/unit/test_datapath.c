@@ -77,14 +77,54 @@ static bool run_prog(const char *name, const uint8_t *in, size_t in_len, uint8_t
 	return true;
 }
 
-static void expect_frame(const char *name, const uint8_t *in, size_t in_len, const uint8_t *exp,
-			 size_t exp_len)
+/*
+ * The metadata the TC checksum fixup reads: present exactly when the port
+ * was rewritten, naming the port and checksum field the frame arrived with
+ * (checked where the case knows the layout).
+ */
+static bool meta_ok(const char *name, const struct xdprun_result *res, const uint8_t *in,
+		    size_t in_len, const uint8_t *exp, size_t exp_len, const struct pkt_layout *lay)
 {
+	bool rewritten = in_len != exp_len || memcmp(in, exp, in_len);
+	struct pr_meta m;
+
+	if (!rewritten)
+		return res->meta_len == 0 ||
+		       check(false, name, "metadata left on an unchanged frame (%zu bytes)",
+			     res->meta_len);
+	if (res->meta_len != sizeof(m))
+		return check(false, name, "rewritten frame carries %zu bytes of metadata, want %zu",
+			     res->meta_len, sizeof(m));
+	memcpy(&m, res->meta, sizeof(m));
+	if (m.magic != PR_META_MAGIC)
+		return check(false, name, "metadata magic %#x, want %#x", m.magic, PR_META_MAGIC);
+	if (lay && (memcmp(&m.old_port, in + lay->dport_off, 2) ||
+		    memcmp(&m.old_check, in + lay->csum_off, 2)))
+		return check(false, name, "metadata names port/check %02x%02x/%02x%02x, frame had "
+					  "%02x%02x/%02x%02x",
+			     ((uint8_t *)&m.old_port)[0], ((uint8_t *)&m.old_port)[1],
+			     ((uint8_t *)&m.old_check)[0], ((uint8_t *)&m.old_check)[1],
+			     in[lay->dport_off], in[lay->dport_off + 1], in[lay->csum_off],
+			     in[lay->csum_off + 1]);
+	return true;
+}
+
+static void expect_frame_lay(const char *name, const uint8_t *in, size_t in_len,
+			     const uint8_t *exp, size_t exp_len, const struct pkt_layout *lay)
+{
+	struct xdprun_result res;
 	uint8_t out[PKT_MAX];
 	size_t out_len;
 	uint32_t ret;
+	int err = xdprun(prog_fd, in, in_len, out, &res);
 
-	if (!run_prog(name, in, in_len, out, &out_len, &ret))
+	if (err) {
+		check(false, name, "BPF_PROG_TEST_RUN failed: %s", strerror(-err));
+		return;
+	}
+	out_len = res.len;
+	ret = res.retval;
+	if (!meta_ok(name, &res, in, in_len, exp, exp_len, lay))
 		return;
 	if (ret != XDP_PASS) {
 		check(false, name, "verdict %u, want XDP_PASS", ret);
@@ -96,6 +136,12 @@ static void expect_frame(const char *name, const uint8_t *in, size_t in_len, con
 		return;
 	}
 	check(true, name, "%s", "");
+}
+
+static void expect_frame(const char *name, const uint8_t *in, size_t in_len, const uint8_t *exp,
+			 size_t exp_len)
+{
+	expect_frame_lay(name, in, in_len, exp, exp_len, NULL);
 }
 
 /*
@@ -127,7 +173,7 @@ static void case_spec(const char *name, const struct pkt_spec *spec, bool expect
 		memcpy(exp, in, in_len);
 		exp_len = in_len;
 	}
-	expect_frame(name, in, in_len, exp, exp_len);
+	expect_frame_lay(name, in, in_len, exp, exp_len, &lay);
 }
 
 static struct pkt_spec base(int ipv6, uint8_t l4proto, uint16_t dport)
@@ -355,7 +401,7 @@ static void truncations(const char *label, const struct pkt_spec *spec)
 			snprintf(name, sizeof(name), "truncated/%s/at-%zu%s/%s", label,
 				 lay.boundaries[b], minus ? "-1" : "",
 				 complete ? "rewritten" : "untouched");
-			expect_frame(name, in, cut, complete ? full_exp : in, cut);
+			expect_frame_lay(name, in, cut, complete ? full_exp : in, cut, &lay);
 		}
 	}
 }

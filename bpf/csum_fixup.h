@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TC ingress: finish the checksum update of packets the XDP program rewrote.
+ *
+ * Why: packets made by local sockets (lo, a container's veth) reach XDP with
+ * their L4 checksum still pending (CHECKSUM_PARTIAL): the field holds only
+ * the pseudo-header sum and is completed later over the segment, which
+ * already includes the new port. The XDP program cannot see that state, so
+ * it updates the field as if it were complete, which is right for packets
+ * from the wire and wrong by exactly the port delta for pending ones: they
+ * are delivered locally (the kernel trusts them) but a router that completes
+ * them produces a bad checksum.
+ *
+ * Here the packet is an skb: put back the field the XDP program saw, then
+ * let bpf_l4_csum_replace() redo the port change. That helper knows the skb's
+ * checksum state: it leaves a pending checksum alone (the completion will
+ * cover the port) and updates a complete one, including the UDP zero rule.
+ *
+ * Options weighed and not taken: guessing "pending" when the field equals the
+ * pseudo-header sum (wrong for 1 in 65,536 complete checksums, which would
+ * then be dropped); XDP rx-metadata kfuncs (no checksum hint on 6.1/6.18 and
+ * they need device-bound programs, which a dispatcher cannot hold); doing the
+ * rewrite itself in TC (it would run after every XDP program and lose the
+ * ordering the dispatcher gives beside xdp-filter).
+ */
+#ifndef PR_CSUM_FIXUP_H
+#define PR_CSUM_FIXUP_H
+
+#include <linux/pkt_cls.h>
+
+#include "parse.h"
+
+SEC("tc")
+int tc_portredir_in(struct __sk_buff *skb)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
+	struct pr_meta *meta = (void *)(long)skb->data_meta;
+	__u64 flags = sizeof(__u16);
+	struct pr_pkt pkt;
+	__be16 new_port, old_port;
+	__u16 old_check;
+	__u32 csum_off;
+
+	if ((void *)(meta + 1) > data || meta->magic != PR_META_MAGIC)
+		return TC_ACT_OK;
+	old_port = meta->old_port;
+	old_check = meta->old_check;
+	if (pr_parse(data, data_end, &pkt) != PR_PARSE_OK)
+		return TC_ACT_OK;
+
+	new_port = *(__be16 *)(pkt.l4 + 2);
+	if (pkt.proto == PR_PROTO_UDP) {
+		csum_off = pkt.l4 + offsetof(struct udphdr, check) - data;
+		flags |= BPF_F_MARK_MANGLED_0;
+	} else {
+		csum_off = pkt.l4 + offsetof(struct tcphdr, check) - data;
+	}
+	/* Consume the mark, so nothing after us mistakes it for its own. */
+	meta->magic = 0;
+
+	if (bpf_skb_store_bytes(skb, csum_off, &old_check, sizeof(old_check), 0))
+		return TC_ACT_OK;
+	bpf_l4_csum_replace(skb, csum_off, old_port, new_port, flags);
+	return TC_ACT_OK;
+}
+
+#endif /* PR_CSUM_FIXUP_H */
