@@ -53,6 +53,20 @@ bool pr_pin_dir_exists(void)
 	return !stat(pr_pin_dir(), &st) && S_ISDIR(st.st_mode);
 }
 
+bool pr_state_exists(void)
+{
+	DIR *d = opendir(pr_pin_dir());
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d)))
+		found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return found;
+}
+
 int pr_lock(int timeout_s, struct pr_err *err)
 {
 	struct timespec start, now;

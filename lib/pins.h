@@ -23,6 +23,8 @@ const char *pr_pin_dir(void);
 /* "/sys/fs/bpf/xdp-portredir/<name>" */
 void pr_pin_path(char *buf, size_t len, const char *name);
 bool pr_pin_dir_exists(void);
+/* Does the pin directory hold any pin (rules, counters, records)? */
+bool pr_state_exists(void);
 
 /*
  * Creates the pin directory (mode 0700) if needed and takes an exclusive

@@ -124,3 +124,40 @@ t_assert_clean() {
 	xdp_attached lo && left="$left xdp-on-lo"
 	if [ -z "$left" ]; then t_pass "$name"; else t_fail "$name" "left behind:$left"; fi
 }
+
+# Runs a command inside network namespace $1 but in this mount namespace, so
+# the tool sees the same bpffs and pins as everywhere else in the test
+# (`ip netns exec` would give it a fresh /sys without them).
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# The tool's state without counters, for "a failed command changed nothing".
+pr_state() {
+	"$PORTREDIR" status --json 2>/dev/null |
+		jq -S -c 'del(.actions) | .rules |= map(del(.packets, .bytes))' 2>/dev/null
+}
+
+# Starts CMD in the background with output to FILE; waits for its "ready".
+# Registers it for cleanup. Usage: bg_ready FILE CMD...
+bg_ready() {
+	local file=$1
+	shift
+	"$@" >"$file" 2>&1 &
+	local pid=$!
+	t_on_exit "kill $pid"
+	wait_until 5 grep -q '^ready' "$file"
+	echo $pid
+}
+
+# The number after WORD in FILE's last line containing it ("received 5" -> 5).
+num_after() {
+	grep -Eo "$2 [0-9]+" "$1" 2>/dev/null | tail -n 1 | awk '{print $2}'
+}
+
+# Value of a kernel SNMP counter (e.g. UdpInCsumErrors) in namespace $1.
+snmp_counter() {
+	ip netns exec "$1" nstat -az "$2" 2>/dev/null | awk -v k="$2" '$1 == k {print $2}'
+}

@@ -111,6 +111,7 @@ static int load_run(void *p)
 	};
 	struct pr_err err;
 	int lock, ret = PR_EXIT_OK, n_done = 0;
+	bool had_state;
 
 	if (s->mode == MODE_HW_REFUSED) {
 		fprintf(stderr, "xdp-portredir load: hw mode is not supported: offloaded programs "
@@ -123,9 +124,10 @@ static int load_run(void *p)
 	lock = pr_lock(30, &err);
 	if (lock < 0)
 		return pr_fail("load", err.msg);
+	had_state = pr_state_exists();
 	if (pr_maps_create(&maps, &err)) {
-		pr_unlock(lock);
-		return pr_fail("load", err.msg);
+		ret = pr_fail("load", err.msg);
+		goto out;
 	}
 	done = calloc((size_t)s->n_ifnames, sizeof(*done));
 	for (int i = 0; done && i < s->n_ifnames; i++) {
@@ -151,7 +153,11 @@ static int load_run(void *p)
 			report(&done[i]);
 	}
 	free(done);
+out:
 	pr_maps_close(&maps);
+	/* A failed load leaves no pins behind that were not there before. */
+	if (ret != PR_EXIT_OK && !had_state && pr_pins_remove(&err))
+		pr_warn("xdp-portredir load: %s\n", err.msg);
 	pr_unlock(lock);
 	return ret;
 }

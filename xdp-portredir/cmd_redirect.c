@@ -65,6 +65,7 @@ static int redirect_run(void *p)
 	struct pr_maps maps = PR_MAPS_INIT;
 	struct pr_rule_table *table = NULL;
 	int n = 0, done = 0, lock, ret = PR_EXIT_OK;
+	bool had_state;
 	struct pr_err err;
 	char desc[80];
 
@@ -90,6 +91,7 @@ static int redirect_run(void *p)
 	lock = pr_lock(30, &err);
 	if (lock < 0)
 		return pr_fail("redirect", err.msg);
+	had_state = pr_state_exists();
 	table = malloc(sizeof(*table));
 	if (!table) {
 		ret = pr_fail("redirect", "out of memory");
@@ -160,6 +162,9 @@ static int redirect_run(void *p)
 out:
 	free(table);
 	pr_maps_close(&maps);
+	/* Nothing was set before and nothing got set: leave no empty pins. */
+	if (ret != PR_EXIT_OK && !had_state && pr_pins_remove(&err))
+		fprintf(stderr, "xdp-portredir redirect: %s\n", err.msg);
 	pr_unlock(lock);
 	return ret;
 }

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The seed demo on lo, asserted step by step: a datagram sent to 7999 arrives
+# on 7998 (and not on 7999) while the rule is loaded, and on 7999 again after
+# unload.
+. "$(dirname "$0")/../lib.sh"
+t_need_root
+t_ensure_bpffs
+"$PORTREDIR" unload --all >/dev/null 2>&1
+t_on_exit "\"$PORTREDIR\" unload --all"
+tmp=$(mktemp -d)
+t_on_exit "rm -rf $tmp"
+
+out=$("$PORTREDIR" load lo --priority 10 2>&1)
+t_ok load "$PORTREDIR" status >/dev/null && t_match load-says-skb-mode "$out" "loaded on lo \(skb mode, priority 10"
+t_ok redirect "$PORTREDIR" redirect 7999 7998 --proto udp
+
+bg_ready "$tmp/r7998" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7998 -n 1 -t 4000 -v >/dev/null
+bg_ready "$tmp/r7999" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -t 1500 -v >/dev/null
+"$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "Hello, New Stack!" >"$tmp/send"
+wait_until 5 grep -q '^received' "$tmp/r7998"
+wait_until 5 grep -q '^received' "$tmp/r7999"
+t_match arrives-on-7998 "$(cat "$tmp/r7998")" "len 17: Hello, New Stack!"
+t_eq not-on-7999 "$(num_after "$tmp/r7999" received)" 0
+sport=$(awk '/^src/ {print $3}' "$tmp/send")
+t_match sender-port-kept "$(cat "$tmp/r7998")" "from 127.0.0.1 $sport "
+
+json=$("$PORTREDIR" status --json)
+t_eq rule-counter-1 "$(jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .packets' <<<"$json")" 1
+t_match status-text-lists-rule "$("$PORTREDIR" status)" "udp 7999 -> 7998  packets 1  bytes [0-9]+"
+
+t_ok unload "$PORTREDIR" unload lo
+bg_ready "$tmp/r2" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -n 1 -t 3000 -v >/dev/null
+"$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "again" >/dev/null
+wait_until 5 grep -q '^received' "$tmp/r2"
+t_eq 7999-receives-after-unload "$(num_after "$tmp/r2" received)" 1
+t_assert_clean after-unload
+t_eq no-tc-filter-left "$(tc filter show dev lo ingress 2>/dev/null | grep -c portredir)" 0
+
+# The README's demo command, end to end.
+if out=$("$TOP/scripts/demo.sh" 2>&1); then
+	t_match scripts-demo "$out" "arrived on 7998: Hello, New Stack!"
+else
+	t_fail scripts-demo "exit $?: ${out//$'\n'/ | }"
+fi
+t_assert_clean after-demo-script
+t_done
