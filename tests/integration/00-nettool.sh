@@ -6,7 +6,7 @@
 # (frames with a known good and a known bad checksum, crafted by the test-only
 # mode send-raw-udp), and the failure contract (timeouts exit 1, usage errors
 # exit 2). No XDP is involved. Ports are random and checked free, so this can
-# run next to other suites on the same host.
+# nt_run next to other suites on the same host.
 
 set -u
 # shellcheck source=tests/lib.sh
@@ -41,31 +41,31 @@ free_port() {
 	return 1
 }
 
-# bg NAME CMD...: runs CMD in the background, output in $TMP/NAME.{out,err};
+# nt_bg NAME CMD...: runs CMD in the background, output in $TMP/NAME.{out,err};
 # killed at exit if still running.
-declare -A BG_PID
-bg() {
+declare -A NT_PID
+nt_bg() {
 	local name=$1
 	shift
 	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	BG_PID[$name]=$!
-	t_on_exit "kill ${BG_PID[$name]}"
+	NT_PID[$name]=$!
+	t_on_exit "kill ${NT_PID[$name]}"
 }
 
-# bg_ready NAME: waits (3 s at most) for the "ready" line.
-bg_ready() {
+# nt_ready NAME: waits (3 s at most) for the "ready" line.
+nt_ready() {
 	wait_until 3 grep -qx ready "$TMP/$1.out"
 }
 
-# bg_wait NAME: waits for the process, sets RC to its status and OUT to its stdout.
-bg_wait() {
-	wait "${BG_PID[$1]}"
+# nt_wait NAME: waits for the process, sets RC to its status and OUT to its stdout.
+nt_wait() {
+	wait "${NT_PID[$1]}"
 	RC=$?
 	OUT=$(cat "$TMP/$1.out")
 }
 
-# run NAME CMD...: runs CMD in the foreground; RC, OUT (stdout), ERR (stderr), MS (elapsed).
-run() {
+# nt_run NAME CMD...: runs CMD in the foreground; RC, OUT (stdout), ERR (stderr), MS (elapsed).
+nt_run() {
 	local name=$1 t0
 	shift
 	t0=$(date +%s%N)
@@ -76,8 +76,8 @@ run() {
 	ERR=$(cat "$TMP/$name.err")
 }
 
-# field OUTPUT KEY: the word after KEY on the first line that has it.
-field() {
+# nt_field OUTPUT KEY: the word after KEY on the first line that has it.
+nt_field() {
 	grep -oE "(^| )$2 [^ ]+" <<<"$1" | head -n 1 | awk '{print $2}'
 }
 
@@ -99,15 +99,15 @@ udp_count() {
 	a=$(addr_of "$f")
 	if ! free_port; then t_fail "udp-count-v$f" "no free port"; return; fi
 	p=$FREE
-	bg "ur$f" "$NETTOOL" udp-recv -l "$a" -p "$p" -n 5 -v -t 4000
-	bg_ready "ur$f" || { t_fail "udp-count-v$f" "udp-recv never printed ready"; return; }
-	run "us$f" "$NETTOOL" udp-send -a "$a" -p "$p" -n 5 -m $'ping\tone\x01'
+	nt_bg "ur$f" "$NETTOOL" udp-recv -l "$a" -p "$p" -n 5 -v -t 4000
+	nt_ready "ur$f" || { t_fail "udp-count-v$f" "udp-recv never printed ready"; return; }
+	nt_run "us$f" "$NETTOOL" udp-send -a "$a" -p "$p" -n 5 -m $'ping\tone\x01'
 	t_eq "udp-send-exit-v$f" "$RC" 0
 	t_match "udp-send-sent-v$f" "$OUT" '^sent 5$'
 	t_match "udp-send-src-first-v$f" "$(head -n 1 <<<"$OUT")" "^src $a [0-9]+$"
 	local sport
 	sport=$(head -n 1 <<<"$OUT" | awk '{print $3}')
-	bg_wait "ur$f"
+	nt_wait "ur$f"
 	t_eq "udp-recv-exit-v$f" "$RC" 0
 	t_match "udp-recv-count-v$f" "$OUT" '^received 5$'
 	# The tab and \x01 must show as dots; the source port must be the one udp-send reported.
@@ -121,16 +121,16 @@ udp_echo() {
 	if ! free_port; then t_fail "udp-echo-v$f" "no free port"; return; fi
 	p=$FREE
 	free_port; sp=$FREE
-	bg "ue$f" "$NETTOOL" udp-recv -l "$a" -p "$p" -n 3 -e -v -t 4000
-	bg_ready "ue$f" || { t_fail "udp-echo-v$f" "udp-recv never printed ready"; return; }
-	run "uw$f" "$NETTOOL" udp-send -a "$a" -p "$p" -n 3 -s "$sp" -m "echo-me" -w 2000
+	nt_bg "ue$f" "$NETTOOL" udp-recv -l "$a" -p "$p" -n 3 -e -v -t 4000
+	nt_ready "ue$f" || { t_fail "udp-echo-v$f" "udp-recv never printed ready"; return; }
+	nt_run "uw$f" "$NETTOOL" udp-send -a "$a" -p "$p" -n 3 -s "$sp" -m "echo-me" -w 2000
 	t_eq "udp-echo-exit-v$f" "$RC" 0
 	t_match "udp-echo-src-v$f" "$(head -n 1 <<<"$OUT")" "^src $a $sp$"
 	t_match "udp-echo-replies-v$f" "$OUT" '^replies 3$'
 	# Replies come from the server's own port, so a NAT-less test can check the reply path.
 	n=$(grep -cxF "reply from $a $p: echo-me" <<<"$OUT")
 	t_eq "udp-echo-reply-port-v$f" "$n" 3
-	bg_wait "ue$f"
+	nt_wait "ue$f"
 	t_eq "udp-echo-server-exit-v$f" "$RC" 0
 	n=$(grep -cxF "from $a $sp len 7: echo-me" <<<"$OUT")
 	t_eq "udp-echo-server-saw-srcport-v$f" "$n" 3
@@ -145,11 +145,11 @@ tcp_case() {
 	a=$(addr_of "$f")
 	if ! free_port; then t_fail "$name-v$f" "no free port"; return; fi
 	p=$FREE
-	bg "ts-$name$f" "$NETTOOL" tcp-server -l "$a" -p "$p" -n "$conns" -t 15000
-	bg_ready "ts-$name$f" || { t_fail "$name-v$f" "tcp-server never printed ready"; return; }
-	run "tc-$name$f" "$NETTOOL" tcp-client -a "$a" -p "$p" -n "$conns" -t 15000 "$@"
+	nt_bg "ts-$name$f" "$NETTOOL" tcp-server -l "$a" -p "$p" -n "$conns" -t 15000
+	nt_ready "ts-$name$f" || { t_fail "$name-v$f" "tcp-server never printed ready"; return; }
+	nt_run "tc-$name$f" "$NETTOOL" tcp-client -a "$a" -p "$p" -n "$conns" -t 15000 "$@"
 	local cout=$OUT crc=$RC
-	bg_wait "ts-$name$f"
+	nt_wait "ts-$name$f"
 	CLIENT_OUT=$cout
 	SERVER_OUT=$OUT
 	t_eq "$name-client-exit-v$f" "$crc" 0 || echo "# client: $(tail -n 3 <<<"$cout" | tr '\n' ' ')"
@@ -178,17 +178,17 @@ tcp_cases() {
 tcp_hash() {
 	local h1 h2 h3 f
 	tcp_case hash-a 4 1 -b 100K -S 42
-	h1=$(field "$CLIENT_OUT" hash)
+	h1=$(nt_field "$CLIENT_OUT" hash)
 	f=${FAMILIES##* }
 	tcp_case hash-b "$f" 1 -b 100K -S 42
-	h2=$(field "$CLIENT_OUT" hash)
+	h2=$(nt_field "$CLIENT_OUT" hash)
 	tcp_case hash-c 4 1 -b 100K -S 43
-	h3=$(field "$CLIENT_OUT" hash)
+	h3=$(nt_field "$CLIENT_OUT" hash)
 	t_match tcp-hash-format "$h1" '^[0-9a-f]{16}$'
 	t_eq tcp-hash-same-seed "$h2" "$h1"
 	if [ -n "$h1" ] && [ "$h3" != "$h1" ]; then t_pass tcp-hash-other-seed; else t_fail tcp-hash-other-seed "seed 42 and 43 both gave '$h1'"; fi
 	tcp_case hash-empty 4 1 -b 0
-	t_eq tcp-hash-empty "$(field "$CLIENT_OUT" hash)" cbf29ce484222325
+	t_eq tcp-hash-empty "$(nt_field "$CLIENT_OUT" hash)" cbf29ce484222325
 }
 
 # ---- capture -----------------------------------------------------------------
@@ -198,21 +198,21 @@ capture_udp() {
 	a=$(addr_of "$f")
 	if ! free_port; then t_fail "capture-udp-v$f" "no free port"; return; fi
 	p=$FREE
-	bg "cu$f" "$NETTOOL" capture -i lo -p "$p" -P udp -n 5 -v -t 4000
-	bg_ready "cu$f" || { t_fail "capture-udp-v$f" "capture never printed ready"; return; }
-	bg "cur$f" "$NETTOOL" udp-recv -l "$a" -p "$p" -n 5 -t 4000
-	bg_ready "cur$f"
-	run "cus$f" "$NETTOOL" udp-send -a "$a" -p "$p" -n 5
-	bg_wait "cu$f"
+	nt_bg "cu$f" "$NETTOOL" capture -i lo -p "$p" -P udp -n 5 -v -t 4000
+	nt_ready "cu$f" || { t_fail "capture-udp-v$f" "capture never printed ready"; return; }
+	nt_bg "cur$f" "$NETTOOL" udp-recv -l "$a" -p "$p" -n 5 -t 4000
+	nt_ready "cur$f"
+	nt_run "cus$f" "$NETTOOL" udp-send -a "$a" -p "$p" -n 5
+	nt_wait "cu$f"
 	t_eq "capture-udp-exit-v$f" "$RC" 0
-	t_eq "capture-udp-captured-v$f" "$(field "$OUT" captured)" 5
-	t_eq "capture-udp-bad-v$f" "$(field "$OUT" bad)" 0
+	t_eq "capture-udp-captured-v$f" "$(nt_field "$OUT" captured)" 5
+	t_eq "capture-udp-bad-v$f" "$(nt_field "$OUT" bad)" 0
 	# Local sockets on lo leave the checksum to "offload": partial is expected there.
-	n=$(($(field "$OUT" ok) + $(field "$OUT" partial) + $(field "$OUT" nocsum)))
+	n=$(($(nt_field "$OUT" ok) + $(nt_field "$OUT" partial) + $(nt_field "$OUT" nocsum)))
 	t_eq "capture-udp-verdicts-v$f" "$n" 5
 	n=$(grep -cE "^udp $a:[0-9]+ -> $a:$p csum [0-9a-f]{4} (ok|partial|nocsum)$" <<<"$OUT")
 	t_eq "capture-udp-verbose-v$f" "$n" 5
-	bg_wait "cur$f"
+	nt_wait "cur$f"
 }
 
 # capture_raw NAME FAMILY EXPECT-RC CAPTURE-ARGS -- SEND-ARGS: one capture, one
@@ -225,15 +225,15 @@ capture_raw() {
 	a=$(addr_of "$f")
 	if ! free_port; then t_fail "$name-v$f" "no free port"; return 1; fi
 	p=$FREE
-	bg "cr-$name$f" "$NETTOOL" capture -i lo -p "$p" -v -t 3000 "${cargs[@]}"
-	bg_ready "cr-$name$f" || { t_fail "$name-v$f" "capture never printed ready"; return 1; }
-	run "rs-$name$f" "$NETTOOL" send-raw-udp -a "$a" -p "$p" "$@"
+	nt_bg "cr-$name$f" "$NETTOOL" capture -i lo -p "$p" -v -t 3000 "${cargs[@]}"
+	nt_ready "cr-$name$f" || { t_fail "$name-v$f" "capture never printed ready"; return 1; }
+	nt_run "rs-$name$f" "$NETTOOL" send-raw-udp -a "$a" -p "$p" "$@"
 	SENT=$OUT
 	if [ "$RC" -ne 0 ]; then
 		t_fail "$name-v$f" "send-raw-udp failed: $ERR"
 		return 1
 	fi
-	bg_wait "cr-$name$f"
+	nt_wait "cr-$name$f"
 	t_eq "$name-exit-v$f" "$RC" "$want_rc"
 	PORT=$p
 }
@@ -245,24 +245,24 @@ capture_cases() {
 	# A frame with a correct checksum is fully verified (not partial) as ok.
 	if capture_raw raw-good "$f" 0 -n 1 -- -c good -m "odd-length!"; then
 		t_match "raw-good-counts-v$f" "$OUT" '^captured 1 ok 1 bad 0 partial 0 nocsum 0$'
-		cs=$(field "$SENT" csum)
+		cs=$(nt_field "$SENT" csum)
 		t_match "raw-good-line-v$f" "$OUT" "^udp $a:40000 -> $a:$PORT csum $cs ok$"
 	fi
 	# The same frame with a wrong checksum is flagged and fails the run.
 	if capture_raw raw-bad "$f" 1 -n 1 -- -c bad; then
 		t_match "raw-bad-counts-v$f" "$OUT" '^captured 1 ok 0 bad 1 partial 0 nocsum 0$'
-		cs=$(field "$SENT" csum)
+		cs=$(nt_field "$SENT" csum)
 		t_match "raw-bad-line-v$f" "$OUT" "^udp $a:40000 -> $a:$PORT csum $cs bad$"
 	fi
 	# TCP: the same, good then bad, in one capture of two frames.
 	a=$(addr_of "$f")
 	local p
 	free_port; p=$FREE
-	bg "ct$f" "$NETTOOL" capture -i lo -p "$p" -P tcp -n 2 -v -t 3000
-	if bg_ready "ct$f"; then
+	nt_bg "ct$f" "$NETTOOL" capture -i lo -p "$p" -P tcp -n 2 -v -t 3000
+	if nt_ready "ct$f"; then
 		"$NETTOOL" send-raw-udp -P tcp -a "$a" -p "$p" -c good -m "tcp" >/dev/null
 		"$NETTOOL" send-raw-udp -P tcp -a "$a" -p "$p" -c bad -m "tcp" >/dev/null
-		bg_wait "ct$f"
+		nt_wait "ct$f"
 		t_eq "raw-tcp-exit-v$f" "$RC" 1
 		t_match "raw-tcp-counts-v$f" "$OUT" '^captured 2 ok 1 bad 1 partial 0 nocsum 0$'
 	else
@@ -289,11 +289,11 @@ capture_cases() {
 capture_filter() {
 	local p
 	free_port; p=$FREE
-	bg cf "$NETTOOL" capture -i lo -p "$p" -P udp -t 700
-	bg_ready cf || { t_fail capture-filter "capture never printed ready"; return; }
+	nt_bg cf "$NETTOOL" capture -i lo -p "$p" -P udp -t 700
+	nt_ready cf || { t_fail capture-filter "capture never printed ready"; return; }
 	"$NETTOOL" send-raw-udp -P tcp -a 127.0.0.1 -p "$p" >/dev/null
 	"$NETTOOL" send-raw-udp -a 127.0.0.1 -p $((p + 1)) -c bad >/dev/null
-	bg_wait cf
+	nt_wait cf
 	t_eq capture-filter-exit "$RC" 0
 	t_match capture-filter-counts "$OUT" '^captured 0 ok 0 bad 0 partial 0 nocsum 0$'
 }
@@ -304,53 +304,53 @@ negative_cases() {
 	local p
 	free_port; p=$FREE
 
-	run neg1 "$NETTOOL" udp-recv -p "$p" -n 1 -t 300
+	nt_run neg1 "$NETTOOL" udp-recv -p "$p" -n 1 -t 300
 	t_eq timeout-udp-recv-exit "$RC" 1
 	t_match timeout-udp-recv-out "$OUT" '^received 0$'
 	if [ "$MS" -lt 2000 ]; then t_pass timeout-udp-recv-bounded; else t_fail timeout-udp-recv-bounded "took $MS ms for -t 300"; fi
 
-	run neg2 "$NETTOOL" tcp-server -p "$p" -n 1 -t 300
+	nt_run neg2 "$NETTOOL" tcp-server -p "$p" -n 1 -t 300
 	t_eq timeout-tcp-server-exit "$RC" 1
 	t_match timeout-tcp-server-out "$OUT" '^served 0 bytes 0$'
 
 	# -w longer than -t: -t is the hard cap.
-	run neg3 "$NETTOOL" udp-send -a 127.0.0.1 -p "$p" -w 10000 -t 300
+	nt_run neg3 "$NETTOOL" udp-send -a 127.0.0.1 -p "$p" -w 10000 -t 300
 	t_eq timeout-udp-send-exit "$RC" 1
 	t_match timeout-udp-send-out "$OUT" '^replies 0$'
 	if [ "$MS" -lt 2000 ]; then t_pass timeout-udp-send-hard-cap; else t_fail timeout-udp-send-hard-cap "took $MS ms for -t 300"; fi
 
-	run neg4 "$NETTOOL" tcp-client -a 127.0.0.1 -p "$p" -t 2000
+	nt_run neg4 "$NETTOOL" tcp-client -a 127.0.0.1 -p "$p" -t 2000
 	t_eq tcp-refused-exit "$RC" 1
 	t_match tcp-refused-reason "$OUT" '^conn 0: connect: Connection refused$'
 	t_match tcp-refused-summary "$OUT" '^ok 0 failed 1 bytes 0 hash'
 
 	# A server that goes away mid-transfer: the client must report it, not succeed.
-	bg deadsrv "$NETTOOL" tcp-server -p "$p" -t 200
-	if bg_ready deadsrv; then
-		run neg-dead "$NETTOOL" tcp-client -a 127.0.0.1 -p "$p" -b 200M -t 3000
+	nt_bg deadsrv "$NETTOOL" tcp-server -p "$p" -t 200
+	if nt_ready deadsrv; then
+		nt_run neg-dead "$NETTOOL" tcp-client -a 127.0.0.1 -p "$p" -b 200M -t 3000
 		t_eq tcp-server-gone-exit "$RC" 1
 		t_match tcp-server-gone-reason "$OUT" '^conn 0: (send|recv|EOF)'
 		t_match tcp-server-gone-summary "$OUT" '^ok 0 failed 1 '
-		bg_wait deadsrv
+		nt_wait deadsrv
 	else
 		t_fail tcp-server-gone "tcp-server never printed ready"
 	fi
 
 	if [ "$ROOT" = 1 ]; then
-		run neg5 "$NETTOOL" capture -i lo -p "$p" -n 1 -t 300
+		nt_run neg5 "$NETTOOL" capture -i lo -p "$p" -n 1 -t 300
 		t_eq timeout-capture-exit "$RC" 1
-		run neg6 "$NETTOOL" capture -i nettool-noif -t 300
+		nt_run neg6 "$NETTOOL" capture -i nettool-noif -t 300
 		t_eq capture-no-interface-exit "$RC" 1
 		t_match capture-no-interface-msg "$ERR" 'nettool-noif'
 	fi
 
 	# A signal ends the mode early but still prints the summary.
-	bg sig "$NETTOOL" udp-recv -p "$p" -n 10 -t 10000
-	if bg_ready sig; then
+	nt_bg sig "$NETTOOL" udp-recv -p "$p" -n 10 -t 10000
+	if nt_ready sig; then
 		"$NETTOOL" udp-send -a 127.0.0.1 -p "$p" -n 2 >/dev/null
 		sleep 0.2
-		kill -TERM "${BG_PID[sig]}"
-		bg_wait sig
+		kill -TERM "${NT_PID[sig]}"
+		nt_wait sig
 		t_eq sigterm-exit "$RC" 1
 		t_match sigterm-summary "$OUT" '^received 2$'
 	else
@@ -361,7 +361,7 @@ negative_cases() {
 	while IFS= read -r args; do
 		local name=${args// /_}
 		# shellcheck disable=SC2086
-		run usage "$NETTOOL" $args
+		nt_run usage "$NETTOOL" $args
 		if [ "$RC" -eq 2 ] && grep -q '^usage: nettool' <<<"$ERR"; then
 			t_pass "usage-${name:-none}"
 		else
