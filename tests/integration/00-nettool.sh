@@ -6,7 +6,7 @@
 # (frames with a known good and a known bad checksum, crafted by the test-only
 # mode send-raw-udp), and the failure contract (timeouts exit 1, usage errors
 # exit 2). No XDP is involved. Ports are random and checked free, so this can
-# nt_run next to other suites on the same host.
+# run next to other suites on the same host.
 
 set -u
 # shellcheck source=tests/lib.sh
