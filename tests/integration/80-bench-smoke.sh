@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark in CI: `make bench BENCH_QUICK=1` must run and produce every
+# figure (a BENCH line with a numeric value, and met true/false where the
+# figure has a target). The values themselves are never asserted: this
+# machine is shared and noisy, and a benchmark is not a timed test.
+# A figure whose prerequisite is missing (e.g. the CLI) is reported SKIP with
+# the benchmark's own reason.
+
+T_SUITE=bench-smoke
+. "$(dirname "$0")/../lib.sh"
+t_need_root
+cd "$TOP" || exit 1
+
+PROG_FIGURES="empty hit miss nonip vlan_hit ipv6_ext_hit xdpfilter hit_vs_xdpfilter
+	rules_2 rules_1000 rules_65535"
+TARGETED="hit miss nonip hit_vs_xdpfilter rules_65535"
+E2E_FIGURES=""
+for p in veth lo; do
+	for f in A_direct B_nft C_xdp D_xdp_nomatch C_over_A C_over_B C_over_D; do
+		E2E_FIGURES="$E2E_FIGURES ${p}_$f"
+	done
+	TARGETED="$TARGETED ${p}_C_over_B ${p}_C_over_D"
+done
+
+# What the benchmark must leave as it found it. Other suites may own the
+# host's pins and an XDP program on the root lo, so only what the benchmark
+# could have added is checked: it never creates either.
+pins_before=0 loxdp_before=0
+[ -e "$PIN_DIR" ] && pins_before=1
+xdp_attached lo && loxdp_before=1
+
+out=$(mktemp)
+t_on_exit rm -f "$out"
+start=$SECONDS
+timeout --kill-after=5 85 make --no-print-directory bench BENCH_QUICK=1 >"$out" 2>&1
+rc=$?
+t_eq make-bench-quick-exit-status "$rc" 0 || sed 's/^/    /' "$out" | tail -n 30
+echo "    (quick benchmark took $((SECONDS - start)) s)"
+
+# The human table is there too, not only the machine lines.
+t_match human-table "$(cat "$out")" '^figure +what +ns/pkt'
+
+check_figure() { # name
+	local f=$1 line why
+	line=$(grep -E "^BENCH \{\"figure\":\"$f\"[,}]" "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		t_fail "figure-$f" "no BENCH line for it"
+		return
+	fi
+	if [[ "$line" == *'"skipped":'* ]]; then
+		why=$(sed -n 's/.*"skipped":"\(.*\)"}.*/\1/p' <<<"$line")
+		t_skip "figure-$f" "${why:-skipped}"
+		return
+	fi
+	if grep -Eq '"(ns|pps|ratio)":[0-9]+(\.[0-9]+)?[,}]' <<<"$line"; then
+		t_pass "figure-$f"
+	else
+		t_fail "figure-$f" "no numeric value: $line"
+	fi
+	case " $(echo $TARGETED) " in
+	*" $f "*)
+		t_match "figure-$f-target-reported" "$line" '"target":"(<=|>=)[0-9.]+","met":(true|false)'
+		;;
+	esac
+}
+
+for f in $PROG_FIGURES $E2E_FIGURES; do
+	check_figure "$f"
+done
+
+t_eq no-namespace-left "$(ip netns list 2>/dev/null | grep -c '^prb')" 0
+t_eq no-traffic-process-left "$(pgrep -x 'udpflood|udpsink' | wc -l)" 0
+if [ $pins_before = 0 ]; then
+	t_eq root-pins-not-created "$([ -e "$PIN_DIR" ] && echo present || echo absent)" absent
+fi
+if [ $loxdp_before = 0 ]; then
+	t_eq root-lo-untouched "$(xdp_attached lo && echo xdp || echo none)" none
+fi
+t_done
