@@ -20,6 +20,22 @@ if [ ! -x "$NETTOOL" ]; then
 	t_done
 fi
 
+# Other suites attach XDP to the root namespace's lo, and generic XDP there can
+# stall bulk TCP. As root, run in a namespace of our own: its lo has 127.0.0.1
+# and ::1 too, nothing is attached to it, and no port can collide.
+# NT_HOST_NS=1 keeps the suite on the host's lo.
+if [ "$(id -u)" -eq 0 ] && [ -z "${NT_INSIDE:-}" ] && [ -z "${NT_HOST_NS:-}" ]; then
+	# Not in $(...): ns_add must register the namespace in this shell for cleanup.
+	if ns_add nettool >/dev/null; then
+		NT_INSIDE=1 ip netns exec "$T_PREFIX-nettool" bash "$0" "$@"
+		rc=$?
+		t_cleanup
+		trap - EXIT
+		exit "$rc"
+	fi
+	t_skip netns "cannot create a namespace: running on the host's lo"
+fi
+
 TMP=$(mktemp -d)
 t_on_exit "rm -rf '$TMP'"
 
