@@ -31,8 +31,8 @@ ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding
 ip netns exec "$R" ethtool -K rD tx off >/dev/null
 PR() { in_ns "$R" "$PORTREDIR" "$@"; }
 # Resolve neighbours first, so no datagram waits in (or falls out of) a queue.
-ip netns exec "$S" ping -c1 -W2 10.78.2.2 >/dev/null
-ip netns exec "$S" ping -6 -c1 -W2 fd78:2::2 >/dev/null
+in_ns "$S" "$NETTOOL" udp-send -a 10.78.2.2 -p 9 >/dev/null
+in_ns "$S" "$NETTOOL" udp-send -a fd78:2::2 -p 9 >/dev/null; sleep 0.2
 
 counters() {
 	local c out=""
