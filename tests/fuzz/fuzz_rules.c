@@ -224,7 +224,8 @@ static void check_encode_and_table(const struct pr_rule_spec *s, uint16_t pick)
 		fail("table has a rule for the other protocol");
 	if (!pr_rule_table_overlap(table, s, &got))
 		fail("a rule does not overlap itself");
-	if (pick % 64 == 0 && pr_rule_table_count(table) != 1)
+	/* Counting scans all 128K slots: now and then is enough. */
+	if (n_valid % 512 == 1 && pr_rule_table_count(table) != 1)
 		fail("table with one rule counts %zu", pr_rule_table_count(table));
 	pr_rule_table_unset(table, s);
 	if (pr_rule_table_get(table, s->proto, s->first, &got))
@@ -327,7 +328,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		n_valid++;
 		check_roundtrip(s);
-		check_encode_and_table(s, (uint16_t)(flags * 257u + s->to));
+		/* Table operations walk every port of a range: keep wide ranges
+		 * rare so the parser, the real target here, gets the time. */
+		if (s->last - s->first < 1024 || (flags & 0xf0) == 0xf0)
+			check_encode_and_table(s, (uint16_t)(flags * 257u + s->to));
 	}
 	free(range);
 	free(to);
