@@ -34,7 +34,7 @@ OTHER=7001 # variant D's rule, which the traffic never matches
 SND_ADDR=198.18.0.1 # RFC 2544 benchmarking range, only inside our namespaces
 RCV_ADDR=198.18.0.2
 
-ROUNDS=5 WINDOW=2 WARMUP=0.3 PATHS="veth lo" SIZE=64
+ROUNDS=7 WINDOW=2 WARMUP=0.3 PATHS="veth lo" SIZE=64
 SND_CPU=0 RCV_CPU=1
 
 usage() {

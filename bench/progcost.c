@@ -10,7 +10,7 @@
  * (figure / baseline) taken within the same round.
  *
  * Usage: progcost [--quick] [--rounds N] [--repeat N] [--empty OBJ]
- *                 [--xdp-filter OBJ] [--cpu N]
+ *                 [--xdp-filter OBJ] [--object OBJ] [--cpu N]
  *
  * Output: a table for people, then one line per figure:
  *   BENCH {"figure":"hit","ns":23.10,"ratio":1.040,"baseline":"empty",...}
@@ -72,6 +72,7 @@ struct prog {
 	char skipped[640]; /* why it could not be loaded */
 	struct portredir_bpf *skel;
 	struct bpf_object *obj;
+	int rules_fd, stats_fd; /* xdp-portredir only */
 };
 
 static struct prog progs[NUM_PROGS] = {
@@ -174,6 +175,7 @@ static unsigned int opt_rounds = 9;
 static unsigned int opt_repeat = 1000000;
 static const char *opt_empty;
 static const char *opt_xdp_filter = XDP_FILTER_OBJ;
+static const char *opt_object; /* xdp-portredir from a file, not the embedded one */
 static int opt_cpu = -1;
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -268,9 +270,14 @@ static int load_bpf_file(struct prog *p, const char *path)
 			 strerror(-err));
 		return -1;
 	}
-	bp = bpf_object__next_program(p->obj, NULL);
+	/* xdp-portredir's object also holds its TC program: take the XDP one. */
+	bpf_object__for_each_program(bp, p->obj)
+	{
+		if (bpf_program__type(bp) == BPF_PROG_TYPE_XDP)
+			break;
+	}
 	if (!bp) {
-		snprintf(p->skipped, sizeof(p->skipped), "%s has no program", path);
+		snprintf(p->skipped, sizeof(p->skipped), "%s has no XDP program", path);
 		return -1;
 	}
 	p->fd = bpf_program__fd(bp);
@@ -329,14 +336,29 @@ static int load_portredir(struct prog *p)
 	unsigned int proto;
 	size_t count[PR_NUM_PROTOS] = { 0 };
 
-	p->skel = pr_object_load_private(&err);
-	if (!p->skel) {
-		snprintf(p->skipped, sizeof(p->skipped), "%s", err.msg);
-		return -1;
+	if (opt_object) {
+		/* Another build of the program, e.g. a change under evaluation. */
+		if (load_bpf_file(p, opt_object))
+			return -1;
+		rules_fd = bpf_object__find_map_fd_by_name(p->obj, "pr_rules");
+		stats_fd = bpf_object__find_map_fd_by_name(p->obj, "pr_rule_stats");
+		if (rules_fd < 0 || stats_fd < 0) {
+			snprintf(p->skipped, sizeof(p->skipped), "%s lacks pr_rules or pr_rule_stats",
+				 opt_object);
+			return -1;
+		}
+	} else {
+		p->skel = pr_object_load_private(&err);
+		if (!p->skel) {
+			snprintf(p->skipped, sizeof(p->skipped), "%s", err.msg);
+			return -1;
+		}
+		p->fd = bpf_program__fd(p->skel->progs.xdp_portredir);
+		rules_fd = bpf_map__fd(p->skel->maps.pr_rules);
+		stats_fd = bpf_map__fd(p->skel->maps.pr_rule_stats);
 	}
-	p->fd = bpf_program__fd(p->skel->progs.xdp_portredir);
-	rules_fd = bpf_map__fd(p->skel->maps.pr_rules);
-	stats_fd = bpf_map__fd(p->skel->maps.pr_rule_stats);
+	p->rules_fd = rules_fd;
+	p->stats_fd = stats_fd;
 
 	for (size_t i = 0; i < ARRAY_SIZE(hit_pair); i++) {
 		if (pr_rules_add(rules_fd, stats_fd, &hit_pair[i], &err))
@@ -464,7 +486,7 @@ static int time_prog(int fd, const struct packet *pkt, unsigned int repeat, doub
 static long long hit_pair_count(const struct prog *p)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(p->skel->maps.pr_rule_stats);
+	int fd = p->stats_fd;
 	struct pr_counter *c;
 	long long total = 0;
 	__u32 keys[2] = { PR_RULE_KEY(PR_PROTO_UDP, HIT_PORT), PR_RULE_KEY(PR_PROTO_UDP, HIT_BACK) };
@@ -525,7 +547,7 @@ static int verify_figure(const struct figure *f)
 		return -1;
 	}
 
-	if (!p->skel)
+	if (!p->rules)
 		return 0;
 	before = hit_pair_count(p);
 	err = time_prog(p->fd, pkt, n, &ns, NULL);
@@ -571,12 +593,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: progcost [--quick] [--rounds N] [--repeat N] [--empty OBJ]\n"
-		"                [--xdp-filter OBJ] [--cpu N]\n"
+		"                [--xdp-filter OBJ] [--object OBJ] [--cpu N]\n"
 		"  --quick       short mode: 3 rounds of 100000 repetitions\n"
 		"  --rounds N    rounds, each running every figure once (default %u, max %d)\n"
 		"  --repeat N    BPF_PROG_TEST_RUN repetitions per figure and round (default %u)\n"
 		"  --empty OBJ   the empty program (default: empty.bpf.o beside this binary)\n"
 		"  --xdp-filter OBJ  xdp-filter's program (default %s)\n"
+		"  --object OBJ  xdp-portredir's program from this file instead of the one\n"
+		"                built in (to weigh a change to bpf/ against the floor)\n"
 		"  --cpu N       pin the benchmark to CPU N\n",
 		opt_rounds, MAX_ROUNDS, opt_repeat, XDP_FILTER_OBJ);
 }
@@ -603,6 +627,7 @@ static int parse_args(int argc, char **argv)
 		{ "empty", required_argument, NULL, 'e' },
 		{ "xdp-filter", required_argument, NULL, 'x' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "object", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -628,6 +653,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'x':
 			opt_xdp_filter = optarg;
+			break;
+		case 'o':
+			opt_object = optarg;
 			break;
 		case 'c':
 			if (!strcmp(optarg, "0"))
