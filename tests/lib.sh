@@ -62,7 +62,9 @@ t_cleanup() {
 		eval "${T_CLEANUP[$i]}" >/dev/null 2>&1 || true
 	done
 	T_CLEANUP=()
-	for ns in "${T_NETNS[@]}"; do
+	# ns_add usually runs in $(...), a subshell whose T_NETNS is lost: find
+	# the namespaces by this suite's prefix instead ($$ is the same there).
+	for ns in "${T_NETNS[@]}" $(ip netns list 2>/dev/null | awk -v p="$T_PREFIX-" 'index($1, p) == 1 {print $1}'); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
