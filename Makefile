@@ -75,6 +75,7 @@ include tests/tests.mk
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
 -include packaging/packaging.mk
+-include tests/robustness/robustness.mk
 
 clean::
 	rm -f $(BPF_OBJ) $(SKEL) $(LIB_OBJS) $(LIB_A) $(CLI_OBJS) $(CLI)
