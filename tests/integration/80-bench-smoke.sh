@@ -71,7 +71,7 @@ for f in $PROG_FIGURES $E2E_FIGURES; do
 done
 
 t_eq no-namespace-left "$(ip netns list 2>/dev/null | grep -c '^prb')" 0
-t_eq no-traffic-process-left "$(pgrep -x 'udpflood|udpsink' | wc -l)" 0
+t_eq no-traffic-process-left "$( (pgrep -x udpflood; pgrep -x udpsink) | wc -l)" 0
 if [ $pins_before = 0 ]; then
 	t_eq root-pins-not-created "$([ -e "$PIN_DIR" ] && echo present || echo absent)" absent
 fi
