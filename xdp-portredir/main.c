@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "log.h"
 #include "params.h"
+#include "privs.h"
 
 static const struct pr_cmd *const commands[] = {
 	&pr_cmd_load, &pr_cmd_unload, &pr_cmd_redirect, &pr_cmd_status, &pr_cmd_poll, NULL,
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
 {
 	const struct pr_cmd *cmd;
 	int verbosity = 0, ret;
+	struct pr_err err;
 	void *settings;
 	bool help;
 
@@ -82,7 +84,7 @@ int main(int argc, char **argv)
 	} else if (ret == PR_EXIT_OK) {
 		pr_log_set_level(verbosity);
 		pr_log_hook_libraries();
-		ret = cmd->run(settings);
+		ret = pr_privs_check(&err) ? pr_fail(cmd->name, err.msg) : cmd->run(settings);
 	}
 	pr_params_release(cmd, settings);
 	free(settings);
