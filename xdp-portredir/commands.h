@@ -10,6 +10,8 @@ extern const struct pr_cmd pr_cmd_unload;
 extern const struct pr_cmd pr_cmd_redirect;
 extern const struct pr_cmd pr_cmd_status;
 extern const struct pr_cmd pr_cmd_poll;
+extern const struct pr_cmd pr_cmd_apply;
+extern const struct pr_cmd pr_cmd_save;
 
 /* Prints "xdp-portredir <cmd>: <msg>" to stderr and returns PR_EXIT_ERROR. */
 int pr_fail(const char *cmd, const char *msg);

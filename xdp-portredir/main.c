@@ -14,7 +14,8 @@
 #include "privs.h"
 
 static const struct pr_cmd *const commands[] = {
-	&pr_cmd_load, &pr_cmd_unload, &pr_cmd_redirect, &pr_cmd_status, &pr_cmd_poll, NULL,
+	&pr_cmd_load, &pr_cmd_unload, &pr_cmd_redirect, &pr_cmd_status, &pr_cmd_poll,
+	&pr_cmd_apply, &pr_cmd_save, NULL,
 };
 
 int pr_fail(const char *cmd, const char *msg)

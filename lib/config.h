@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The configuration file (xdp-portredir.conf(5)): the interfaces the tool is
+ * loaded on and the rules, as `apply` reads them and `save` writes them.
+ *
+ * Everything here is pure: parsing with FILE:LINE diagnostics, writing a
+ * configuration back out, and the difference between the configuration
+ * wanted and the one the system has, as a list of steps. The commands read
+ * the system into a struct pr_config (pr_config_from_state()) and carry out
+ * the steps, so each half can be tested without the other.
+ */
+#ifndef PR_CONFIG_H
+#define PR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "attach.h"
+#include "rules.h"
+
+enum pr_config_mode {
+	PR_CONFIG_MODE_ANY = 0, /* not given: whatever `load` would pick */
+	PR_CONFIG_MODE_NATIVE,
+	PR_CONFIG_MODE_SKB,
+};
+
+/* Not given in the file: the object's own XDP_RUN_CONFIG values. */
+#define PR_CONFIG_PRIORITY_UNSET (-1L)
+#define PR_CONFIG_CHAIN_UNSET PR_CHAIN_DEFAULT
+#define PR_CONFIG_PRIORITY_MAX 1000L
+
+/* Why an interface found on the system cannot simply stay as it is. */
+enum pr_config_iface_status {
+	PR_CONFIG_IFACE_OK = 0,
+	PR_CONFIG_IFACE_UNRECORDED, /* attached, but not in the pin directory's records */
+	PR_CONFIG_IFACE_DETACHED, /* recorded (or TC leftovers), program no longer attached */
+	PR_CONFIG_IFACE_GONE, /* recorded, the interface no longer exists */
+};
+
+struct pr_config_iface {
+	char name[IF_NAMESIZE];
+	int line; /* in the file; 0 for state read from the system */
+	enum pr_config_mode mode;
+	long priority; /* PR_CONFIG_PRIORITY_UNSET or 0..PR_CONFIG_PRIORITY_MAX */
+	unsigned int chain_actions; /* 1 << XDP_* bits, or PR_CONFIG_CHAIN_UNSET */
+	bool no_reply_translation;
+	enum pr_config_iface_status status; /* always OK in a parsed file */
+	int ref; /* the caller's index, e.g. into its pr_iface_state list; -1 in a file */
+};
+
+struct pr_config_rule {
+	struct pr_rule_spec spec;
+	int line;
+};
+
+struct pr_config {
+	struct pr_config_iface *ifaces;
+	int n_ifaces;
+	struct pr_config_rule *rules;
+	int n_rules;
+};
+
+/* Diagnostics stop after this many (a file of garbage should not scroll for pages). */
+#define PR_CONFIG_MAX_ERRORS 20
+
+/*
+ * Reads a whole configuration from in. Every error goes to diag as
+ * "NAME:LINE: message" (NAME is how the file is called in messages); checks
+ * everything that does not depend on the system: syntax, values, each rule on
+ * its own (pr_rule_validate()), overlapping rules and repeated interfaces.
+ * Whether the interfaces exist is the caller's check. Returns the number of
+ * errors; cfg holds the configuration only when that is 0.
+ */
+int pr_config_parse(FILE *in, const char *name, struct pr_config *cfg, FILE *diag);
+void pr_config_free(struct pr_config *cfg);
+
+/*
+ * The system's state as a configuration: list is what pr_iface_list()
+ * returned (each element's index becomes ->ref), table the rule map (NULL:
+ * no rules). Returns -1 when out of memory.
+ */
+int pr_config_from_state(const struct pr_iface_state *list, int n,
+			 const struct pr_rule_table *table, struct pr_config *cfg);
+
+/*
+ * Writes cfg in the file format, after header (lines without the "# ",
+ * may be NULL). Interfaces that are not OK are written as comments saying
+ * why, since applying them would fail. Returns -1 on a write error.
+ */
+int pr_config_write(FILE *out, const struct pr_config *cfg, const char *header);
+
+/* One interface's settings as the file spells them: "mode skb priority 5 ...". */
+void pr_config_iface_format(const struct pr_config_iface *ifc, char *buf, size_t len);
+/* "pass,drop", or "none" for 0. */
+void pr_config_chain_format(unsigned int mask, char *buf, size_t len);
+
+enum pr_config_op {
+	PR_CONFIG_RULE_DEL, /* rule is from have */
+	PR_CONFIG_RULE_ADD, /* rule is from want */
+	PR_CONFIG_DETACH, /* iface is from have */
+	PR_CONFIG_ATTACH, /* iface is from want */
+};
+
+struct pr_config_step {
+	enum pr_config_op op;
+	const struct pr_config_iface *iface;
+	const struct pr_config_rule *rule;
+	char why[128]; /* DETACH: the reason, for the user */
+};
+
+struct pr_config_plan {
+	struct pr_config_step *steps;
+	int n;
+};
+
+/*
+ * The steps that turn have into want, in the order they can be carried out:
+ * rules removed, rules added, interfaces detached (not wanted, stale, or to be
+ * reloaded with other settings), interfaces attached. Rules and interfaces
+ * that already match are not touched, so applying twice is a no-op. The steps
+ * point into want and have, which must outlive the plan. Returns -1 when out
+ * of memory.
+ */
+int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
+		   struct pr_config_plan *plan);
+void pr_config_plan_free(struct pr_config_plan *plan);
+
+#endif

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdp-portredir apply: bring the system to the state a configuration file
+ * describes. The file is parsed and checked whole, and the interfaces looked
+ * up, before anything changes; the changes are the difference between the
+ * file and the system (lib/config.c), made under the lock, and undone again
+ * if one of them fails.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "commands.h"
+#include "config.h"
+#include "log.h"
+#include "maps.h"
+#include "params.h"
+#include "pins.h"
+#include "rules.h"
+
+struct apply_settings {
+	bool check;
+	long wait;
+	const char **files;
+	int n_files;
+};
+
+static const struct pr_opt apply_opts[] = {
+	{ .name = "check", .short_name = 'c', .type = PR_OPT_FLAG,
+	  .offset = offsetof(struct apply_settings, check),
+	  .help = "Only check the file and show what would change; change nothing" },
+	{ .name = "wait", .short_name = 'w', .type = PR_OPT_UINT,
+	  .offset = offsetof(struct apply_settings, wait), .metavar = "seconds", .min = 0,
+	  .max = 3600,
+	  .help = "Wait up to this long for the file's interfaces to appear (at boot; default 0)" },
+	{ .name = "<file>", .type = PR_OPT_ARGS, .offset = offsetof(struct apply_settings, files),
+	  .count_offset = offsetof(struct apply_settings, n_files), .min = 1, .max = 1,
+	  .help = "The configuration to apply ('-' reads standard input); the format is in\n"
+		  "xdp-portredir.conf(5), and 'xdp-portredir save' writes it. Interfaces not in\n"
+		  "the file are unloaded, rules not in it removed; what already matches is not\n"
+		  "touched, so applying a file twice changes nothing the second time. An error\n"
+		  "anywhere in the file is reported as FILE:LINE and nothing is applied." },
+	{ 0 },
+};
+
+/* What the system has now, and the same as a configuration. */
+struct sys_state {
+	struct pr_maps maps;
+	bool have_maps;
+	struct pr_iface_state *list;
+	int n;
+	struct pr_rule_table *table;
+	struct pr_config cfg;
+};
+
+static void sys_release(struct sys_state *s)
+{
+	pr_config_free(&s->cfg);
+	free(s->table);
+	free(s->list);
+	pr_maps_close(&s->maps);
+	s->table = NULL;
+	s->list = NULL;
+	s->have_maps = false;
+}
+
+static int sys_read(struct sys_state *s, struct pr_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->maps = (struct pr_maps)PR_MAPS_INIT;
+	if (pr_bpffs_mounted() && pr_state_exists()) {
+		if (pr_maps_open(&s->maps, err))
+			return -1;
+		s->have_maps = true;
+	}
+	if (pr_iface_list(s->have_maps ? &s->maps : NULL, &s->list, &s->n, err))
+		goto fail;
+	if (s->have_maps) {
+		s->table = malloc(sizeof(*s->table));
+		if (!s->table) {
+			pr_err_set(err, "out of memory");
+			goto fail;
+		}
+		if (pr_rules_read(s->maps.rules, s->table, err))
+			goto fail;
+	}
+	if (pr_config_from_state(s->list, s->n, s->table, &s->cfg)) {
+		pr_err_set(err, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	sys_release(s);
+	return -1;
+}
+
+static int read_config(const char *path, const char **name, struct pr_config *cfg)
+{
+	bool std = !strcmp(path, "-");
+	FILE *f = std ? stdin : fopen(path, "r");
+	int errors;
+
+	*name = std ? "<stdin>" : path;
+	if (!f) {
+		fprintf(stderr, "xdp-portredir apply: cannot read %s: %s\n", path, strerror(errno));
+		return PR_EXIT_ERROR;
+	}
+	errors = pr_config_parse(f, *name, cfg, stderr);
+	if (!std)
+		fclose(f);
+	if (errors) {
+		fprintf(stderr, "xdp-portredir apply: %d error%s in %s; nothing applied\n", errors,
+			errors == 1 ? "" : "s", *name);
+		return PR_EXIT_USAGE;
+	}
+	return PR_EXIT_OK;
+}
+
+static int missing_ifaces(const struct pr_config *cfg, const char *name, bool report)
+{
+	int missing = 0;
+
+	for (int i = 0; i < cfg->n_ifaces; i++) {
+		if (if_nametoindex(cfg->ifaces[i].name))
+			continue;
+		missing++;
+		if (report)
+			fprintf(stderr, "%s:%d: unknown interface '%s' (see 'ip link')\n", name,
+				cfg->ifaces[i].line, cfg->ifaces[i].name);
+	}
+	return missing;
+}
+
+/* At boot, interfaces may come up after this runs: give them time. */
+static void wait_for_ifaces(const struct pr_config *cfg, long seconds)
+{
+	for (long tries = seconds * 10; tries > 0 && missing_ifaces(cfg, NULL, false); tries--) {
+		if (tries == seconds * 10)
+			pr_info("waiting up to %ld s for interfaces to appear\n", seconds);
+		usleep(100000);
+	}
+}
+
+/*
+ * Refuses, before anything changes, what pr_iface_attach() would refuse
+ * because of other XDP programs on the interface.
+ */
+static int preflight(const struct pr_config_plan *plan, const char *name)
+{
+	int bad = 0;
+
+	for (int i = 0; i < plan->n; i++) {
+		const struct pr_config_iface *w = plan->steps[i].iface;
+		struct pr_iface_state now = { 0 };
+		const char *mode;
+
+		if (plan->steps[i].op != PR_CONFIG_ATTACH)
+			continue;
+		pr_iface_inspect((int)if_nametoindex(w->name), &now);
+		if (!now.n_others)
+			continue;
+		mode = now.skb_mode ? "skb" : "native";
+		if (!now.dispatcher) {
+			fprintf(stderr, "%s:%d: %s already has XDP program '%s' attached without a "
+					"libxdp dispatcher, so no second program can join it; unload "
+					"that program first\n",
+				name, w->line, w->name, now.others[0].name);
+			bad++;
+		} else if (w->mode != PR_CONFIG_MODE_ANY &&
+			   (w->mode == PR_CONFIG_MODE_SKB) != now.skb_mode) {
+			fprintf(stderr, "%s:%d: %s has XDP programs in %s mode; programs in one "
+					"dispatcher share its mode: use 'mode %s'\n",
+				name, w->line, w->name, mode, mode);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static struct pr_load_opts load_opts_of(const struct pr_config_iface *ifc)
+{
+	struct pr_load_opts o = {
+		.mode = ifc->mode == PR_CONFIG_MODE_SKB	   ? XDP_MODE_SKB :
+			ifc->mode == PR_CONFIG_MODE_NATIVE ? XDP_MODE_NATIVE :
+							     XDP_MODE_UNSPEC,
+		.priority = ifc->priority,
+		.chain_actions = ifc->chain_actions,
+		.no_reply_translation = ifc->no_reply_translation,
+	};
+	return o;
+}
+
+/* done: the attached interface for a carried-out ATTACH, else NULL. */
+static void describe(const struct pr_config_step *st, bool would,
+		     const struct pr_iface_state *done, char *buf, size_t len)
+{
+	char what[96];
+
+	switch (st->op) {
+	case PR_CONFIG_RULE_DEL:
+	case PR_CONFIG_RULE_ADD:
+		pr_rule_format(&st->rule->spec, what, sizeof(what));
+		snprintf(buf, len, "%s rule %s", st->op == PR_CONFIG_RULE_DEL ?
+				   (would ? "would remove" : "removed") :
+				   (would ? "would add" : "added"), what);
+		break;
+	case PR_CONFIG_DETACH:
+		snprintf(buf, len, "%s %s (%s)", would ? "would unload from" : "unloaded from",
+			 st->iface->name, st->why);
+		break;
+	case PR_CONFIG_ATTACH:
+		if (done) {
+			/* Without a dispatcher the program reports the object's defaults. */
+			pr_config_chain_format(done->dispatcher ||
+						       st->iface->chain_actions == PR_CONFIG_CHAIN_UNSET ?
+					       done->self.chain_actions :
+					       st->iface->chain_actions,
+					       what, sizeof(what));
+			snprintf(buf, len, "loaded on %s (%s mode, priority %u, chain-call %s%s)",
+				 done->name, done->skb_mode ? "skb" : "native",
+				 done->self.priority, what,
+				 done->tc_egress_id ? ", reply translation" : "");
+			break;
+		}
+		pr_config_iface_format(st->iface, what, sizeof(what));
+		snprintf(buf, len, "%s %s%s%s%s", would ? "would load on" : "loaded on",
+			 st->iface->name, what[0] ? " (" : "", what, what[0] ? ")" : "");
+		break;
+	}
+}
+
+/* One carried-out step and what it takes to undo it. */
+struct done {
+	const struct pr_config_step *step;
+	struct pr_iface_state st; /* ATTACH: what was attached */
+};
+
+static int do_step(const struct pr_config_step *step, struct sys_state *s, struct done *d,
+		   struct pr_err *err)
+{
+	struct pr_load_opts o;
+
+	d->step = step;
+	switch (step->op) {
+	case PR_CONFIG_RULE_DEL:
+		return pr_rules_remove(s->maps.rules, &step->rule->spec, err);
+	case PR_CONFIG_RULE_ADD:
+		return pr_rules_add(s->maps.rules, s->maps.rule_stats, &step->rule->spec, err);
+	case PR_CONFIG_DETACH:
+		return pr_iface_detach(&s->list[step->iface->ref], s->have_maps ? &s->maps : NULL,
+				       err);
+	case PR_CONFIG_ATTACH:
+		o = load_opts_of(step->iface);
+		return pr_iface_attach(step->iface->name, &o, &s->maps, &d->st, err);
+	}
+	return 0;
+}
+
+static int undo_step(const struct done *d, struct sys_state *s, struct pr_err *err)
+{
+	const struct pr_config_step *step = d->step;
+	struct pr_iface_state again;
+	struct pr_load_opts o;
+
+	switch (step->op) {
+	case PR_CONFIG_RULE_DEL:
+		/* Comes back with its counters at zero. */
+		return pr_rules_add(s->maps.rules, s->maps.rule_stats, &step->rule->spec, err);
+	case PR_CONFIG_RULE_ADD:
+		return pr_rules_remove(s->maps.rules, &step->rule->spec, err);
+	case PR_CONFIG_DETACH:
+		/* Stale records were only forgotten; there is nothing to put back. */
+		if (step->iface->status != PR_CONFIG_IFACE_OK &&
+		    step->iface->status != PR_CONFIG_IFACE_UNRECORDED)
+			return 0;
+		o = load_opts_of(step->iface);
+		return pr_iface_attach(step->iface->name, &o, &s->maps, &again, err);
+	case PR_CONFIG_ATTACH:
+		return pr_iface_detach(&d->st, &s->maps, err);
+	}
+	return 0;
+}
+
+static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, const char *name)
+{
+	struct done *done = calloc((size_t)plan->n, sizeof(*done));
+	int n_done = 0, failures = 0;
+	struct pr_err err;
+	char line[256];
+
+	if (!done)
+		return pr_fail("apply", "out of memory");
+	for (; n_done < plan->n; n_done++) {
+		const struct pr_config_step *step = &plan->steps[n_done];
+		const int at = step->op == PR_CONFIG_ATTACH	? step->iface->line :
+			       step->op == PR_CONFIG_RULE_ADD ? step->rule->line :
+								0;
+
+		if (do_step(step, s, &done[n_done], &err)) {
+			if (at)
+				fprintf(stderr, "%s:%d: %s\n", name, at, err.msg);
+			else
+				fprintf(stderr, "xdp-portredir apply: %s\n", err.msg);
+			break;
+		}
+		describe(step, false, step->op == PR_CONFIG_ATTACH ? &done[n_done].st : NULL, line,
+			 sizeof(line));
+		printf("%s\n", line);
+	}
+	if (n_done == plan->n) {
+		free(done);
+		return PR_EXIT_OK;
+	}
+	/* All or nothing: take back what this run changed, newest first. */
+	for (int i = n_done - 1; i >= 0; i--) {
+		if (undo_step(&done[i], s, &err)) {
+			describe(done[i].step, false, NULL, line, sizeof(line));
+			fprintf(stderr, "xdp-portredir apply: could not undo '%s': %s\n", line,
+				err.msg);
+			failures++;
+		}
+	}
+	if (failures)
+		fprintf(stderr, "xdp-portredir apply: %s was applied in part; 'xdp-portredir "
+				"status' shows what is in place\n",
+			name);
+	else
+		fprintf(stderr, "xdp-portredir apply: nothing applied%s\n",
+			n_done ? " (the changes made before the failure were undone)" : "");
+	free(done);
+	return PR_EXIT_ERROR;
+}
+
+static int check_only(const struct pr_config *want, const char *name)
+{
+	struct pr_config_plan plan;
+	struct sys_state s;
+	struct pr_err err;
+	char line[256];
+	int bad;
+
+	if (sys_read(&s, &err)) {
+		printf("%s: the configuration is valid (the current state cannot be read: %s)\n",
+		       name, err.msg);
+		return PR_EXIT_OK;
+	}
+	if (pr_config_diff(want, &s.cfg, &plan)) {
+		sys_release(&s);
+		return pr_fail("apply", "out of memory");
+	}
+	bad = preflight(&plan, name);
+	for (int i = 0; i < plan.n; i++) {
+		describe(&plan.steps[i], true, NULL, line, sizeof(line));
+		printf("%s\n", line);
+	}
+	if (!bad)
+		printf("%s: the configuration is valid; %s\n", name,
+		       plan.n ? "applying it would make the changes above" :
+				"the system already matches it");
+	pr_config_plan_free(&plan);
+	sys_release(&s);
+	return bad ? PR_EXIT_ERROR : PR_EXIT_OK;
+}
+
+static int apply_run(void *p)
+{
+	struct apply_settings *s = p;
+	struct pr_config want;
+	struct pr_config_plan plan = { 0 };
+	struct sys_state sys = { .maps = PR_MAPS_INIT };
+	bool had_state, empty;
+	const char *name;
+	struct pr_err err;
+	int ret, lock;
+
+	ret = read_config(s->files[0], &name, &want);
+	if (ret)
+		return ret;
+	empty = !want.n_ifaces && !want.n_rules;
+	if (s->wait)
+		wait_for_ifaces(&want, s->wait);
+	if (missing_ifaces(&want, name, true)) {
+		fprintf(stderr, "xdp-portredir apply: nothing applied\n");
+		pr_config_free(&want);
+		return PR_EXIT_ERROR;
+	}
+	if (s->check) {
+		ret = check_only(&want, name);
+		pr_config_free(&want);
+		return ret;
+	}
+
+	if (pr_bpffs_ensure(&err)) {
+		pr_config_free(&want);
+		return pr_fail("apply", err.msg);
+	}
+	lock = pr_lock(30, &err);
+	if (lock < 0) {
+		pr_config_free(&want);
+		return pr_fail("apply", err.msg);
+	}
+	had_state = pr_state_exists();
+	if (sys_read(&sys, &err)) {
+		ret = pr_fail("apply", err.msg);
+		goto out;
+	}
+	if (pr_config_diff(&want, &sys.cfg, &plan)) {
+		ret = pr_fail("apply", "out of memory");
+		goto out;
+	}
+	if (preflight(&plan, name)) {
+		fprintf(stderr, "xdp-portredir apply: nothing applied\n");
+		ret = PR_EXIT_ERROR;
+		goto out;
+	}
+	if (!plan.n) {
+		printf("nothing to change: the system already matches %s\n", name);
+		goto out;
+	}
+	if (!empty && !sys.have_maps) {
+		if (pr_maps_create(&sys.maps, 0, &err)) {
+			ret = pr_fail("apply", err.msg);
+			goto out;
+		}
+		sys.have_maps = true;
+	}
+	ret = carry_out(&plan, &sys, name);
+	if (!ret)
+		printf("applied %s: %d change%s\n", name, plan.n, plan.n == 1 ? "" : "s");
+out:
+	pr_config_plan_free(&plan);
+	sys_release(&sys);
+	/*
+	 * No pins when nothing is wanted, when a failed run found none, or when
+	 * only the lock made the directory.
+	 */
+	if (((!ret && empty) || (ret && !had_state) || !pr_state_exists()) &&
+	    pr_pin_dir_exists() && pr_pins_remove(&err))
+		pr_warn("xdp-portredir apply: %s\n", err.msg);
+	pr_unlock(lock);
+	pr_config_free(&want);
+	return ret;
+}
+
+const struct pr_cmd pr_cmd_apply = {
+	.name = "apply",
+	.summary = "Bring interfaces and rules to the state a configuration file describes",
+	.description = "Load, reload and unload interfaces and add and remove rules until the system\n"
+		       "matches the configuration file exactly (see xdp-portredir.conf(5)). The\n"
+		       "whole file is checked before anything changes, and a change that fails\n"
+		       "undoes the ones made before it.",
+	.opts = apply_opts,
+	.settings_size = sizeof(struct apply_settings),
+	.run = apply_run,
+};

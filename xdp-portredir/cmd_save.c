@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp-portredir save: write the current interfaces and rules as a configuration file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "attach.h"
+#include "commands.h"
+#include "config.h"
+#include "maps.h"
+#include "params.h"
+#include "pins.h"
+#include "rules.h"
+
+struct save_settings {
+	const char **files;
+	int n_files;
+};
+
+static const struct pr_opt save_opts[] = {
+	{ .name = "[<file>]", .type = PR_OPT_ARGS, .offset = offsetof(struct save_settings, files),
+	  .count_offset = offsetof(struct save_settings, n_files), .min = 0, .max = 1,
+	  .help = "Where to write (default: standard output). The file is replaced whole, so\n"
+		  "a reader never sees half of it. 'xdp-portredir apply FILE' restores the state;\n"
+		  "counters are not saved." },
+	{ 0 },
+};
+
+static const char header[] =
+	"xdp-portredir configuration, written by 'xdp-portredir save' (version " PR_VERSION ").\n"
+	"'xdp-portredir apply FILE' restores this state; the format is in xdp-portredir.conf(5).";
+
+/* Writes through a temporary file in the same directory, then renames it over path. */
+static int save_to(const char *path, const struct pr_config *cfg, struct pr_err *err)
+{
+	char *dir_copy = strdup(path), tmp[4096];
+	mode_t mask = umask(0);
+	int fd, ret = 0;
+	FILE *f;
+
+	umask(mask);
+	if (!dir_copy)
+		return pr_err_set(err, "out of memory");
+	snprintf(tmp, sizeof(tmp), "%s/.xdp-portredir-save.XXXXXX", dirname(dir_copy));
+	free(dir_copy);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return pr_err_set(err, "cannot write %s: %s", path, strerror(errno));
+	if (fchmod(fd, 0666 & ~mask) || !(f = fdopen(fd, "w"))) {
+		ret = pr_err_set(err, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return ret;
+	}
+	if (pr_config_write(f, cfg, header) || fsync(fd))
+		ret = pr_err_set(err, "cannot write %s: %s", path, strerror(errno));
+	if (fclose(f) && !ret)
+		ret = pr_err_set(err, "cannot write %s: %s", path, strerror(errno));
+	if (!ret && rename(tmp, path))
+		ret = pr_err_set(err, "cannot write %s: %s", path, strerror(errno));
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+static int save_run(void *p)
+{
+	struct save_settings *s = p;
+	struct pr_maps maps = PR_MAPS_INIT;
+	struct pr_iface_state *list = NULL;
+	struct pr_rule_table *table = NULL;
+	struct pr_config cfg = { 0 };
+	bool have_maps = false;
+	int n = 0, ret = PR_EXIT_OK, attached = 0;
+	struct pr_err err;
+
+	if (pr_bpffs_mounted() && pr_state_exists()) {
+		if (pr_maps_open(&maps, &err))
+			return pr_fail("save", err.msg);
+		have_maps = true;
+	}
+	if (pr_iface_list(have_maps ? &maps : NULL, &list, &n, &err)) {
+		ret = pr_fail("save", err.msg);
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		attached += list[i].attached;
+	if (!pr_bpffs_mounted() && attached) {
+		/* Saving the interfaces without their rules would lose the rules on apply. */
+		snprintf(err.msg, sizeof(err.msg),
+			 "xdp-portredir is attached to %s, but bpffs is not mounted at %s, so its "
+			 "rules cannot be read; mount it with: mount -t bpf bpf %s",
+			 list[0].name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
+		ret = pr_fail("save", err.msg);
+		goto out;
+	}
+	if (have_maps) {
+		table = malloc(sizeof(*table));
+		if (!table || pr_rules_read(maps.rules, table, &err)) {
+			ret = pr_fail("save", table ? err.msg : "out of memory");
+			goto out;
+		}
+	}
+	if (pr_config_from_state(list, n, table, &cfg)) {
+		ret = pr_fail("save", "out of memory");
+		goto out;
+	}
+	if (s->n_files) {
+		if (save_to(s->files[0], &cfg, &err))
+			ret = pr_fail("save", err.msg);
+	} else if (pr_config_write(stdout, &cfg, header)) {
+		ret = pr_fail("save", "cannot write to standard output");
+	}
+out:
+	pr_config_free(&cfg);
+	free(table);
+	free(list);
+	pr_maps_close(&maps);
+	return ret;
+}
+
+const struct pr_cmd pr_cmd_save = {
+	.name = "save",
+	.summary = "Write the current interfaces and rules as a configuration file",
+	.description = "Write every interface xdp-portredir is loaded on (with its mode, priority,\n"
+		       "chain-call actions and reply translation) and every rule in the format of\n"
+		       "xdp-portredir.conf(5), which 'xdp-portredir apply' reads.",
+	.opts = save_opts,
+	.settings_size = sizeof(struct save_settings),
+	.run = save_run,
+};
