@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "maps.h"
 #include "object.h"
 #include "pins.h"
@@ -32,6 +33,25 @@ void pr_maps_close(struct pr_maps *m)
 	}
 }
 
+int pr_maps_orphaned(struct pr_err *err)
+{
+	struct pr_iface_state *list = NULL;
+	struct pr_err ignored;
+	int n = 0, ret = 0;
+
+	if (pr_iface_list(NULL, &list, &n, &ignored))
+		return 0;
+	for (int i = 0; i < n && !ret; i++)
+		if (list[i].attached)
+			ret = pr_err_set(err, "xdp-portredir is attached to %s, but its pinned maps in %s "
+					      "are gone (bpffs unmounted or the pins removed), so its rules "
+					      "cannot be reached; 'xdp-portredir unload --all' takes it off, "
+					      "then load it again",
+					 list[i].name, pr_pin_dir());
+	free(list);
+	return ret;
+}
+
 int pr_maps_open(struct pr_maps *m, struct pr_err *err)
 {
 	char path[512];
@@ -45,6 +65,13 @@ int pr_maps_open(struct pr_maps *m, struct pr_err *err)
 			int e = errno;
 
 			pr_maps_close(m);
+			if (e == ENOENT && pr_state_exists())
+				return pr_err_set(err, "the state in %s is incomplete (%s is missing: was "
+						       "a command killed?); 'xdp-portredir load' or "
+						       "'redirect' completes it, 'unload --all' removes it",
+						  pr_pin_dir(), map_pins[i].name);
+			if (e == ENOENT && pr_maps_orphaned(err))
+				return -1;
 			if (e == ENOENT)
 				return pr_err_set(err, "no state in %s: nothing is loaded and no rule is set",
 						  pr_pin_dir());
@@ -60,6 +87,9 @@ int pr_maps_create(struct pr_maps *m, struct pr_err *err)
 	struct bpf_program *prog;
 	int ret;
 
+	/* Fresh maps would not be the ones an already attached program reads. */
+	if (!pr_state_exists() && pr_maps_orphaned(err))
+		return -1;
 	skel = pr_object_open(PR_BPFFS_ROOT "/" PR_PIN_DIR_NAME, err);
 	if (!skel)
 		return -1;

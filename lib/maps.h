@@ -22,6 +22,12 @@ struct pr_maps {
 
 #define PR_MAPS_INIT { -1, -1, -1, -1 }
 
+/*
+ * Nonzero, with err naming the interface, if our XDP program is attached
+ * somewhere while its pins are gone (bpffs unmounted or the pin directory
+ * removed under it): maps created now would not be the ones it reads.
+ */
+int pr_maps_orphaned(struct pr_err *err);
 /* Opens the pinned maps. Fails with a clear message if there are none. */
 int pr_maps_open(struct pr_maps *m, struct pr_err *err);
 /* Creates any missing pinned map (reusing existing pins), then opens them. */
