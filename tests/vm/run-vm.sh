@@ -1,0 +1,483 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs the test suite on a second kernel: Debian 12's cloud kernel in qemu
+# (TCG, no KVM needed), with an initramfs built from the current build tree.
+# This is where libxdp's multiprog dispatcher can be proven: the host kernel
+# may refuse freplace (lockdown), the VM's kernel does not.
+#
+# Usage: tests/vm/run-vm.sh [-k PATTERN] [--log FILE] [--timeout SECS] [--keep]
+#                           [--shell]
+#   -k PATTERN      run only suites whose name contains PATTERN (unit/...,
+#                   integration/..., vm/<scenario>)
+#   --log FILE      where to keep the serial log (default build/vm/last.log)
+#   --timeout SECS  bound on the whole VM run (default 280)
+#   --keep          keep the initramfs and its staging tree in build/vm/
+#   --shell         boot to an interactive shell instead of running the suite
+#
+# The project must be built first (make). Output: the guest's result lines,
+# each suite header labelled with the VM's kernel, then "N passed, N failed";
+# the exit status is nonzero if anything failed, the guest hung, panicked or
+# never reported a result.
+
+set -u -o pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+VMDIR=${VM_BUILD_DIR:-$TOP/build/vm}
+GUEST_TOP=/opt/xdp-portredir
+MEM=${VM_MEM:-1024}
+SMP=${VM_SMP:-2}
+# Kernel modules the suites need; their dependencies come along.
+MODULES="veth dummy 8021q sch_ingress cls_bpf act_bpf nf_tables nft_chain_nat nft_nat nft_redir nft_ct nft_reject_inet"
+LIBXDP_OBJDIR=/usr/lib/x86_64-linux-gnu/bpf
+# Suites that build or measure the host (make, clang, benchmarks): the guest
+# has no toolchain and TCG timings mean nothing. They are left out of the
+# initramfs, so tests/run.sh in the guest does not see them; the run says so.
+HOST_ONLY_SUITES="tests/integration/*bench*.sh tests/integration/*fuzz*.sh"
+
+pattern="" log="" timeout_s=280 keep=0 mode=suite
+usage() {
+	echo "usage: $0 [-k PATTERN] [--log FILE] [--timeout SECS] [--keep] [--shell]" >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-k) [ $# -ge 2 ] || usage; pattern=$2; shift ;;
+	--log) [ $# -ge 2 ] || usage; log=$2; shift ;;
+	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift ;;
+	--keep) keep=1 ;;
+	--shell) mode=shell ;;
+	-h | --help) usage ;;
+	*) usage ;;
+	esac
+	shift
+done
+[[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || { echo "run-vm.sh: --timeout wants seconds" >&2; exit 2; }
+log=${log:-$VMDIR/last.log}
+t_start=$SECONDS
+
+die() {
+	echo "run-vm.sh: $*" >&2
+	echo "FAIL vm/setup: $*"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+note() { echo "vm: $*"; }
+
+mkdir -p "$VMDIR" || die "cannot create $VMDIR"
+# Two runs in one build dir would share the staging tree.
+exec 9>"$VMDIR/.lock"
+if command -v flock >/dev/null && ! flock -w 600 9; then
+	die "another run-vm.sh holds $VMDIR/.lock"
+fi
+
+# --- Host packages -----------------------------------------------------------
+
+# command:package pairs; kmod gives the guest a real modprobe/depmod.
+need_pkgs() {
+	local pair missing=""
+	for pair in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static \
+		cpio:cpio depmod:kmod; do
+		command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+	done
+	echo "$missing"
+}
+export PATH=$PATH:/usr/sbin:/sbin
+missing=$(need_pkgs)
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		die "missing Debian packages:$missing (run as root, or apt-get install --no-install-recommends$missing)"
+	fi
+	note "installing Debian packages:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null || die "apt-get update failed"
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+		die "apt-get install$missing failed"
+fi
+
+# --- The kernel --------------------------------------------------------------
+
+# Prints the versioned package that linux-image-cloud-amd64 depends on.
+kernel_pkg() {
+	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+# download_kernel PKG: apt-get download + dpkg -x into $VMDIR/kernel/PKG.
+download_kernel() {
+	local pkg=$1 dl=$VMDIR/download.$$ deb dir=$VMDIR/kernel/$1
+	note "downloading $pkg"
+	rm -rf "$dl" "$dir" "$dir.tmp"
+	mkdir -p "$dl" "$dir.tmp"
+	if (cd "$dl" && apt-get download -q "$pkg" >/dev/null 2>&1) &&
+		deb=$(ls "$dl"/*.deb 2>/dev/null | head -n 1) && [ -n "$deb" ] &&
+		dpkg -x "$deb" "$dir.tmp"; then
+		mv "$dir.tmp" "$dir" && touch "$dir/.complete"
+	fi
+	rm -rf "$dl" "$dir.tmp"
+	[ -e "$dir/.complete" ]
+}
+
+# Sets KDIR (the unpacked package) and KVER. Downloads only when the package
+# apt names is not cached yet; then older cached kernels go.
+fetch_kernel() {
+	local pkg="" root=0 k
+	[ "$(id -u)" -eq 0 ] && root=1
+	pkg=$(kernel_pkg)
+	if [ -n "$pkg" ] && [ -e "$VMDIR/kernel/$pkg/.complete" ]; then
+		KDIR=$VMDIR/kernel/$pkg
+	elif [ -n "$pkg" ] && download_kernel "$pkg"; then
+		KDIR=$VMDIR/kernel/$pkg
+	elif [ $root -eq 1 ] && apt-get update -qq >/dev/null 2>&1 &&
+		pkg=$(kernel_pkg) && [ -n "$pkg" ] &&
+		{ [ -e "$VMDIR/kernel/$pkg/.complete" ] || download_kernel "$pkg"; }; then
+		# No lists yet, or stale ones naming a version the mirror dropped.
+		KDIR=$VMDIR/kernel/$pkg
+	else
+		# No apt metadata or no network: the newest cached kernel will do.
+		KDIR=$(ls -d "$VMDIR"/kernel/*/.complete 2>/dev/null | sort -V | tail -n 1)
+		[ -n "$KDIR" ] ||
+			die "cannot get linux-image-cloud-amd64's kernel package${pkg:+ ($pkg)} with apt, and none is cached in $VMDIR/kernel"
+		KDIR=${KDIR%/.complete}
+		note "apt gave no cloud kernel; using the cached ${KDIR##*/}"
+	fi
+	for k in "$VMDIR"/kernel/*; do
+		[ "$k" = "$KDIR" ] || rm -rf "$k"
+	done
+	VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	[ -n "$VMLINUZ" ] || die "no boot/vmlinuz-* in $KDIR"
+	KVER=${VMLINUZ##*/vmlinuz-}
+	KMODDIR=$KDIR/lib/modules/$KVER
+	[ -d "$KMODDIR" ] || die "no lib/modules/$KVER in $KDIR"
+}
+
+# --- The initramfs -----------------------------------------------------------
+
+ROOT=$VMDIR/root
+declare -A COPIED=()
+
+is_elf() { [ "$(head -c 4 "$1" 2>/dev/null)" = $'\x7fELF' ]; }
+
+# copy_libs FILE: every library the dynamic loader maps for FILE.
+copy_libs() {
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do
+		copy_path "$lib" nolibs
+	done
+}
+
+# copy_path PATH [nolibs]: copies a host file to the same path in the guest.
+# Symlinks stay symlinks (to the final target) so alternatives and kmod's
+# multi-call links cost one copy.
+copy_path() {
+	local p=$1 real
+	[ -n "${COPIED[$p]:-}" ] && return 0
+	COPIED[$p]=1
+	if [ -L "$p" ]; then
+		real=$(readlink -f "$p") || return 1
+		copy_path "$real" "${2:-}" || return 1
+		[ "$real" = "$p" ] && return 0
+		mkdir -p "$ROOT${p%/*}" && ln -sfn "$real" "$ROOT$p"
+		return
+	fi
+	[ -f "$p" ] || return 1
+	mkdir -p "$ROOT${p%/*}" && cp "$p" "$ROOT$p" || return 1
+	if [ "${2:-}" != nolibs ] && [ -x "$p" ] && is_elf "$p"; then
+		copy_libs "$p"
+	fi
+}
+
+# copy_tool NAME...: copies each command that the host has; prints the missing.
+copy_tool() {
+	local t p
+	for t in "$@"; do
+		p=$(type -P "$t" 2>/dev/null)
+		if [ -n "$p" ]; then
+			copy_path "$p"
+		else
+			MISSING_TOOLS="$MISSING_TOOLS $t"
+		fi
+	done
+}
+
+# Prints module file paths (relative to KMODDIR) for the modules named and
+# everything they depend on, dependencies first.
+module_closure() {
+	local -A seen=()
+	local order=()
+	visit() {
+		local name=${1//-/_} f deps d
+		[ -n "${seen[$name]:-}" ] && return
+		seen[$name]=1
+		# File names may spell the module's underscores as dashes.
+		f=$(cd "$KMODDIR" && find kernel -name "${name//_/[_-]}.ko*" -print -quit)
+		if [ -z "$f" ]; then
+			# Built into the kernel, or not built at all.
+			grep -q "/$name.ko" "$KMODDIR/modules.builtin" 2>/dev/null ||
+				echo "vm: warning: kernel module $1 not found in $KVER" >&2
+			return
+		fi
+		deps=$(tr '\0' '\n' <"$KMODDIR/$f" | sed -n 's/^depends=//p' | head -n 1)
+		for d in ${deps//,/ }; do
+			visit "$d"
+		done
+		order+=("$f")
+	}
+	local m
+	for m in "$@"; do
+		visit "$m"
+	done
+	printf '%s\n' "${order[@]}"
+}
+
+build_initramfs() {
+	local d f t
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT" || die "cannot create $ROOT"
+	# Debian 12 is merged-/usr: keep the same shape so ldd's paths work.
+	mkdir -p "$ROOT"/usr/{bin,sbin,lib,lib64,libexec/busybox} \
+		"$ROOT"/{dev,proc,sys,tmp,run,root,etc,opt,var/tmp,mnt}
+	ln -s usr/bin "$ROOT/bin"
+	ln -s usr/sbin "$ROOT/sbin"
+	ln -s usr/lib "$ROOT/lib"
+	ln -s usr/lib64 "$ROOT/lib64"
+	ln -s ../run "$ROOT/var/run"
+
+	MISSING_TOOLS=""
+	copy_tool bash mount timeout mktemp ip xdp-loader xdp-filter
+	[ -z "$MISSING_TOOLS" ] || die "host lacks$MISSING_TOOLS (needed in the guest)"
+
+	# coreutils whole (the suites use many of them; it is 7 MB), the rest
+	# by name. Busybox fills in whatever is absent.
+	if dpkg-query -L coreutils >/dev/null 2>&1; then
+		for f in $(dpkg-query -L coreutils | grep -E '^/(usr/)?s?bin/'); do
+			[ -f "$f" ] && [ -x "$f" ] && copy_path "$f"
+		done
+	else
+		copy_tool cat cp mv rm ln ls mkdir rmdir chmod chown touch stat \
+			sort uniq seq head tail wc cut tr date sleep timeout mktemp \
+			sha256sum md5sum id env printf echo test true false yes \
+			basename dirname readlink realpath tee od nproc dd sync \
+			tac paste expr du df uname
+	fi
+	copy_tool sh dash grep egrep fgrep sed awk gawk mawk find xargs \
+		umount unshare nsenter setpriv flock mountpoint setsid taskset \
+		prlimit dmesg lsns ps pkill pgrep pidof kill sysctl \
+		modprobe insmod rmmod lsmod depmod modinfo \
+		tc ss nstat ethtool tcpdump socat nft jq xdpdump bpftool \
+		ping nc killall fuser diff cmp hostname getent gzip xxd hexdump
+
+	# /bin/sh: keep the host's choice if it came along, else bash.
+	[ -e "$ROOT/usr/bin/sh" ] || ln -s bash "$ROOT/usr/bin/sh"
+	# glibc's C.UTF-8 locale, as the host's test runs most likely have.
+	mkdir -p "$ROOT/usr/lib/locale"
+	[ -d /usr/lib/locale/C.utf8 ] && cp -r /usr/lib/locale/C.utf8 "$ROOT/usr/lib/locale/" 2>/dev/null
+
+	t=$(command -v busybox)
+	copy_path "$t"
+	t=$(readlink -f "$t")
+	for f in $("$t" --list); do
+		ln -s "$t" "$ROOT/usr/libexec/busybox/$f"
+	done
+	# The kernel's module autoloader calls /sbin/modprobe.
+	[ -e "$ROOT/usr/sbin/modprobe" ] || ln -s "$t" "$ROOT/usr/sbin/modprobe"
+
+	# libxdp's dispatcher and xdp-filter's programs.
+	for f in "$LIBXDP_OBJDIR"/*.o; do
+		[ -e "$f" ] && copy_path "$f"
+	done
+
+	# Kernel modules and their dependencies.
+	d=$ROOT/usr/lib/modules/$KVER
+	mkdir -p "$d"
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -e "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$d/"
+	done
+	for f in $(module_closure $MODULES); do
+		mkdir -p "$d/${f%/*}"
+		cp "$KMODDIR/$f" "$d/$f"
+	done
+	VM_DEPMOD=1
+	if command -v depmod >/dev/null && depmod -b "$ROOT" "$KVER" 2>/dev/null; then
+		VM_DEPMOD=0
+	fi
+
+	# Minimal /etc: tcpdump drops privileges to its own user.
+	cat >"$ROOT/etc/passwd" <<-EOF
+		root:x:0:0:root:/root:/bin/bash
+		tcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin
+		nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+	EOF
+	cat >"$ROOT/etc/group" <<-EOF
+		root:x:0:
+		tcpdump:x:101:
+		nogroup:x:65534:
+	EOF
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
+	for f in /etc/protocols /etc/services /etc/nsswitch.conf /etc/ethertypes; do
+		[ -f "$f" ] && cp "$f" "$ROOT$f"
+	done
+	ln -s /proc/self/mounts "$ROOT/etc/mtab"
+	if [ -f /etc/ld.so.conf ]; then
+		cp /etc/ld.so.conf "$ROOT/etc/"
+		[ -d /etc/ld.so.conf.d ] && cp -r /etc/ld.so.conf.d "$ROOT/etc/"
+		ldconfig -X -r "$ROOT" 2>/dev/null
+	fi
+
+	# The project tree, at the same relative layout so tests/lib.sh finds
+	# everything from its own location.
+	d=$ROOT$GUEST_TOP
+	mkdir -p "$d"
+	tar -C "$TOP" --exclude='*.o' --exclude='*.a' -cf - tests | tar -C "$d" -xf - ||
+		die "cannot copy tests/"
+	HOST_ONLY=""
+	for f in $HOST_ONLY_SUITES; do
+		for t in "$TOP"/$f; do
+			[ -e "$t" ] || continue
+			rm -f "$d/${t#"$TOP"/}"
+			t=${t#"$TOP"/tests/}
+			HOST_ONLY="$HOST_ONLY ${t%.sh}"
+		done
+	done
+	for f in xdp-portredir/xdp-portredir bpf/*.o bpf/*.h scripts VERSION README.md man; do
+		for t in "$TOP"/$f; do
+			[ -e "$t" ] || continue
+			mkdir -p "$d/$(dirname "${t#"$TOP"/}")"
+			cp -r "$t" "$d/${t#"$TOP"/}"
+		done
+	done
+	while IFS= read -r f; do
+		is_elf "$f" && copy_libs "$TOP/${f#"$d"/}"
+	done < <(find "$d" -type f -perm -u+x)
+
+	cp "$TOP/tests/vm/init" "$ROOT/init" && chmod 755 "$ROOT/init"
+	{
+		printf 'VM_TOP=%q\n' "$GUEST_TOP"
+		printf 'VM_PATTERN=%q\n' "$pattern"
+		printf 'VM_MODULES=%q\n' "$MODULES"
+		printf 'VM_MODE=%q\n' "$mode"
+		printf 'VM_DEPMOD=%q\n' "$VM_DEPMOD"
+		printf 'VM_SUITE_TIMEOUT=%q\n' "${SUITE_TIMEOUT:-600}"
+	} >"$ROOT/etc/xdp-portredir-vm.conf"
+
+	# zstd unpacks fastest in the guest; gzip is the fallback everyone has.
+	local pack=(gzip -1) ext=gz
+	command -v zstd >/dev/null && pack=(zstd -q -3 -T0) ext=zst
+	INITRD=$VMDIR/initramfs.cpio.$ext
+	rm -f "$VMDIR"/initramfs.cpio*
+	(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+		"${pack[@]}" >"$INITRD" || die "cannot pack the initramfs"
+}
+
+# --- Preconditions: a built tree ---------------------------------------------
+
+built_missing=""
+have_any=0
+for f in xdp-portredir/xdp-portredir tests/unit/test_rules tests/unit/test_datapath; do
+	if [ -x "$TOP/$f" ]; then have_any=1; else built_missing="$built_missing $f"; fi
+done
+for f in "$TOP"/tests/tools/*.c; do
+	[ -e "$f" ] || continue
+	[ -x "${f%.c}" ] || built_missing="$built_missing tests/tools/$(basename "${f%.c}")"
+done
+[ "$have_any" -eq 1 ] || die "nothing is built: run make first"
+[ -z "$built_missing" ] ||
+	note "warning: not built:$built_missing (run make first); suites that need them fail in the guest"
+
+fetch_kernel
+t0=$SECONDS
+build_initramfs
+[ -n "$MISSING_TOOLS" ] && note "host lacks (busybox stands in where it can):$MISSING_TOOLS"
+[ -n "$HOST_ONLY" ] && note "host-only suites, not run in the VM:$HOST_ONLY"
+size_kb=$(($(stat -c %s "$INITRD") / 1024))
+note "kernel $KVER, initramfs $((size_kb / 1024)) MB ($size_kb KiB), built in $((SECONDS - t0)) s"
+[ "$keep" -eq 1 ] || rm -rf "$ROOT"
+
+# --- Boot --------------------------------------------------------------------
+
+QEMU=(qemu-system-x86_64 -accel tcg -m "$MEM" -smp "$SMP" -nographic -no-reboot
+	-net none -kernel "$VMLINUZ" -initrd "$INITRD"
+	-append "console=ttyS0 quiet rdinit=/init panic=-1 oops=panic")
+
+if [ "$mode" = shell ]; then
+	note "interactive shell on the serial console; leave with 'poweroff -f' (or Ctrl-A x)"
+	"${QEMU[@]}"
+	rc=$?
+	[ "$keep" -eq 1 ] || rm -f "$INITRD"
+	exit $rc
+fi
+
+mkdir -p "$(dirname "$log")"
+: >"$log" || die "cannot write $log"
+rcfile=$VMDIR/qemu.rc.$$
+rm -f "$rcfile"
+gver="" marker="" t_boot="" seen_pass=0 seen_fail=0
+t_qemu=$SECONDS
+# Terminal escapes (SeaBIOS clears the screen) and CRs off; lines as they come.
+while IFS= read -r line || [ -n "$line" ]; do
+	printf '%s\n' "$line" >>"$log"
+	if [[ "$line" =~ VMKERNEL\ ([^[:space:]]+) ]]; then
+		gver=${BASH_REMATCH[1]}
+		t_boot=$((SECONDS - t_qemu))
+	fi
+	if [[ "$line" =~ VMRESULT\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)\ suites=([0-9]+) ]]; then
+		marker="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}"
+		continue
+	fi
+	# Interleaved kernel messages can push a result line off column 0: put
+	# it back on a line of its own so readers of this output see it.
+	if [[ "$line" =~ ^(.*[^[:alnum:]_])?((PASS|FAIL|SKIP)\ [^[:space:]]+/.*)$ ]]; then
+		[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
+		line=${BASH_REMATCH[2]}
+		case "$line" in
+		PASS*) seen_pass=$((seen_pass + 1)) ;;
+		FAIL*) seen_fail=$((seen_fail + 1)) ;;
+		esac
+	elif [[ "$line" =~ ^(.*[^[:alnum:]_])?(===\ \[.*)$ ]]; then
+		[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
+		line=${BASH_REMATCH[2]}
+	fi
+	# tests/run.sh in the guest calls its kernel "host"; here it is the VM.
+	[ -n "$gver" ] && line=${line//"[host $gver]"/"[vm $gver]"}
+	printf '%s\n' "$line"
+done < <(
+	timeout --kill-after=5 "$timeout_s" "${QEMU[@]}" </dev/null 2>&1 |
+		sed -u -E 's/\x1b\[[0-9;?]*[ -/]*[@-~]//g; s/\x1b[()][0-9A-Za-z]//g; s/\x1b[=>c78]//g; s/\r//g'
+	echo "${PIPESTATUS[0]}" >"$rcfile"
+)
+qrc=$(cat "$rcfile" 2>/dev/null || echo 255)
+rm -f "$rcfile"
+t_vm=$((SECONDS - t_qemu))
+[ "$keep" -eq 1 ] || rm -f "$INITRD"
+
+passed=0 failed=0
+if [ -n "$marker" ]; then
+	read -r passed failed skipped suites <<<"$marker"
+	if [ "$suites" -eq 0 ]; then
+		echo "FAIL vm/suite: no suite matched '${pattern}'"
+		failed=$((failed + 1))
+	fi
+	if [ "$qrc" -ne 0 ]; then
+		echo "FAIL vm/poweroff: the guest reported its result but qemu ended with status $qrc"
+		failed=$((failed + 1))
+	fi
+else
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		why="the guest did not finish within ${timeout_s} s (hang?)"
+	elif [ -z "$gver" ]; then
+		why="the guest never came up (qemu status $qrc)"
+	else
+		why="the guest stopped without a result line (panic or crash? qemu status $qrc)"
+	fi
+	echo "FAIL vm/suite: $why"
+	echo "--- last 60 lines of the serial log ($log) ---"
+	tail -n 60 "$log"
+	echo "--- end of serial log ---"
+	# What the guest did report still counts.
+	passed=$seen_pass
+	failed=$((seen_fail + 1))
+fi
+note "kernel ${gver:-$KVER}: boot ${t_boot:-?} s, VM ${t_vm} s, whole stage $((SECONDS - t_start)) s, initramfs $((size_kb / 1024)) MB; serial log: $log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
