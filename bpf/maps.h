@@ -38,6 +38,33 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pr_action_stats SEC(".maps");
 
+/* Redirected flows (and local connections from rule ports), for replies. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PR_FLOW_TABLE_DEFAULT); /* load --flow-table-size */
+	__type(key, struct pr_flow_key);
+	__type(value, struct pr_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_flows SEC(".maps");
+
+/* Per (protocol, port) hints that keep the common paths to one array read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PR_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_port_flags SEC(".maps");
+
+/* Replies whose source port the egress program restored. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pr_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_reply_stats SEC(".maps");
+
 /* Userspace bookkeeping of where the tool is loaded; no program touches it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

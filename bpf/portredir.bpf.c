@@ -15,6 +15,13 @@
 #include "maps.h"
 #include "parse.h"
 #include "csum.h"
+#include "flows.h"
+
+/*
+ * Per loaded instance (set before load): false with --no-reply-translation,
+ * and the verifier then drops the flow bookkeeping altogether.
+ */
+const volatile bool pr_record_flows = true;
 
 /* libxdp reads this to place the program in the dispatcher's chain. */
 struct {
@@ -65,6 +72,66 @@ static __always_inline void pr_leave_meta(struct xdp_md *ctx, __be16 old_port, _
 	meta->pad = 0;
 }
 
+/*
+ * Is this packet coming back to a connection a local socket opened from its
+ * destination port? Asked only for ports where the egress program saw such a
+ * socket, so the common hit path pays one array read for it.
+ */
+static __always_inline bool pr_is_local_reply(const struct pr_pkt *pkt, __be16 dport)
+{
+	struct pr_flow_key key;
+	__u64 *pf = pr_port_flags_of(pkt->proto, dport);
+
+	if (!pf || !(*pf & PR_PORT_LOCAL_SRC))
+		return false;
+	pr_flow_key_make(&key, pkt, false, dport, *(__be16 *)pkt->l4, PR_FLOW_LOCAL);
+	return bpf_map_lookup_elem(&pr_flows, &key) != NULL;
+}
+
+/*
+ * Records a rewritten packet's flow for the egress program. TCP pays only on
+ * SYN, FIN and RST; an established segment costs one flag test. UDP has no
+ * handshake, so every datagram looks its flow up (and refreshes it at most
+ * once a second).
+ */
+static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_port,
+					 __be16 new_port)
+{
+	__be16 sport = *(__be16 *)pkt->l4;
+	struct pr_flow_key key;
+	struct pr_flow *flow;
+	__u8 tcp_flags = 0;
+
+	if (pkt->proto == PR_PROTO_TCP) {
+		tcp_flags = pr_tcp_flags(pkt);
+		if (!(tcp_flags & (PR_TCP_SYN | PR_TCP_FIN | PR_TCP_RST)))
+			return;
+	}
+	pr_flow_key_make(&key, pkt, true, sport, new_port, PR_FLOW_REDIRECT);
+	if (tcp_flags & PR_TCP_RST) {
+		bpf_map_delete_elem(&pr_flows, &key);
+		return;
+	}
+	if (tcp_flags & PR_TCP_FIN) {
+		flow = bpf_map_lookup_elem(&pr_flows, &key);
+		if (flow)
+			__sync_fetch_and_or(&flow->flags, PR_FLOW_F_CLIENT_FIN);
+		return;
+	}
+	if (pkt->proto == PR_PROTO_UDP) {
+		flow = bpf_map_lookup_elem(&pr_flows, &key);
+		if (flow) {
+			flow->orig_port = orig_port;
+			pr_flow_touch(flow, bpf_ktime_get_coarse_ns());
+			return;
+		}
+	} else if (tcp_flags & PR_TCP_ACK) {
+		return; /* a SYN-ACK is not a new connection */
+	}
+	pr_flow_insert(&key, orig_port, bpf_ktime_get_coarse_ns());
+	pr_port_flag_set(pr_port_flags_of(pkt->proto, new_port), PR_PORT_REPLY);
+}
+
 /* Returns true if the packet was rewritten, with the port and checksum it had. */
 static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __be16 *old_port,
 				       __u16 *old_check)
@@ -80,6 +147,8 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __be16 *
 	rule = bpf_map_lookup_elem(&pr_rules, &key);
 	if (!rule || !rule->to_port)
 		return false;
+	if (pr_record_flows && pr_is_local_reply(pkt, *dport))
+		return false;
 
 	if (pkt->proto == PR_PROTO_UDP)
 		check = &((struct udphdr *)pkt->l4)->check;
@@ -94,6 +163,8 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __be16 *
 
 	key = PR_RULE_KEY(pkt->proto, rule->first_port);
 	pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
+	if (pr_record_flows)
+		pr_flow_note(pkt, old, rule->to_port);
 	return true;
 }
 
@@ -117,5 +188,6 @@ int xdp_portredir(struct xdp_md *ctx)
 }
 
 #include "csum_fixup.h"
+#include "reply.h"
 
 char _license[] SEC("license") = "GPL";

@@ -66,6 +66,49 @@ struct pr_meta {
 #define PR_ACTION_SLOTS 5
 
 /*
+ * Reply translation. The XDP program records each redirected flow as the
+ * server sees it after the rewrite; the TC egress program finds replies by
+ * the same key (addresses and ports swapped back) and restores the port the
+ * client asked for. PR_FLOW_LOCAL entries are connections a local socket
+ * opened FROM a rule's port: packets coming back to it are replies, not new
+ * traffic for the rule, and are left alone (conntrack's reply direction).
+ */
+enum pr_flow_kind {
+	PR_FLOW_REDIRECT = 0,
+	PR_FLOW_LOCAL = 1,
+};
+
+struct pr_flow_key {
+	__u8 proto; /* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 kind; /* enum pr_flow_kind */
+	__u8 ipv6;
+	__u8 pad;
+	__be16 client_port; /* REDIRECT: the remote client; LOCAL: the local socket */
+	__be16 server_port; /* REDIRECT: the new port; LOCAL: the remote peer */
+	__be32 client_addr[4]; /* IPv4 uses [0], the rest stays 0 */
+	__be32 server_addr[4];
+};
+
+struct pr_flow {
+	__be16 orig_port; /* REDIRECT: the port the client asked for */
+	__u16 pad[3];
+	__u64 flags; /* PR_FLOW_F_*; atomic or from XDP and TC (64 bits: BPF ISA v1) */
+	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns(), refreshed at most every second */
+};
+
+#define PR_FLOW_F_CLIENT_FIN (1U << 0)
+#define PR_FLOW_F_SERVER_FIN (1U << 1)
+
+#define PR_FLOW_TABLE_DEFAULT 65536
+/* A UDP flow counts as live this long after its last packet (conntrack's default). */
+#define PR_FLOW_UDP_TIMEOUT_S 30
+#define PR_FLOW_REFRESH_NS 1000000000ULL
+
+/* pr_port_flags bits, one __u64 per (protocol, port) like pr_rules. */
+#define PR_PORT_REPLY (1U << 0) /* some flow's server port: egress looks up replies */
+#define PR_PORT_LOCAL_SRC (1U << 1) /* a local socket sent from this rule port */
+
+/*
  * Where the tool is loaded, written by `load` and read by `status` and
  * `unload`: it outlives an interface that disappears, so status can say so.
  * Only userspace uses this map. Keyed by ifindex.

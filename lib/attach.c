@@ -147,6 +147,15 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	skel = pr_object_open(pr_pin_dir(), err);
 	if (!skel)
 		return -1;
+	if (o->flow_table_size &&
+	    bpf_map__max_entries(skel->maps.pr_flows) != o->flow_table_size) {
+		ret = pr_err_set(err,
+				 "the flow table already exists with %u entries, shared by every "
+				 "interface; unload everywhere first to change --flow-table-size",
+				 bpf_map__max_entries(skel->maps.pr_flows));
+		goto out;
+	}
+	skel->rodata->pr_record_flows = !o->no_reply_translation;
 	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
 	ret = (int)libxdp_get_error(prog);
 	if (ret) {
@@ -183,6 +192,10 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	/* The object is loaded now (libxdp did it), so its TC program has an fd. */
 	ret = pr_tc_attach(ifindex, PR_TC_INGRESS, bpf_program__fd(skel->progs.tc_portredir_in),
 			   &st->tc_ingress_id, err);
+	if (!ret && !o->no_reply_translation)
+		ret = pr_tc_attach(ifindex, PR_TC_EGRESS,
+				   bpf_program__fd(skel->progs.tc_portredir_out), &st->tc_egress_id,
+				   err);
 	if (!ret)
 		ret = record(m, st, o, err);
 	if (ret) {

@@ -22,6 +22,8 @@ struct pr_load_opts {
 	enum xdp_attach_mode mode; /* XDP_MODE_UNSPEC: native where supported, else skb */
 	long priority; /* -1: the object's XDP_RUN_CONFIG */
 	unsigned int chain_actions; /* 1 << XDP_* bits; PR_CHAIN_DEFAULT: the object's */
+	bool no_reply_translation; /* one-way rewrite: no flow records, no egress program */
+	unsigned int flow_table_size; /* 0: the pinned table's size, else the default */
 };
 
 struct pr_prog_info {

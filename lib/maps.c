@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -20,6 +22,9 @@ static const struct {
 	{ "pr_rule_stats", offsetof(struct pr_maps, rule_stats) },
 	{ "pr_action_stats", offsetof(struct pr_maps, action_stats) },
 	{ "pr_ifaces", offsetof(struct pr_maps, ifaces) },
+	{ "pr_flows", offsetof(struct pr_maps, flows) },
+	{ "pr_port_flags", offsetof(struct pr_maps, port_flags) },
+	{ "pr_reply_stats", offsetof(struct pr_maps, reply_stats) },
 };
 
 void pr_maps_close(struct pr_maps *m)
@@ -81,7 +86,7 @@ int pr_maps_open(struct pr_maps *m, struct pr_err *err)
 	return 0;
 }
 
-int pr_maps_create(struct pr_maps *m, struct pr_err *err)
+int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_err *err)
 {
 	struct portredir_bpf *skel;
 	struct bpf_program *prog;
@@ -93,6 +98,9 @@ int pr_maps_create(struct pr_maps *m, struct pr_err *err)
 	skel = pr_object_open(PR_BPFFS_ROOT "/" PR_PIN_DIR_NAME, err);
 	if (!skel)
 		return -1;
+	if (flow_table_size &&
+	    !pr_object_pinned_max_entries(PR_BPFFS_ROOT "/" PR_PIN_DIR_NAME, "pr_flows"))
+		bpf_map__set_max_entries(skel->maps.pr_flows, flow_table_size);
 	/* Loading with no program creates and pins the maps and nothing else. */
 	bpf_object__for_each_program(prog, skel->obj)
 	{
@@ -128,5 +136,42 @@ int pr_counter_read(int fd, __u32 key, struct pr_counter *sum)
 		sum->bytes += v[i].bytes;
 	}
 	free(v);
+	return 0;
+}
+
+int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_err *err)
+{
+	const __u64 both = PR_FLOW_F_CLIENT_FIN | PR_FLOW_F_SERVER_FIN;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct pr_flow_key key;
+	struct pr_flow flow;
+	struct timespec ts;
+	__u64 now;
+	int more;
+
+	memset(c, 0, sizeof(*c));
+	if (bpf_obj_get_info_by_fd(flows_fd, &info, &len))
+		return pr_err_set(err, "cannot read the flow table: %s", strerror(errno));
+	c->capacity = info.max_entries;
+	/* The programs stamp flows with the coarse monotonic clock. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	for (more = !bpf_map_get_next_key(flows_fd, NULL, &key); more;
+	     more = !bpf_map_get_next_key(flows_fd, &key, &key)) {
+		if (bpf_map_lookup_elem(flows_fd, &key, &flow))
+			continue;
+		c->entries++;
+		if (key.kind == PR_FLOW_LOCAL) {
+			c->local++;
+		} else if (key.proto == IPPROTO_TCP) {
+			if ((flow.flags & both) == both)
+				continue;
+			c->live++;
+			c->closing += (flow.flags & both) != 0;
+		} else if (now < flow.last_seen_ns + PR_FLOW_UDP_TIMEOUT_S * 1000000000ULL) {
+			c->live++;
+		}
+	}
 	return 0;
 }

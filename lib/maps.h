@@ -18,9 +18,21 @@ struct pr_maps {
 	int rule_stats;
 	int action_stats;
 	int ifaces;
+	int flows;
+	int port_flags;
+	int reply_stats;
 };
 
-#define PR_MAPS_INIT { -1, -1, -1, -1 }
+#define PR_MAPS_INIT { -1, -1, -1, -1, -1, -1, -1 }
+
+/* What the flow table holds right now (see pr_flow_census()). */
+struct pr_flow_census {
+	__u32 capacity;
+	__u32 entries; /* everything in the table, dead or alive */
+	__u32 live; /* redirected flows still in use */
+	__u32 closing; /* TCP flows with a FIN seen on one side */
+	__u32 local; /* connections local sockets opened from rule ports */
+};
 
 /*
  * Nonzero, with err naming the interface, if our XDP program is attached
@@ -30,9 +42,20 @@ struct pr_maps {
 int pr_maps_orphaned(struct pr_err *err);
 /* Opens the pinned maps. Fails with a clear message if there are none. */
 int pr_maps_open(struct pr_maps *m, struct pr_err *err);
-/* Creates any missing pinned map (reusing existing pins), then opens them. */
-int pr_maps_create(struct pr_maps *m, struct pr_err *err);
+/*
+ * Creates any missing pinned map (reusing existing pins), then opens them.
+ * flow_table_size sizes a flow table made now (0: the default); an existing
+ * one keeps its size.
+ */
+int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_err *err);
 void pr_maps_close(struct pr_maps *m);
+
+/*
+ * Counts the flow table: a redirected TCP flow is live until both sides sent
+ * FIN (RST removes it), a UDP flow for PR_FLOW_UDP_TIMEOUT_S after its last
+ * packet.
+ */
+int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_err *err);
 
 /* Sums a per-CPU counter slot. */
 int pr_counter_read(int fd, __u32 key, struct pr_counter *sum);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "object.h"
@@ -22,8 +25,31 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err)
 		{
 			bpf_map__set_pin_path(map, NULL);
 		}
+	} else {
+		/* A pinned flow table keeps the size it was made with. */
+		__u32 size = pr_object_pinned_max_entries(pin_root, "pr_flows");
+
+		if (size)
+			bpf_map__set_max_entries(skel->maps.pr_flows, size);
 	}
 	return skel;
+}
+
+__u32 pr_object_pinned_max_entries(const char *pin_root, const char *name)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_root, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
 }
 
 struct portredir_bpf *pr_object_load_private(struct pr_err *err)

@@ -6,6 +6,8 @@
 #ifndef PR_OBJECT_H
 #define PR_OBJECT_H
 
+#include <linux/types.h>
+
 #include "errbuf.h"
 
 struct portredir_bpf;
@@ -16,6 +18,9 @@ struct portredir_bpf;
  * instance (tests, benchmarks).
  */
 struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err);
+
+/* max_entries of map `name` pinned under pin_root, 0 if not pinned. */
+__u32 pr_object_pinned_max_entries(const char *pin_root, const char *name);
 
 /* Opens and loads an unpinned instance for BPF_PROG_TEST_RUN. */
 struct portredir_bpf *pr_object_load_private(struct pr_err *err);

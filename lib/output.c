@@ -62,14 +62,10 @@ static void indent(int level)
 		fputs("  ", o.f);
 }
 
-/* Human indentation: one step per enclosing array. */
+/* Human indentation: one step per level below the top object. */
 static int human_level(void)
 {
-	int n = 0;
-
-	for (int i = 0; i < o.depth; i++)
-		n += o.stack[i].is_array;
-	return n;
+	return o.depth > 1 ? o.depth - 1 : 0;
 }
 
 /* Emits what precedes a value: separators, key, indentation. */

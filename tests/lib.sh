@@ -142,16 +142,18 @@ pr_state() {
 		jq -S -c 'del(.actions) | .rules |= map(del(.packets, .bytes))' 2>/dev/null
 }
 
-# Starts CMD in the background with output to FILE; waits for its "ready".
-# Registers it for cleanup. Usage: bg_ready FILE CMD...
+# Starts CMD in the background with output to FILE (a new file each time);
+# waits for its "ready"; sets BG_PID and registers it for cleanup. Call it
+# directly, not in $(...), or the cleanup registration is lost.
+# Usage: bg_ready FILE CMD...
 bg_ready() {
 	local file=$1
 	shift
+	rm -f "$file"
 	"$@" >"$file" 2>&1 &
-	local pid=$!
-	t_on_exit "kill $pid"
+	BG_PID=$!
+	t_on_exit "kill $BG_PID"
 	wait_until 5 grep -q '^ready' "$file"
-	echo $pid
 }
 
 # The number after WORD in FILE's last line containing it ("received 5" -> 5).

@@ -63,7 +63,7 @@ run_suite() {
 		"[$kernel]" "$label" "$p" "$f" "$s" $((SECONDS - start)))")
 }
 
-for t in tests/unit/test_rules tests/unit/test_datapath; do
+for t in tests/unit/test_rules tests/unit/test_datapath tests/unit/test_reply; do
 	run_suite unit "unit/${t##*/}" "./$t"
 done
 

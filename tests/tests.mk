@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Test programs and the `make check` entry point.
 
-TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules
+TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply
 TEST_TOOLS := tests/tools/nettool
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
@@ -12,6 +12,9 @@ tests/unit/%.o: tests/unit/%.c tests/unit/*.h $(LIB_HDRS) $(SKEL) config.mk
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 tests/unit/test_datapath: tests/unit/test_datapath.o $(TEST_COMMON_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_reply: tests/unit/test_reply.o $(TEST_COMMON_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_rules: tests/unit/test_rules.o $(LIB_A)

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* xdp-portredir load: attach the program to interfaces. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "commands.h"
 #include "log.h"
 #include "maps.h"
+#include "object.h"
 #include "params.h"
 #include "pins.h"
 
@@ -16,6 +19,8 @@ struct load_settings {
 	int mode;
 	long priority;
 	unsigned int chain;
+	bool no_reply_translation;
+	long flow_table_size;
 	const char **ifnames;
 	int n_ifnames;
 };
@@ -54,6 +59,14 @@ static const struct pr_opt load_opts[] = {
 	  .offset = offsetof(struct load_settings, chain), .metavar = "list",
 	  .values = chain_actions,
 	  .help = "Return codes after which the dispatcher runs the next program (default pass)" },
+	{ .name = "no-reply-translation", .short_name = 'n', .type = PR_OPT_FLAG,
+	  .offset = offsetof(struct load_settings, no_reply_translation),
+	  .help = "Rewrite requests only: no TC egress program, replies keep the new port" },
+	{ .name = "flow-table-size", .short_name = 'f', .type = PR_OPT_UINT,
+	  .offset = offsetof(struct load_settings, flow_table_size), .metavar = "n",
+	  .min = 256, .max = 16777216,
+	  .help = "Flows remembered for reply translation, shared by all interfaces "
+		  "(default 65536)" },
 	{ .name = "<ifname>...", .type = PR_OPT_ARGS,
 	  .offset = offsetof(struct load_settings, ifnames),
 	  .count_offset = offsetof(struct load_settings, n_ifnames), .min = 1,
@@ -84,14 +97,44 @@ static void chain_names(unsigned int mask, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+/*
+ * The flow table is made once and shared; while no interface uses it, its
+ * entries are worthless and it can be made again at another size.
+ */
+static int resize_flow_table(unsigned int size, struct pr_err *err)
+{
+	__u32 have = pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows");
+	struct pr_iface_state *list = NULL;
+	char path[512];
+	int n = 0, attached = 0;
+
+	if (!have || have == size)
+		return 0;
+	if (pr_iface_list(NULL, &list, &n, err))
+		return -1;
+	for (int i = 0; i < n; i++)
+		attached += list[i].attached;
+	free(list);
+	if (attached)
+		return pr_err_set(err,
+				  "the flow table already exists with %u entries, shared by every "
+				  "interface; unload everywhere first to change --flow-table-size",
+				  have);
+	pr_pin_path(path, sizeof(path), "pr_flows");
+	if (unlink(path))
+		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
 static void report(const struct pr_iface_state *st)
 {
 	char chain[128];
 
 	chain_names(st->self.chain_actions, chain, sizeof(chain));
-	printf("xdp-portredir loaded on %s (%s mode, priority %u, chain-call %s%s)\n", st->name,
+	printf("xdp-portredir loaded on %s (%s mode, priority %u, chain-call %s%s%s)\n", st->name,
 	       st->skb_mode ? "skb" : "native", st->self.priority, chain,
-	       st->dispatcher ? ", libxdp dispatcher" : "");
+	       st->dispatcher ? ", libxdp dispatcher" : "",
+	       st->tc_egress_id ? ", reply translation" : "");
 	if (!st->dispatcher)
 		printf("note: this kernel refused the libxdp dispatcher, so xdp-portredir is attached "
 		       "to %s as its only XDP program: no other XDP program can share %s while it "
@@ -108,6 +151,8 @@ static int load_run(void *p)
 		.mode = s->mode == MODE_AUTO ? XDP_MODE_UNSPEC : (enum xdp_attach_mode)s->mode,
 		.priority = s->priority,
 		.chain_actions = s->chain,
+		.no_reply_translation = s->no_reply_translation,
+		.flow_table_size = (unsigned int)s->flow_table_size,
 	};
 	struct pr_err err;
 	int lock, ret = PR_EXIT_OK, n_done = 0;
@@ -125,7 +170,11 @@ static int load_run(void *p)
 	if (lock < 0)
 		return pr_fail("load", err.msg);
 	had_state = pr_state_exists();
-	if (pr_maps_create(&maps, &err)) {
+	if (s->flow_table_size && resize_flow_table((unsigned int)s->flow_table_size, &err)) {
+		ret = pr_fail("load", err.msg);
+		goto out;
+	}
+	if (pr_maps_create(&maps, (unsigned int)s->flow_table_size, &err)) {
 		ret = pr_fail("load", err.msg);
 		goto out;
 	}

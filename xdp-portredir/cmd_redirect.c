@@ -97,7 +97,7 @@ static int redirect_run(void *p)
 		ret = pr_fail("redirect", "out of memory");
 		goto out;
 	}
-	if (pr_maps_create(&maps, &err) || pr_rules_read(maps.rules, table, &err)) {
+	if (pr_maps_create(&maps, 0, &err) || pr_rules_read(maps.rules, table, &err)) {
 		ret = pr_fail("redirect", err.msg);
 		goto out;
 	}

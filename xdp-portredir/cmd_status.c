@@ -55,6 +55,8 @@ static void print_iface(const struct pr_iface_state *st)
 		chain_array(st->self.chain_actions);
 		out_u64("program-id", st->self.id);
 		out_u64("tc-ingress-id", st->tc_ingress_id);
+		out_u64("tc-egress-id", st->tc_egress_id);
+		out_bool("reply-translation", st->tc_egress_id != 0);
 		out_arr_begin("other-programs");
 		for (int i = 0; i < st->n_others; i++) {
 			out_obj_begin(NULL);
@@ -64,6 +66,10 @@ static void print_iface(const struct pr_iface_state *st)
 			out_obj_end();
 		}
 		out_arr_end();
+	} else if (st->tc_ingress_id || st->tc_egress_id) {
+		/* Left without their XDP program, e.g. by an unload that was killed. */
+		out_u64("tc-ingress-id", st->tc_ingress_id);
+		out_u64("tc-egress-id", st->tc_egress_id);
 	}
 	out_obj_end();
 }
@@ -144,6 +150,23 @@ static int status_run(void *p)
 	}
 	out_arr_end();
 
+	if (have_maps) {
+		struct pr_flow_census c;
+		struct pr_counter replies;
+
+		if (!pr_flow_census(maps.flows, &c, &err)) {
+			pr_counter_read(maps.reply_stats, 0, &replies);
+			out_obj_begin("flows");
+			out_u64("live", c.live);
+			out_u64("closing", c.closing);
+			out_u64("local-connections", c.local);
+			out_u64("entries", c.entries);
+			out_u64("capacity", c.capacity);
+			out_u64("replies-translated", replies.packets);
+			out_obj_end();
+		}
+	}
+
 	out_arr_begin("actions");
 	for (__u32 a = 0; have_maps && a < PR_ACTION_SLOTS; a++) {
 		struct pr_counter c;
@@ -163,6 +186,11 @@ static int status_run(void *p)
 			out_note("note: %s runs xdp-portredir without a libxdp dispatcher (the kernel "
 				 "refused it): no other XDP program can share %s.",
 				 list[i].name, list[i].name);
+		if (!list[i].attached && (list[i].tc_ingress_id || list[i].tc_egress_id))
+			out_note("note: %s has xdp-portredir's TC programs but not its XDP program "
+				 "(an interrupted load or unload); 'xdp-portredir unload --all' "
+				 "removes them.",
+				 list[i].name);
 		if (list[i].recorded && !list[i].exists)
 			out_note("note: interface %s (ifindex %d) is gone; 'xdp-portredir unload "
 				 "--all' forgets it.",
