@@ -815,8 +815,13 @@ static int mode_tcp_server(int argc, char **argv)
 		int r;
 
 		if (cap < nconns + 1) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct pollfd *np = realloc(pfd, (ncap + 1) * sizeof(*pfd));
+			/* An accept burst can add up to 256 connections at once. */
+			size_t ncap = cap ? cap : 64;
+			struct pollfd *np;
+
+			while (ncap < nconns + 1)
+				ncap *= 2;
+			np = realloc(pfd, (ncap + 1) * sizeof(*pfd));
 
 			if (!np) {
 				errmsg("out of memory");
