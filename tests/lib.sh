@@ -40,7 +40,9 @@ t_eq() {
 
 # t_match NAME TEXT REGEX (extended regex, searched anywhere in TEXT)
 t_match() {
-	if grep -Eq -- "$3" <<<"$2"; then t_pass "$1"; else t_fail "$1" "'$3' not found in: ${2//$'\n'/ | }"; return 1; fi
+	local text=${2//$'\n'/ | }
+	[ ${#text} -gt 600 ] && text="${text:0:600} ..."
+	if grep -Eq -- "$3" <<<"$2"; then t_pass "$1"; else t_fail "$1" "'$3' not found in: $text"; return 1; fi
 }
 
 # t_nomatch NAME TEXT REGEX
