@@ -83,29 +83,35 @@ uninstall:
 
 # The release tarball: every file git tracks (as it is in the work tree),
 # owned by root, dated SOURCE_DATE_EPOCH, sorted, gzip without a timestamp, so
-# the same tree gives the same bytes.
+# the same tree gives the same bytes. DIST_UNTRACKED=1 adds untracked files
+# that .gitignore does not exclude (to try a release before committing).
 DIST_NAME := xdp-portredir-$(VERSION)
 DIST_TARBALL := $(DIST_NAME).tar.gz
+DIST_LS := git ls-files -z $(if $(filter 1,$(DIST_UNTRACKED)),--cached --others --exclude-standard)
 
 dist:
 	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
 		{ echo "make dist: needs a git checkout (it packs 'git ls-files')" >&2; exit 1; }
 	@set -e; list=$$(mktemp); trap 'rm -f $$list' EXIT; \
-	git ls-files -z | xargs -0 sh -c \
-		'for f; do if [ -e "$$f" ]; then printf "%s\0" "$$f"; fi; done' sh >$$list; \
+	$(DIST_LS) | xargs -0 sh -c \
+		'for f; do case $$f in xdp-portredir-*.tar.gz*) continue ;; esac; \
+			if [ -f "$$f" ]; then printf "%s\0" "$$f"; fi; done' sh >$$list; \
 	tar --null -T $$list --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 \
 		--numeric-owner --mode='u+rw,go-w,a+rX' --transform='s,^,$(DIST_NAME)/,' \
 		-cf - | gzip -9n >$(DIST_TARBALL).tmp; \
 	mv $(DIST_TARBALL).tmp $(DIST_TARBALL); \
 	echo "wrote $(DIST_TARBALL) ($$(tr -cd '\0' <$$list | wc -c) files)"
 
-# Unpacks the tarball in a scratch directory and builds it from nothing.
+# Unpacks the tarball in a scratch directory, builds it from nothing and
+# installs it into a DESTDIR there.
 distcheck: dist
 	@set -e; dir=$$(mktemp -d); trap 'rm -rf $$dir' EXIT; \
 	tar -C $$dir -xzf $(DIST_TARBALL); \
-	cd $$dir/$(DIST_NAME) && ./configure >/dev/null && $(MAKE) -s -j$$(nproc) && \
-	$(MAKE) -s install DESTDIR=$$dir/root >/dev/null && \
-	$$dir/root/usr/local/sbin/xdp-portredir --version | head -n 1; \
+	cd $$dir/$(DIST_NAME); \
+	./configure >/dev/null; \
+	$(MAKE) -s -j$$(nproc); \
+	$(MAKE) -s install DESTDIR=$$dir/root >/dev/null; \
+	$$dir/root/usr/local/sbin/xdp-portredir --version >/dev/null; \
 	echo "distcheck: $(DIST_TARBALL) builds and installs from scratch"
 
 clean::
