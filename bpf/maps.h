@@ -65,6 +65,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pr_reply_stats SEC(".maps");
 
+/* The monitor's switch, filters and drop count: see struct pr_monitor_cfg. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pr_monitor_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_monitor SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pr_monitor_pcpu);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_monitor_pcpu SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PR_EVENTS_RING_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_events SEC(".maps");
+
 /* Userspace bookkeeping of where the tool is loaded; no program touches it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

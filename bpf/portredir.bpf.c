@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "csum.h"
 #include "flows.h"
+#include "monitor.h"
 
 /*
  * Per loaded instance (set before load): false with --no-reply-translation,
@@ -88,6 +89,38 @@ static __always_inline bool pr_is_local_reply(const struct pr_pkt *pkt, __be16 d
 	return bpf_map_lookup_elem(&pr_flows, &key) != NULL;
 }
 
+/* Makes sure a UDP flow is in pr_flows, through the per-CPU cache (flows.h). */
+static __always_inline void pr_udp_flow_note(struct pr_flow_key *key, __be16 orig_port,
+					     __be16 new_port)
+{
+	__u32 idx = pr_flow_hash(key) & (PR_FLOW_CACHE_SLOTS - 1);
+	struct pr_flow_cache_slot *slot = bpf_map_lookup_elem(&pr_flow_cache, &idx);
+	bool cached = slot && slot->orig_port == orig_port && pr_flow_key_eq(&slot->key, key);
+	struct pr_flow *flow;
+	__u64 now;
+
+	if (cached && ++slot->hits % PR_FLOW_CACHE_RECHECK)
+		return;
+	now = bpf_ktime_get_coarse_ns();
+	if (cached && now - slot->checked_ns < PR_FLOW_REFRESH_NS)
+		return;
+
+	flow = bpf_map_lookup_elem(&pr_flows, key);
+	if (flow) {
+		flow->orig_port = orig_port;
+		pr_flow_touch(flow, now);
+	} else {
+		pr_flow_insert(key, orig_port, now);
+		pr_port_flag_set(pr_port_flags_of(PR_PROTO_UDP, new_port), PR_PORT_REPLY);
+	}
+	if (slot) {
+		__builtin_memcpy(&slot->key, key, sizeof(*key));
+		slot->orig_port = orig_port;
+		slot->checked_ns = now;
+		slot->hits = 0;
+	}
+}
+
 /*
  * Records a rewritten packet's flow for the egress program. TCP pays only on
  * SYN, FIN and RST; an established segment costs one flag test. UDP has no
@@ -119,23 +152,20 @@ static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_p
 		return;
 	}
 	if (pkt->proto == PR_PROTO_UDP) {
-		flow = bpf_map_lookup_elem(&pr_flows, &key);
-		if (flow) {
-			flow->orig_port = orig_port;
-			pr_flow_touch(flow, bpf_ktime_get_coarse_ns());
-			return;
-		}
-	} else if (tcp_flags & PR_TCP_ACK) {
-		return; /* a SYN-ACK is not a new connection */
+		pr_udp_flow_note(&key, orig_port, new_port);
+		return;
 	}
+	if (tcp_flags & PR_TCP_ACK)
+		return; /* a SYN-ACK is not a new connection */
 	pr_flow_insert(&key, orig_port, bpf_ktime_get_coarse_ns());
 	pr_port_flag_set(pr_port_flags_of(pkt->proto, new_port), PR_PORT_REPLY);
 }
 
 /* Returns true if the packet was rewritten, with the port and checksum it had. */
-static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __be16 *old_port,
-				       __u16 *old_check)
+static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 ifindex,
+				       __be16 *old_port, __u16 *old_check)
 {
+	struct pr_monitor_cfg *mon;
 	/* Both headers put the destination port at offset 2. */
 	__be16 *dport = pkt->l4 + 2;
 	__u16 *check;
@@ -149,6 +179,10 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __be16 *
 		return false;
 	if (pr_record_flows && pr_is_local_reply(pkt, *dport))
 		return false;
+	mon = pr_monitor_on();
+	if (mon)
+		pr_monitor_emit(mon, pkt, ifindex, (__u32)bytes,
+				PR_EVENT_CHANGE(PR_EVENT_REDIRECT, *dport, rule->to_port));
 
 	if (pkt->proto == PR_PROTO_UDP)
 		check = &((struct udphdr *)pkt->l4)->check;
@@ -180,7 +214,7 @@ int xdp_portredir(struct xdp_md *ctx)
 	__u16 old_check;
 
 	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK &&
-	    pr_rewrite(&pkt, bytes, &old_port, &old_check))
+	    pr_rewrite(&pkt, bytes, ctx->ingress_ifindex, &old_port, &old_check))
 		pr_leave_meta(ctx, old_port, old_check);
 
 	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);

@@ -109,6 +109,52 @@ struct pr_flow {
 #define PR_PORT_LOCAL_SRC (1U << 1) /* a local socket sent from this rule port */
 
 /*
+ * Monitor. The data path emits events only while deadline_ns lies in the
+ * future: the monitor keeps pushing it forward, so if the monitor dies (even
+ * by kill -9) the flag lapses by itself, and the first packet after the
+ * deadline clears it, returning the hit path to one branch.
+ */
+struct pr_monitor_cfg {
+	__u64 deadline_ns; /* 0: no monitor; else bpf_ktime_get_coarse_ns() limit */
+	__u32 owner_pid; /* the monitor process, so a second one can refuse */
+	__u32 ifindex; /* 0: any interface */
+	__u32 proto_mask; /* 1 << enum pr_proto; 0: any */
+	__u32 port; /* host order; 0: any; matches the original or the new port */
+	__u32 sample; /* report one event in `sample` (0 and 1: all) */
+};
+
+/* Per CPU, so the monitor can rewrite pr_monitor without losing counts. */
+struct pr_monitor_pcpu {
+	__u64 seen; /* events that passed the filters, for --sample */
+	__u64 dropped; /* events the ring buffer had no room for */
+};
+
+#define PR_MONITOR_LEASE_NS 2000000000ULL
+#define PR_EVENTS_RING_BYTES (256 * 1024)
+
+enum pr_event_kind {
+	PR_EVENT_REDIRECT = 0, /* XDP rewrote a destination port */
+	PR_EVENT_REPLY = 1, /* TC egress restored a reply's source port */
+};
+
+struct pr_event {
+	__u64 ts_ns; /* bpf_ktime_get_ns() */
+	__u32 ifindex;
+	__u32 len; /* frame length */
+	__u8 kind; /* enum pr_event_kind */
+	__u8 proto; /* enum pr_proto */
+	__u8 ipv6;
+	__u8 pad;
+	__be16 sport; /* as the packet arrived, before the change */
+	__be16 dport;
+	__be16 old_port; /* the port before the change */
+	__be16 new_port;
+	__u32 pad2;
+	__be32 saddr[4];
+	__be32 daddr[4];
+};
+
+/*
  * Where the tool is loaded, written by `load` and read by `status` and
  * `unload`: it outlives an interface that disappears, so status can say so.
  * Only userspace uses this map. Keyed by ifindex.

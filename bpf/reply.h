@@ -16,6 +16,7 @@
 #include <linux/pkt_cls.h>
 
 #include "flows.h"
+#include "monitor.h"
 #include "parse.h"
 
 static __always_inline void pr_note_local(const struct pr_pkt *pkt, __be16 sport, __be16 dport,
@@ -57,6 +58,7 @@ int tc_portredir_out(struct __sk_buff *skb)
 {
 	void *data_end = (void *)(long)skb->data_end;
 	void *data = (void *)(long)skb->data;
+	struct pr_monitor_cfg *mon;
 	struct pr_flow_key key;
 	struct pr_flow *flow;
 	struct pr_rule *rule;
@@ -101,6 +103,11 @@ int tc_portredir_out(struct __sk_buff *skb)
 		ends = pr_tcp_reply_ends_flow(&pkt, flow);
 	else
 		pr_flow_touch(flow, bpf_ktime_get_coarse_ns());
+
+	mon = pr_monitor_on();
+	if (mon)
+		pr_monitor_emit(mon, &pkt, skb->ifindex, skb->len,
+				PR_EVENT_CHANGE(PR_EVENT_REPLY, sport, orig));
 
 	sport_off = pkt.l4 - data;
 	if (pkt.proto == PR_PROTO_UDP) {

@@ -15,6 +15,7 @@ struct frame {
 static struct out_state {
 	FILE *f;
 	bool json;
+	bool root_inline;
 	int depth;
 	struct frame stack[MAX_DEPTH];
 } o;
@@ -24,6 +25,12 @@ void out_init(FILE *f, bool json)
 	memset(&o, 0, sizeof(o));
 	o.f = f;
 	o.json = json;
+}
+
+void out_init_line(FILE *f, bool json)
+{
+	out_init(f, json);
+	o.root_inline = true;
 }
 
 bool out_is_json(void)
@@ -122,6 +129,8 @@ void out_obj_begin(const char *key)
 	}
 	if (t && t->is_inline) {
 		item_prefix(key, false);
+		push(false, true);
+	} else if (!t && o.root_inline) {
 		push(false, true);
 	} else if (in_array) {
 		/* An array element: one line of its own. */

@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 void out_init(FILE *f, bool json);
+/* Like out_init, but the top object is one line in human form too (a stream of records). */
+void out_init_line(FILE *f, bool json);
 bool out_is_json(void);
 
 void out_obj_begin(const char *key); /* key is NULL inside arrays and at the top */

@@ -2,7 +2,7 @@
 # Test programs and the `make check` entry point.
 
 TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply
-TEST_TOOLS := tests/tools/nettool
+TEST_TOOLS := tests/tools/nettool tests/tools/progtime
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
 .PHONY: tests
@@ -19,6 +19,9 @@ tests/unit/test_reply: tests/unit/test_reply.o $(TEST_COMMON_OBJS) $(LIB_A)
 
 tests/unit/test_rules: tests/unit/test_rules.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/tools/progtime: tests/tools/progtime.c config.mk
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)
 
 tests/tools/%: tests/tools/%.c config.mk
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)

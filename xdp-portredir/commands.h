@@ -10,6 +10,7 @@ extern const struct pr_cmd pr_cmd_unload;
 extern const struct pr_cmd pr_cmd_redirect;
 extern const struct pr_cmd pr_cmd_status;
 extern const struct pr_cmd pr_cmd_poll;
+extern const struct pr_cmd pr_cmd_monitor;
 extern const struct pr_cmd pr_cmd_apply;
 extern const struct pr_cmd pr_cmd_save;
 

@@ -14,7 +14,7 @@
 #include "privs.h"
 
 static const struct pr_cmd *const commands[] = {
-	&pr_cmd_load, &pr_cmd_unload, &pr_cmd_redirect, &pr_cmd_status, &pr_cmd_poll,
+	&pr_cmd_load, &pr_cmd_unload, &pr_cmd_redirect, &pr_cmd_status, &pr_cmd_poll, &pr_cmd_monitor,
 	&pr_cmd_apply, &pr_cmd_save, NULL,
 };
 

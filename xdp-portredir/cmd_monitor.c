@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp-portredir monitor: one line per redirected packet and translated reply. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "commands.h"
+#include "maps.h"
+#include "output.h"
+#include "params.h"
+#include "pins.h"
+#include "rules.h"
+
+struct monitor_settings {
+	const char *ifname;
+	unsigned int protos;
+	long port;
+	long count;
+	const char *sample;
+	bool json;
+};
+
+static const struct pr_enum_val protos[] = {
+	{ "udp", PR_PROTO_MASK(PR_PROTO_UDP) },
+	{ "tcp", PR_PROTO_MASK(PR_PROTO_TCP) },
+	{ 0 },
+};
+
+static const struct pr_opt monitor_opts[] = {
+	{ .name = "interface", .short_name = 'i', .type = PR_OPT_STRING,
+	  .offset = offsetof(struct monitor_settings, ifname), .metavar = "ifname",
+	  .help = "Only packets on this interface" },
+	{ .name = "proto", .short_name = 'P', .type = PR_OPT_ENUM_LIST,
+	  .offset = offsetof(struct monitor_settings, protos), .metavar = "list",
+	  .values = protos, .help = "Only these protocols" },
+	{ .name = "port", .short_name = 'p', .type = PR_OPT_UINT,
+	  .offset = offsetof(struct monitor_settings, port), .metavar = "port", .min = 1,
+	  .max = 65535, .help = "Only packets whose original or new port is this one" },
+	{ .name = "count", .short_name = 'n', .type = PR_OPT_UINT,
+	  .offset = offsetof(struct monitor_settings, count), .metavar = "n", .min = 1,
+	  .max = 1000000000, .help = "Exit after n events (default: until interrupted)" },
+	{ .name = "sample", .short_name = 's', .type = PR_OPT_STRING,
+	  .offset = offsetof(struct monitor_settings, sample), .metavar = "1/N",
+	  .help = "Report one event in N, for busy links" },
+	{ .name = "json", .short_name = 'j', .type = PR_OPT_FLAG,
+	  .offset = offsetof(struct monitor_settings, json),
+	  .help = "One JSON object per line" },
+	{ 0 },
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static __u64 clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+struct monitor_ctx {
+	long shown;
+	long limit;
+	__s64 mono_to_real; /* add to a monotonic stamp to get wall-clock time */
+};
+
+static int print_event(void *p, void *data, size_t size)
+{
+	struct monitor_ctx *ctx = p;
+	const struct pr_event *ev = data;
+	int family = ev->ipv6 ? AF_INET6 : AF_INET;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE] = "?";
+	char when[64], stamp[32];
+	__u64 real = ev->ts_ns + (__u64)ctx->mono_to_real;
+	time_t secs = (time_t)(real / 1000000000ULL);
+	struct tm tm;
+
+	if (size < sizeof(*ev) || (ctx->limit && ctx->shown >= ctx->limit))
+		return 0;
+	inet_ntop(family, ev->saddr, src, sizeof(src));
+	inet_ntop(family, ev->daddr, dst, sizeof(dst));
+	if_indextoname(ev->ifindex, ifname);
+	localtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	snprintf(when, sizeof(when), "%s.%06llu", stamp,
+		 (unsigned long long)(real % 1000000000ULL) / 1000);
+
+	out_obj_begin(NULL);
+	out_label("time", when);
+	out_json_u64("timestamp-ns", real);
+	out_str("interface", ifname);
+	out_str("event", ev->kind == PR_EVENT_REPLY ? "reply" : "redirect");
+	out_str("proto", pr_proto_name(ev->proto));
+	out_str("src", src);
+	out_u64("sport", ntohs(ev->sport));
+	out_str("dst", dst);
+	out_u64("dport", ntohs(ev->dport));
+	out_u64("from", ntohs(ev->old_port));
+	out_u64("to", ntohs(ev->new_port));
+	out_u64("len", ev->len);
+	out_obj_end();
+	out_finish();
+	if (++ctx->shown == ctx->limit)
+		stop = 1;
+	return 0;
+}
+
+static int parse_sample(const char *s, __u32 *n)
+{
+	const char *num = s;
+	char *end;
+	unsigned long v;
+
+	if (!strncmp(s, "1/", 2))
+		num = s + 2;
+	errno = 0;
+	v = strtoul(num, &end, 10);
+	if (!*num || *end || errno || v < 1 || v > 1000000)
+		return -1;
+	*n = (__u32)v;
+	return 0;
+}
+
+static __u64 dropped_total(int pcpu_fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pr_monitor_pcpu *v;
+	__u32 zero = 0;
+	__u64 sum = 0;
+
+	if (ncpus <= 0)
+		return 0;
+	v = calloc((size_t)ncpus, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(pcpu_fd, &zero, v))
+		for (int i = 0; i < ncpus; i++)
+			sum += v[i].dropped;
+	free(v);
+	return sum;
+}
+
+static int open_pin(const char *name, struct pr_err *err)
+{
+	char path[512];
+	int fd;
+
+	pr_pin_path(path, sizeof(path), name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		pr_err_set(err, "cannot open %s: %s (is xdp-portredir loaded? 'xdp-portredir load <ifname>')",
+			   path, strerror(errno));
+	return fd;
+}
+
+static int monitor_run(void *p)
+{
+	struct monitor_settings *s = p;
+	struct pr_monitor_cfg cfg = { 0 };
+	struct monitor_ctx ctx = { .limit = s->count };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct ring_buffer *rb = NULL;
+	int cfg_fd = -1, ev_fd = -1, pcpu_fd = -1, ret = PR_EXIT_OK;
+	__u64 dropped_before, renewed;
+	__u32 zero = 0, sample = 1;
+	struct pr_err err;
+
+	if (s->sample && parse_sample(s->sample, &sample)) {
+		fprintf(stderr, "xdp-portredir monitor: invalid --sample '%s': use 1/N with N in "
+				"1-1000000\nTry 'xdp-portredir monitor --help'.\n",
+			s->sample);
+		return PR_EXIT_USAGE;
+	}
+	if (s->ifname && !if_nametoindex(s->ifname)) {
+		snprintf(err.msg, sizeof(err.msg), "unknown interface '%s'", s->ifname);
+		return pr_fail("monitor", err.msg);
+	}
+	cfg_fd = open_pin("pr_monitor", &err);
+	if (cfg_fd >= 0)
+		ev_fd = open_pin("pr_events", &err);
+	if (ev_fd >= 0)
+		pcpu_fd = open_pin("pr_monitor_pcpu", &err);
+	if (pcpu_fd < 0) {
+		ret = pr_fail("monitor", err.msg);
+		goto out;
+	}
+	if (!bpf_map_lookup_elem(cfg_fd, &zero, &cfg) && cfg.owner_pid &&
+	    cfg.deadline_ns > clock_ns(CLOCK_MONOTONIC_COARSE) && !kill((pid_t)cfg.owner_pid, 0)) {
+		snprintf(err.msg, sizeof(err.msg),
+			 "another monitor is running (pid %u); one monitor runs at a time",
+			 cfg.owner_pid);
+		ret = pr_fail("monitor", err.msg);
+		goto out;
+	}
+
+	ctx.mono_to_real = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	rb = ring_buffer__new(ev_fd, print_event, &ctx, NULL);
+	if (!rb) {
+		ret = pr_fail("monitor", "cannot read the event ring buffer");
+		goto out;
+	}
+	/* Events a previous monitor left unread are not ours to show. */
+	ctx.limit = -1;
+	ring_buffer__consume(rb);
+	ctx.limit = s->count;
+	ctx.shown = 0;
+	stop = 0;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	dropped_before = dropped_total(pcpu_fd);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.owner_pid = (__u32)getpid();
+	cfg.ifindex = s->ifname ? if_nametoindex(s->ifname) : 0;
+	cfg.proto_mask = s->protos;
+	cfg.port = (__u32)s->port;
+	cfg.sample = sample;
+	renewed = clock_ns(CLOCK_MONOTONIC_COARSE);
+	cfg.deadline_ns = renewed + PR_MONITOR_LEASE_NS;
+	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
+		snprintf(err.msg, sizeof(err.msg), "cannot switch the monitor on: %s",
+			 strerror(errno));
+		ret = pr_fail("monitor", err.msg);
+		goto out;
+	}
+	out_init_line(stdout, s->json);
+	while (!stop) {
+		__u64 now;
+		int r = ring_buffer__poll(rb, 200);
+
+		if (r < 0 && r != -EINTR) {
+			snprintf(err.msg, sizeof(err.msg), "reading events failed: %s",
+				 strerror(-r));
+			ret = pr_fail("monitor", err.msg);
+			break;
+		}
+		/* Renew the lease well before it runs out. */
+		now = clock_ns(CLOCK_MONOTONIC_COARSE);
+		if (now - renewed > PR_MONITOR_LEASE_NS / 4) {
+			renewed = now;
+			cfg.deadline_ns = now + PR_MONITOR_LEASE_NS;
+			bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY);
+		}
+	}
+	cfg.deadline_ns = 0;
+	cfg.owner_pid = 0;
+	bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY);
+	fprintf(stderr, "%ld events shown, %llu dropped by the kernel because the reader was too slow\n",
+		ctx.shown, (unsigned long long)(dropped_total(pcpu_fd) - dropped_before));
+out:
+	ring_buffer__free(rb);
+	if (cfg_fd >= 0)
+		close(cfg_fd);
+	if (ev_fd >= 0)
+		close(ev_fd);
+	if (pcpu_fd >= 0)
+		close(pcpu_fd);
+	return ret;
+}
+
+const struct pr_cmd pr_cmd_monitor = {
+	.name = "monitor",
+	.summary = "Show redirected packets and translated replies as they pass",
+	.description = "Print one line per packet xdp-portredir rewrites (time, interface, protocol,\n"
+		       "source, destination, original port -> new port, length) and one per reply\n"
+		       "whose source port the egress program restores. Ctrl-C ends it; it then says\n"
+		       "how many events the kernel dropped because the reader was too slow.",
+	.opts = monitor_opts,
+	.settings_size = sizeof(struct monitor_settings),
+	.run = monitor_run,
+};
