@@ -89,8 +89,15 @@ int pr_lock(int timeout_s, struct pr_err *err)
 		if (!flock(fd, LOCK_EX | LOCK_NB)) {
 			/* The holder before us may have removed the directory. */
 			if (!fstat(fd, &held) && !stat(pr_pin_dir(), &current) &&
-			    held.st_ino == current.st_ino && held.st_dev == current.st_dev)
+			    held.st_ino == current.st_ino && held.st_dev == current.st_dev) {
+				/* Made by hand or by another tool: the state is root's alone. */
+				if ((held.st_mode & 077) && fchmod(fd, 0700)) {
+					close(fd);
+					return pr_err_set(err, "cannot make %s private (mode 0700): %s",
+							  pr_pin_dir(), strerror(errno));
+				}
 				return fd;
+			}
 			close(fd);
 			continue;
 		}
