@@ -236,6 +236,8 @@ static int monitor_run(void *p)
 		ret = pr_fail("monitor", err.msg);
 		goto out;
 	}
+	fprintf(stderr, "monitoring redirected packets%s%s (Ctrl-C to stop)\n",
+		s->ifname ? " on " : "", s->ifname ? s->ifname : "");
 	out_init_line(stdout, s->json);
 	while (!stop) {
 		__u64 now;
