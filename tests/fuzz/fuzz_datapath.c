@@ -53,6 +53,8 @@ static int n_written;
 
 static unsigned long long n_meta, n_frames, n_refused, n_rulesets, n_full_adds, n_rejected;
 static unsigned long long n_outcome[PRM_NUM_OUTCOMES], n_zero_class[2];
+/* Rewritten frames by family and protocol, VLAN depth, extension headers. */
+static unsigned long long n_rw_kind[2][2], n_rw_vlan[3], n_rw_ext[9];
 
 static void print_stats(void)
 {
@@ -66,6 +68,14 @@ static void print_stats(void)
 	if (getenv("PR_FUZZ_STATS")) {
 		for (int o = 0; o < PRM_NUM_OUTCOMES; o++)
 			fprintf(stderr, "  %-24s %llu\n", prm_outcome_name(o), n_outcome[o]);
+		fprintf(stderr, "  rewritten: ipv4/udp %llu ipv4/tcp %llu ipv6/udp %llu ipv6/tcp %llu\n",
+			n_rw_kind[0][0], n_rw_kind[0][1], n_rw_kind[1][0], n_rw_kind[1][1]);
+		fprintf(stderr, "  rewritten by VLAN tags: 0 %llu, 1 %llu, 2 %llu\n", n_rw_vlan[0],
+			n_rw_vlan[1], n_rw_vlan[2]);
+		fprintf(stderr, "  rewritten by IPv6 extension headers:");
+		for (int e = 0; e <= 8; e++)
+			fprintf(stderr, " %d: %llu", e, n_rw_ext[e]);
+		fprintf(stderr, "\n");
 	}
 }
 
@@ -274,6 +284,11 @@ static void check_frame(const uint8_t *in, size_t len)
 	n_outcome[m.outcome]++;
 	if (m.csum_zero_class)
 		n_zero_class[m.ipproto == 6]++;
+	if (m.outcome == PRM_REWRITTEN) {
+		n_rw_kind[m.ipv6][m.ipproto == 6]++;
+		n_rw_vlan[m.vlan_tags]++;
+		n_rw_ext[m.ext_headers]++;
+	}
 
 	if (inject == INJECT_OUTPUT && res.len) {
 		size_t at = m.outcome == PRM_REWRITTEN ? m.l4_off + 2 : res.len - 1;

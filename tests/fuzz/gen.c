@@ -294,7 +294,7 @@ size_t fz_decode_frame(struct fz_in *in, const struct fz_rule *rules, int nrules
 		put16(f + off + 14, fz_u16(in));
 	}
 	pl = fz_u8(in);
-	plen = pl & 0x80 ? ((size_t)(pl & 0x7f) << 4 | (fz_u8(in) & 15)) : (pl & 0x7f);
+	plen = pl & 0x80 ? ((size_t)(pl & 0x7f) << 5 | (fz_u8(in) & 31)) : (pl & 0x7f);
 	if (off + hdr + plen > FZ_MAX_FRAME)
 		plen = FZ_MAX_FRAME - off - hdr;
 	fz_fill(in, f + off + hdr, plen);

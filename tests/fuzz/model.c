@@ -132,6 +132,7 @@ static enum prm_outcome parse(const uint8_t *in, size_t len, struct prm_result *
 			return PRM_SHORT_VLAN;
 		type = get16(in + off + 2);
 		off += VLAN_HDR;
+		res->vlan_tags = tags + 1;
 	}
 
 	if (type == ETYPE_IPV4) {
@@ -181,6 +182,7 @@ static enum prm_outcome parse(const uint8_t *in, size_t len, struct prm_result *
 					off += ((size_t)hdrlen + 1) * 8;
 				nh = nh_next;
 			}
+			res->ext_headers = n + 1;
 		}
 		if (is_ext_header(nh))
 			return PRM_TOO_MANY_EXT;

@@ -48,6 +48,8 @@ struct prm_result {
 	uint32_t verdict;
 	enum prm_outcome outcome;
 	int ipv6;
+	int vlan_tags; /* tags walked */
+	int ext_headers; /* IPv6 extension headers walked */
 	uint8_t ipproto;
 	size_t l4_off; /* valid from PRM_NO_RULE on */
 	uint16_t old_port, new_port;
