@@ -229,6 +229,35 @@ static void parse_interface(struct parser *p, char **tok, int n)
 	cfg->ifaces[cfg->n_ifaces++] = ifc;
 }
 
+static void parse_flow_table_size(struct parser *p, char **tok, int n)
+{
+	unsigned long v = 0;
+	const char *c;
+
+	if (n != 2) {
+		perr(p, n < 2 ? "'flow-table-size' needs a number of entries" :
+				"too many arguments starting at '%s'",
+		     n < 2 ? "" : tok[2]);
+		return;
+	}
+	for (c = tok[1]; *c && v <= PR_CONFIG_FLOWS_MAX; c++) {
+		if (!isdigit((unsigned char)*c))
+			break;
+		v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (*c || c == tok[1] || v < PR_CONFIG_FLOWS_MIN || v > PR_CONFIG_FLOWS_MAX) {
+		perr(p, "invalid flow-table-size '%s' (expected a number in %u-%u)", tok[1],
+		     PR_CONFIG_FLOWS_MIN, PR_CONFIG_FLOWS_MAX);
+		return;
+	}
+	if (p->cfg->flow_table_line) {
+		perr(p, "'flow-table-size' is already given at line %d", p->cfg->flow_table_line);
+		return;
+	}
+	p->cfg->flow_table_size = (unsigned int)v;
+	p->cfg->flow_table_line = p->line;
+}
+
 static bool rules_overlap(const struct pr_rule_spec *a, const struct pr_rule_spec *b)
 {
 	return a->proto == b->proto && a->first <= b->last && b->first <= a->last;
@@ -366,8 +395,12 @@ int pr_config_parse(FILE *in, const char *name, struct pr_config *cfg, FILE *dia
 			parse_interface(&p, tok, n);
 		else if (!strcmp(tok[0], "redirect"))
 			parse_redirect(&p, tok, n);
+		else if (!strcmp(tok[0], "flow-table-size"))
+			parse_flow_table_size(&p, tok, n);
 		else
-			perr(&p, "unknown keyword '%s' (expected 'interface' or 'redirect')", tok[0]);
+			perr(&p, "unknown keyword '%s' (expected 'interface', 'redirect' or "
+				 "'flow-table-size')",
+			     tok[0]);
 	}
 	if (ferror(in)) {
 		p.line = 0;
@@ -402,9 +435,11 @@ static int collect_rule(const struct pr_rule_spec *rule, void *ctx)
 }
 
 int pr_config_from_state(const struct pr_iface_state *list, int n,
-			 const struct pr_rule_table *table, struct pr_config *cfg)
+			 const struct pr_rule_table *table, unsigned int flow_table_size,
+			 struct pr_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->flow_table_size = flow_table_size;
 	for (int i = 0; i < n; i++) {
 		const struct pr_iface_state *st = &list[i];
 		struct pr_config_iface ifc = {
@@ -495,6 +530,9 @@ int pr_config_write(FILE *out, const struct pr_config *cfg, const char *header)
 		fprintf(out, "#%s%.*s\n", len ? " " : "", len, h);
 		h += len + (nl ? 1 : 0);
 	}
+	/* The default size goes without saying (and any size satisfies a file without it). */
+	if (cfg->flow_table_size && cfg->flow_table_size != PR_FLOW_TABLE_DEFAULT)
+		fprintf(out, "flow-table-size %u\n", cfg->flow_table_size);
 	for (int i = 0; i < cfg->n_ifaces; i++) {
 		const struct pr_config_iface *ifc = &cfg->ifaces[i];
 
@@ -601,6 +639,9 @@ int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
 {
 	struct pr_config_step *s;
 	char why[sizeof(s->why)];
+	/* The table is shared and sized when made: every interface lets go of it first. */
+	bool resize = want->flow_table_size && have->flow_table_size &&
+		      want->flow_table_size != have->flow_table_size;
 
 	memset(plan, 0, sizeof(*plan));
 	for (int i = 0; i < have->n_rules; i++) {
@@ -627,6 +668,9 @@ int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
 			snprintf(why, sizeof(why), "not in the configuration");
 		else
 			iface_diff(w, h, why, sizeof(why));
+		if (!why[0] && resize)
+			snprintf(why, sizeof(why), "flow table size %u -> %u", have->flow_table_size,
+				 want->flow_table_size);
 		if (!why[0])
 			continue;
 		if (!(s = add_step(plan, PR_CONFIG_DETACH)))
@@ -634,11 +678,17 @@ int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
 		s->iface = h;
 		snprintf(s->why, sizeof(s->why), "%s", why);
 	}
+	if (resize) {
+		if (!(s = add_step(plan, PR_CONFIG_FLOWS_RESIZE)))
+			goto nomem;
+		s->flows[0] = have->flow_table_size;
+		s->flows[1] = want->flow_table_size;
+	}
 	for (int i = 0; i < want->n_ifaces; i++) {
 		const struct pr_config_iface *w = &want->ifaces[i];
 		const struct pr_config_iface *h = find_iface(have, w->name, true);
 
-		if (h) {
+		if (h && !resize) {
 			iface_diff(w, h, why, sizeof(why));
 			if (!why[0])
 				continue;

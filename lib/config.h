@@ -53,7 +53,17 @@ struct pr_config_rule {
 	int line;
 };
 
+/* The flow table's size range, as `load --flow-table-size` takes it. */
+#define PR_CONFIG_FLOWS_MIN 256U
+#define PR_CONFIG_FLOWS_MAX 16777216U
+
 struct pr_config {
+	/*
+	 * Entries of the shared flow table; 0: not given (any size will do).
+	 * From the system: the pinned table's size, 0 if there is none.
+	 */
+	unsigned int flow_table_size;
+	int flow_table_line;
 	struct pr_config_iface *ifaces;
 	int n_ifaces;
 	struct pr_config_rule *rules;
@@ -77,10 +87,12 @@ void pr_config_free(struct pr_config *cfg);
 /*
  * The system's state as a configuration: list is what pr_iface_list()
  * returned (each element's index becomes ->ref), table the rule map (NULL:
- * no rules). Returns -1 when out of memory.
+ * no rules), flow_table_size the pinned flow table's (0: none). Returns -1
+ * when out of memory.
  */
 int pr_config_from_state(const struct pr_iface_state *list, int n,
-			 const struct pr_rule_table *table, struct pr_config *cfg);
+			 const struct pr_rule_table *table, unsigned int flow_table_size,
+			 struct pr_config *cfg);
 
 /*
  * Writes cfg in the file format, after header (lines without the "# ",
@@ -98,6 +110,7 @@ enum pr_config_op {
 	PR_CONFIG_RULE_DEL, /* rule is from have */
 	PR_CONFIG_RULE_ADD, /* rule is from want */
 	PR_CONFIG_DETACH, /* iface is from have */
+	PR_CONFIG_FLOWS_RESIZE, /* flows[0] -> flows[1] entries; nothing attached then */
 	PR_CONFIG_ATTACH, /* iface is from want */
 };
 
@@ -105,6 +118,7 @@ struct pr_config_step {
 	enum pr_config_op op;
 	const struct pr_config_iface *iface;
 	const struct pr_config_rule *rule;
+	unsigned int flows[2]; /* FLOWS_RESIZE: old and new size */
 	char why[128]; /* DETACH: the reason, for the user */
 };
 
@@ -116,7 +130,8 @@ struct pr_config_plan {
 /*
  * The steps that turn have into want, in the order they can be carried out:
  * rules removed, rules added, interfaces detached (not wanted, stale, or to be
- * reloaded with other settings), interfaces attached. Rules and interfaces
+ * reloaded with other settings), the flow table remade at another size (all
+ * interfaces are detached for that), interfaces attached. Rules and interfaces
  * that already match are not touched, so applying twice is a no-op. The steps
  * point into want and have, which must outlive the plan. Returns -1 when out
  * of memory.

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "log.h"
 #include "maps.h"
+#include "object.h"
 #include "params.h"
 #include "pins.h"
 #include "rules.h"
@@ -88,7 +89,9 @@ static int sys_read(struct sys_state *s, struct pr_err *err)
 		if (pr_rules_read(s->maps.rules, s->table, err))
 			goto fail;
 	}
-	if (pr_config_from_state(s->list, s->n, s->table, &s->cfg)) {
+	if (pr_config_from_state(s->list, s->n, s->table,
+				 s->have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0,
+				 &s->cfg)) {
 		pr_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -212,6 +215,10 @@ static void describe(const struct pr_config_step *st, bool would,
 		snprintf(buf, len, "%s %s (%s)", would ? "would unload from" : "unloaded from",
 			 st->iface->name, st->why);
 		break;
+	case PR_CONFIG_FLOWS_RESIZE:
+		snprintf(buf, len, "%s the flow table: %u -> %u entries",
+			 would ? "would remake" : "remade", st->flows[0], st->flows[1]);
+		break;
 	case PR_CONFIG_ATTACH:
 		if (done) {
 			/* Without a dispatcher the program reports the object's defaults. */
@@ -231,6 +238,21 @@ static void describe(const struct pr_config_step *st, bool would,
 			 st->iface->name, what[0] ? " (" : "", what, what[0] ? ")" : "");
 		break;
 	}
+}
+
+/*
+ * Makes the flow table again at size entries. Only while no program uses it:
+ * the plan detaches every interface first, and they attach to the new one.
+ */
+static int remake_flows(struct sys_state *s, unsigned int size, struct pr_err *err)
+{
+	char path[512];
+
+	pr_maps_close(&s->maps);
+	pr_pin_path(path, sizeof(path), "pr_flows");
+	if (unlink(path) && errno != ENOENT)
+		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
+	return pr_maps_create(&s->maps, size, err);
 }
 
 /* One carried-out step and what it takes to undo it. */
@@ -253,6 +275,8 @@ static int do_step(const struct pr_config_step *step, struct sys_state *s, struc
 	case PR_CONFIG_DETACH:
 		return pr_iface_detach(&s->list[step->iface->ref], s->have_maps ? &s->maps : NULL,
 				       err);
+	case PR_CONFIG_FLOWS_RESIZE:
+		return remake_flows(s, step->flows[1], err);
 	case PR_CONFIG_ATTACH:
 		o = load_opts_of(step->iface);
 		return pr_iface_attach(step->iface->name, &o, &s->maps, &d->st, err);
@@ -279,6 +303,8 @@ static int undo_step(const struct done *d, struct sys_state *s, struct pr_err *e
 			return 0;
 		o = load_opts_of(step->iface);
 		return pr_iface_attach(step->iface->name, &o, &s->maps, &again, err);
+	case PR_CONFIG_FLOWS_RESIZE:
+		return remake_flows(s, step->flows[0], err);
 	case PR_CONFIG_ATTACH:
 		return pr_iface_detach(&d->st, &s->maps, err);
 	}
@@ -422,7 +448,7 @@ static int apply_run(void *p)
 		goto out;
 	}
 	if (!empty && !sys.have_maps) {
-		if (pr_maps_create(&sys.maps, 0, &err)) {
+		if (pr_maps_create(&sys.maps, want.flow_table_size, &err)) {
 			ret = pr_fail("apply", err.msg);
 			goto out;
 		}

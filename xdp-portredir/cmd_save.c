@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "config.h"
 #include "maps.h"
+#include "object.h"
 #include "params.h"
 #include "pins.h"
 #include "rules.h"
@@ -107,7 +108,9 @@ static int save_run(void *p)
 			goto out;
 		}
 	}
-	if (pr_config_from_state(list, n, table, &cfg)) {
+	if (pr_config_from_state(list, n, table,
+				 have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0,
+				 &cfg)) {
 		ret = pr_fail("save", "out of memory");
 		goto out;
 	}
@@ -129,8 +132,8 @@ const struct pr_cmd pr_cmd_save = {
 	.name = "save",
 	.summary = "Write the current interfaces and rules as a configuration file",
 	.description = "Write every interface xdp-portredir is loaded on (with its mode, priority,\n"
-		       "chain-call actions and reply translation) and every rule in the format of\n"
-		       "xdp-portredir.conf(5), which 'xdp-portredir apply' reads.",
+		       "chain-call actions and reply translation), every rule, and the flow table's\n"
+		       "size in the format of xdp-portredir.conf(5), which 'xdp-portredir apply' reads.",
 	.opts = save_opts,
 	.settings_size = sizeof(struct save_settings),
 	.run = save_run,

@@ -162,12 +162,12 @@ t_eq rollback/exit "$?" 1
 t_match rollback/names-line "$out" "^$tmp/fails.conf:$line: cannot attach to lo in native mode"
 t_match rollback/says-undone "$out" "nothing applied \(the changes made before the failure were undone\)"
 t_eq rollback/state-unchanged "$(state)" "$before"
-t_nomatch rollback/vf-not-left "$(ip -n "$B" link show vf)" "xdp"
+t_nomatch rollback/vf-not-left "$(ip -n "$B" link show vf 2>/dev/null)" "xdp"
 
 # --- bad files: refused with FILE:LINE, nothing applied --------------------------------
 # Each bad file is the saved one (a no-op) plus lines that would change
-# things (a rule, an interface) plus the bad line last, so "nothing applied"
-# is visible.
+# things (a rule, an interface) plus the given lines, the last one bad, so
+# "nothing applied" is visible.
 # bad NAME WANT_EXIT WANT_MESSAGE LINE...
 bad() {
 	local name=$1 want_rc=$2 want_msg=$3 f=$tmp/bad-$1.conf before out rc n
@@ -178,7 +178,7 @@ bad() {
 		echo "interface vf"
 		printf '%s\n' "$@"
 	} >"$f"
-	n=$(($(wc -l <"$f") - $# + 1))
+	n=$(wc -l <"$f")
 	before=$(full_state)
 	out=$(PR apply "$f" 2>&1)
 	rc=$?
@@ -238,11 +238,32 @@ if command -v xdp-filter >/dev/null; then
 	t_match other-program/file-line "$out" \
 		"^$tmp/other.conf:$n: vf (already has XDP program '.*' attached without a libxdp dispatcher|has XDP programs in skb mode)"
 	t_eq other-program/state-unchanged "$(full_state)" "$before"
-	t_match other-program/xdp-filter-intact "$(ip -n "$B" link show vf)" "xdp"
+	t_match other-program/xdp-filter-intact "$(ip -n "$B" link show vf 2>/dev/null)" "xdp"
 	in_ns "$B" xdp-filter unload --all >/dev/null 2>&1
 else
 	t_skip other-program "xdp-filter not installed (Debian package xdp-tools)"
 fi
+
+# --- the flow table's size ---------------------------------------------------------------
+capacity() { PR status --json | jq '.flows.capacity'; }
+default_capacity=$(capacity)
+t_match flows/saved-without-default "$(PR save)" "^interface vb"
+t_nomatch flows/default-not-written "$(PR save)" "flow-table-size"
+{ echo "flow-table-size 1024"; grep -v '^#' "$tmp/saved.conf"; } >"$tmp/flows.conf"
+vc_id=$(prog_id vc)
+out=$(PR apply "$tmp/flows.conf" 2>&1)
+t_eq flows/exit "$?" 0
+t_match flows/remade "$out" "remade the flow table: $default_capacity -> 1024 entries"
+t_eq flows/capacity "$(capacity)" 1024
+if [ "$(prog_id vc)" != "$vc_id" ]; then t_pass flows/interfaces-reloaded; else t_fail flows/interfaces-reloaded "vc kept program $vc_id"; fi
+t_eq flows/saved "$(saved)" "$(grep -v '^#' "$tmp/flows.conf")"
+t_match flows/again-no-op "$(PR apply "$tmp/flows.conf" 2>&1)" "nothing to change"
+t_match flows/unset-keeps-any-size "$(PR apply "$tmp/saved.conf" 2>&1)" "nothing to change"
+t_eq flows/still-1024 "$(capacity)" 1024
+bad flow-table-size 2 "invalid flow-table-size '10' \(expected a number in 256-16777216\)" "flow-table-size 10"
+bad flow-table-size-twice 2 "'flow-table-size' is already given at line [0-9]+" "flow-table-size 2048" "flow-table-size 4096"
+PR unload --all >/dev/null
+PR apply "$tmp/saved.conf" >/dev/null 2>&1
 
 # --- rules only, then nothing ------------------------------------------------------------
 printf 'redirect udp 7999 7998\n' >"$tmp/rules-only.conf"
