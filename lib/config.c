@@ -180,8 +180,9 @@ static void parse_interface(struct parser *p, char **tok, int n)
 		else if (!strcmp(opt, "chain-call-actions"))
 			seen = &seen_chain;
 		else {
-			perr(p, "unknown interface option '%s' (expected mode, priority, "
-				"chain-call-actions or no-reply-translation)",
+			perr(p,
+			     "unknown interface option '%s' (expected mode, priority, "
+			     "chain-call-actions or no-reply-translation)",
 			     opt);
 			return;
 		}
@@ -199,18 +200,20 @@ static void parse_interface(struct parser *p, char **tok, int n)
 			else if (!strcmp(tok[i], "skb"))
 				ifc.mode = PR_CONFIG_MODE_SKB;
 			else if (!strcmp(tok[i], "hw"))
-				perr(p, "mode hw is not supported: offloaded programs cannot share "
-					"maps with the host or run beside the TC programs this tool "
-					"needs; use native or skb");
+				perr(p,
+				     "mode hw is not supported: offloaded programs cannot share "
+				     "maps with the host or run beside the TC programs this tool "
+				     "needs; use native or skb");
 			else
 				perr(p, "invalid mode '%s' (expected native or skb)", tok[i]);
 		} else if (seen == &seen_prio) {
 			if (!parse_priority(tok[i], &ifc.priority))
-				perr(p, "invalid priority '%s' (expected a number in 0-%ld)", tok[i],
-				     PR_CONFIG_PRIORITY_MAX);
+				perr(p, "invalid priority '%s' (expected a number in 0-%ld)",
+				     tok[i], PR_CONFIG_PRIORITY_MAX);
 		} else if (parse_chain(tok[i], &ifc.chain_actions)) {
-			perr(p, "invalid chain-call-actions '%s' (a comma-separated list of: "
-				"none, aborted, drop, pass, tx, redirect)",
+			perr(p,
+			     "invalid chain-call-actions '%s' (a comma-separated list of: "
+			     "none, aborted, drop, pass, tx, redirect)",
 			     tok[i]);
 		}
 	}
@@ -235,8 +238,9 @@ static void parse_flow_table_size(struct parser *p, char **tok, int n)
 	const char *c;
 
 	if (n != 2) {
-		perr(p, n < 2 ? "'flow-table-size' needs a number of entries" :
-				"too many arguments starting at '%s'",
+		perr(p,
+		     n < 2 ? "'flow-table-size' needs a number of entries" :
+			     "too many arguments starting at '%s'",
 		     n < 2 ? "" : tok[2]);
 		return;
 	}
@@ -320,8 +324,9 @@ static void parse_redirect(struct parser *p, char **tok, int n)
 		return;
 	}
 	if (n - arg < 2) {
-		perr(p, "missing target port after '%s': "
-			"redirect [udp|tcp|udp,tcp] PORT[-PORT] TO-PORT",
+		perr(p,
+		     "missing target port after '%s': "
+		     "redirect [udp|tcp|udp,tcp] PORT[-PORT] TO-PORT",
 		     tok[arg]);
 		return;
 	}
@@ -398,8 +403,9 @@ int pr_config_parse(FILE *in, const char *name, struct pr_config *cfg, FILE *dia
 		else if (!strcmp(tok[0], "flow-table-size"))
 			parse_flow_table_size(&p, tok, n);
 		else
-			perr(&p, "unknown keyword '%s' (expected 'interface', 'redirect' or "
-				 "'flow-table-size')",
+			perr(&p,
+			     "unknown keyword '%s' (expected 'interface', 'redirect' or "
+			     "'flow-table-size')",
 			     tok[0]);
 	}
 	if (ferror(in)) {
@@ -571,12 +577,12 @@ static void iface_diff(const struct pr_config_iface *want, const struct pr_confi
 	char a[96], b[96];
 	size_t used = 0;
 
-#define ADD(...)                                                                            \
-	do {                                                                                \
-		if (used < len)                                                             \
+#define ADD(...)                                                                                  \
+	do {                                                                                      \
+		if (used < len)                                                                   \
 			used += (size_t)snprintf(buf + used, len - used, "%s", used ? ", " : ""); \
-		if (used < len)                                                             \
-			used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);      \
+		if (used < len)                                                                   \
+			used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);            \
 	} while (0)
 
 	buf[0] = '\0';
@@ -612,8 +618,7 @@ static struct pr_config_step *add_step(struct pr_config_plan *plan, enum pr_conf
 
 static bool same_rule(const struct pr_rule_spec *a, const struct pr_rule_spec *b)
 {
-	return a->proto == b->proto && a->first == b->first && a->last == b->last &&
-	       a->to == b->to;
+	return a->proto == b->proto && a->first == b->first && a->last == b->last && a->to == b->to;
 }
 
 static bool has_rule(const struct pr_config *cfg, const struct pr_rule_spec *spec)
@@ -625,7 +630,7 @@ static bool has_rule(const struct pr_config *cfg, const struct pr_rule_spec *spe
 }
 
 static const struct pr_config_iface *find_iface(const struct pr_config *cfg, const char *name,
-					      bool only_ok)
+						bool only_ok)
 {
 	for (int i = 0; i < cfg->n_ifaces; i++)
 		if (!strcmp(cfg->ifaces[i].name, name) &&
@@ -669,8 +674,8 @@ int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
 		else
 			iface_diff(w, h, why, sizeof(why));
 		if (!why[0] && resize)
-			snprintf(why, sizeof(why), "flow table size %u -> %u", have->flow_table_size,
-				 want->flow_table_size);
+			snprintf(why, sizeof(why), "flow table size %u -> %u",
+				 have->flow_table_size, want->flow_table_size);
 		if (!why[0])
 			continue;
 		if (!(s = add_step(plan, PR_CONFIG_DETACH)))

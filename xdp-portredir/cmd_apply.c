@@ -31,15 +31,25 @@ struct apply_settings {
 };
 
 static const struct pr_opt apply_opts[] = {
-	{ .name = "check", .short_name = 'c', .type = PR_OPT_FLAG,
+	{ .name = "check",
+	  .short_name = 'c',
+	  .type = PR_OPT_FLAG,
 	  .offset = offsetof(struct apply_settings, check),
 	  .help = "Only check the file and show what would change; change nothing" },
-	{ .name = "wait", .short_name = 'w', .type = PR_OPT_UINT,
-	  .offset = offsetof(struct apply_settings, wait), .metavar = "seconds", .min = 0,
+	{ .name = "wait",
+	  .short_name = 'w',
+	  .type = PR_OPT_UINT,
+	  .offset = offsetof(struct apply_settings, wait),
+	  .metavar = "seconds",
+	  .min = 0,
 	  .max = 3600,
 	  .help = "Wait up to this long for the file's interfaces to appear (at boot; default 0)" },
-	{ .name = "<file>", .type = PR_OPT_ARGS, .offset = offsetof(struct apply_settings, files),
-	  .count_offset = offsetof(struct apply_settings, n_files), .min = 1, .max = 1,
+	{ .name = "<file>",
+	  .type = PR_OPT_ARGS,
+	  .offset = offsetof(struct apply_settings, files),
+	  .count_offset = offsetof(struct apply_settings, n_files),
+	  .min = 1,
+	  .max = 1,
 	  .help = "The configuration to apply ('-' reads standard input); the format is in\n"
 		  "xdp-portredir.conf(5), and 'xdp-portredir save' writes it. Interfaces not in\n"
 		  "the file are unloaded, rules not in it removed; what already matches is not\n"
@@ -89,9 +99,10 @@ static int sys_read(struct sys_state *s, struct pr_err *err)
 		if (pr_rules_read(s->maps.rules, s->table, err))
 			goto fail;
 	}
-	if (pr_config_from_state(s->list, s->n, s->table,
-				 s->have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0,
-				 &s->cfg)) {
+	if (pr_config_from_state(
+		    s->list, s->n, s->table,
+		    s->have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0,
+		    &s->cfg)) {
 		pr_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -168,15 +179,17 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 			continue;
 		mode = now.skb_mode ? "skb" : "native";
 		if (!now.dispatcher) {
-			fprintf(stderr, "%s:%d: %s already has XDP program '%s' attached without a "
-					"libxdp dispatcher, so no second program can join it; unload "
-					"that program first\n",
+			fprintf(stderr,
+				"%s:%d: %s already has XDP program '%s' attached without a "
+				"libxdp dispatcher, so no second program can join it; unload "
+				"that program first\n",
 				name, w->line, w->name, now.others[0].name);
 			bad++;
 		} else if (w->mode != PR_CONFIG_MODE_ANY &&
 			   (w->mode == PR_CONFIG_MODE_SKB) != now.skb_mode) {
-			fprintf(stderr, "%s:%d: %s has XDP programs in %s mode; programs in one "
-					"dispatcher share its mode: use 'mode %s'\n",
+			fprintf(stderr,
+				"%s:%d: %s has XDP programs in %s mode; programs in one "
+				"dispatcher share its mode: use 'mode %s'\n",
 				name, w->line, w->name, mode, mode);
 			bad++;
 		}
@@ -198,8 +211,8 @@ static struct pr_load_opts load_opts_of(const struct pr_config_iface *ifc)
 }
 
 /* done: the attached interface for a carried-out ATTACH, else NULL. */
-static void describe(const struct pr_config_step *st, bool would,
-		     const struct pr_iface_state *done, char *buf, size_t len)
+static void describe(const struct pr_config_step *st, bool would, const struct pr_iface_state *done,
+		     char *buf, size_t len)
 {
 	char what[96];
 
@@ -207,9 +220,10 @@ static void describe(const struct pr_config_step *st, bool would,
 	case PR_CONFIG_RULE_DEL:
 	case PR_CONFIG_RULE_ADD:
 		pr_rule_format(&st->rule->spec, what, sizeof(what));
-		snprintf(buf, len, "%s rule %s", st->op == PR_CONFIG_RULE_DEL ?
-				   (would ? "would remove" : "removed") :
-				   (would ? "would add" : "added"), what);
+		snprintf(buf, len, "%s rule %s",
+			 st->op == PR_CONFIG_RULE_DEL ? (would ? "would remove" : "removed") :
+							(would ? "would add" : "added"),
+			 what);
 		break;
 	case PR_CONFIG_DETACH:
 		snprintf(buf, len, "%s %s (%s)", would ? "would unload from" : "unloaded from",
@@ -222,15 +236,14 @@ static void describe(const struct pr_config_step *st, bool would,
 	case PR_CONFIG_ATTACH:
 		if (done) {
 			/* Without a dispatcher the program reports the object's defaults. */
-			pr_config_chain_format(done->dispatcher ||
-						       st->iface->chain_actions == PR_CONFIG_CHAIN_UNSET ?
-					       done->self.chain_actions :
-					       st->iface->chain_actions,
+			pr_config_chain_format(done->dispatcher || st->iface->chain_actions ==
+									   PR_CONFIG_CHAIN_UNSET ?
+						       done->self.chain_actions :
+						       st->iface->chain_actions,
 					       what, sizeof(what));
 			snprintf(buf, len, "loaded on %s (%s mode, priority %u, chain-call %s%s)",
-				 done->name, done->skb_mode ? "skb" : "native",
-				 done->self.priority, what,
-				 done->tc_egress_id ? ", reply translation" : "");
+				 done->name, done->skb_mode ? "skb" : "native", done->self.priority,
+				 what, done->tc_egress_id ? ", reply translation" : "");
 			break;
 		}
 		pr_config_iface_format(st->iface, what, sizeof(what));
@@ -322,7 +335,7 @@ static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, con
 		return pr_fail("apply", "out of memory");
 	for (; n_done < plan->n; n_done++) {
 		const struct pr_config_step *step = &plan->steps[n_done];
-		const int at = step->op == PR_CONFIG_ATTACH	? step->iface->line :
+		const int at = step->op == PR_CONFIG_ATTACH   ? step->iface->line :
 			       step->op == PR_CONFIG_RULE_ADD ? step->rule->line :
 								0;
 
@@ -351,8 +364,9 @@ static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, con
 		}
 	}
 	if (failures)
-		fprintf(stderr, "xdp-portredir apply: %s was applied in part; 'xdp-portredir "
-				"status' shows what is in place\n",
+		fprintf(stderr,
+			"xdp-portredir apply: %s was applied in part; 'xdp-portredir "
+			"status' shows what is in place\n",
 			name);
 	else
 		fprintf(stderr, "xdp-portredir apply: nothing applied%s\n",
@@ -464,8 +478,8 @@ out:
 	 * No pins when nothing is wanted, when a failed run found none, or when
 	 * only the lock made the directory.
 	 */
-	if (((!ret && empty) || (ret && !had_state) || !pr_state_exists()) &&
-	    pr_pin_dir_exists() && pr_pins_remove(&err))
+	if (((!ret && empty) || (ret && !had_state) || !pr_state_exists()) && pr_pin_dir_exists() &&
+	    pr_pins_remove(&err))
 		pr_warn("xdp-portredir apply: %s\n", err.msg);
 	pr_unlock(lock);
 	pr_config_free(&want);
@@ -475,10 +489,11 @@ out:
 const struct pr_cmd pr_cmd_apply = {
 	.name = "apply",
 	.summary = "Bring interfaces and rules to the state a configuration file describes",
-	.description = "Load, reload and unload interfaces and add and remove rules until the system\n"
-		       "matches the configuration file exactly (see xdp-portredir.conf(5)). The\n"
-		       "whole file is checked before anything changes, and a change that fails\n"
-		       "undoes the ones made before it.",
+	.description =
+		"Load, reload and unload interfaces and add and remove rules until the system\n"
+		"matches the configuration file exactly (see xdp-portredir.conf(5)). The\n"
+		"whole file is checked before anything changes, and a change that fails\n"
+		"undoes the ones made before it.",
 	.opts = apply_opts,
 	.settings_size = sizeof(struct apply_settings),
 	.run = apply_run,

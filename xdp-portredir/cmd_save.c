@@ -25,8 +25,12 @@ struct save_settings {
 };
 
 static const struct pr_opt save_opts[] = {
-	{ .name = "[<file>]", .type = PR_OPT_ARGS, .offset = offsetof(struct save_settings, files),
-	  .count_offset = offsetof(struct save_settings, n_files), .min = 0, .max = 1,
+	{ .name = "[<file>]",
+	  .type = PR_OPT_ARGS,
+	  .offset = offsetof(struct save_settings, files),
+	  .count_offset = offsetof(struct save_settings, n_files),
+	  .min = 0,
+	  .max = 1,
 	  .help = "Where to write (default: standard output). The file is replaced whole, so\n"
 		  "a reader never sees half of it. 'xdp-portredir apply FILE' restores the state;\n"
 		  "counters are not saved." },
@@ -108,9 +112,9 @@ static int save_run(void *p)
 			goto out;
 		}
 	}
-	if (pr_config_from_state(list, n, table,
-				 have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0,
-				 &cfg)) {
+	if (pr_config_from_state(
+		    list, n, table,
+		    have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0, &cfg)) {
 		ret = pr_fail("save", "out of memory");
 		goto out;
 	}
@@ -131,9 +135,10 @@ out:
 const struct pr_cmd pr_cmd_save = {
 	.name = "save",
 	.summary = "Write the current interfaces and rules as a configuration file",
-	.description = "Write every interface xdp-portredir is loaded on (with its mode, priority,\n"
-		       "chain-call actions and reply translation), every rule, and the flow table's\n"
-		       "size in the format of xdp-portredir.conf(5), which 'xdp-portredir apply' reads.",
+	.description =
+		"Write every interface xdp-portredir is loaded on (with its mode, priority,\n"
+		"chain-call actions and reply translation), every rule, and the flow table's\n"
+		"size in the format of xdp-portredir.conf(5), which 'xdp-portredir apply' reads.",
 	.opts = save_opts,
 	.settings_size = sizeof(struct save_settings),
 	.run = save_run,
