@@ -102,7 +102,8 @@ pr_setup() { # from to
 	[ "$PATH_KIND" = lo ] && mode=skb
 	out=$("$PORTREDIR" load --mode "$mode" "$IFACE" 2>&1) || { echo "load failed: $out"; return 1; }
 	out=$("$PORTREDIR" redirect --proto udp "$1" "$2" 2>&1) || { echo "redirect failed: $out"; return 1; }
-	if ! ip link show dev "$IFACE" | grep -q 'xdp'; then
+	# (ip link prints "Peer netns reference is invalid" for veth here: harmless.)
+	if ! ip link show dev "$IFACE" 2>/dev/null | grep -q 'xdp'; then
 		echo "load succeeded but no XDP program is attached to $IFACE"
 		return 1
 	fi
@@ -110,7 +111,7 @@ pr_setup() { # from to
 
 pr_teardown() {
 	"$PORTREDIR" unload --all >/dev/null 2>&1 || "$PORTREDIR" unload "$IFACE" >/dev/null 2>&1
-	if ip link show dev "$IFACE" | grep -q 'xdp'; then
+	if ip link show dev "$IFACE" 2>/dev/null | grep -q 'xdp'; then
 		echo "unload left an XDP program on $IFACE" >&2
 		ip link set dev "$IFACE" xdp off 2>/dev/null
 		ip link set dev "$IFACE" xdpgeneric off 2>/dev/null

@@ -13,9 +13,10 @@ T_SUITE=bench-smoke
 t_need_root
 cd "$TOP" || exit 1
 
-PROG_FIGURES="empty hit miss nonip vlan_hit ipv6_ext_hit xdpfilter hit_vs_xdpfilter
-	rules_2 rules_1000 rules_65535"
-TARGETED="hit miss nonip hit_vs_xdpfilter rules_65535"
+PROG_FIGURES="empty hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit reply_tcp_est_hit
+	xdpfilter hit_vs_xdpfilter reply_udp_vs_xdpfilter rules_2 rules_1000 rules_65535
+	empty_tc reply_out_udp reply_out_tcp_est"
+TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_vs_xdpfilter rules_65535"
 E2E_FIGURES=""
 for p in veth lo; do
 	for f in A_direct B_nft C_xdp D_xdp_nomatch C_over_A C_over_B C_over_D; do
