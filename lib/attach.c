@@ -206,8 +206,11 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	}
 	st->recorded = true;
 	if (!st->dispatcher) {
-		st->self.priority = o->priority >= 0 ? (unsigned int)o->priority :
-						       st->self.priority;
+		/* No dispatcher keeps a run config: report what was asked for. */
+		if (o->priority >= 0)
+			st->self.priority = (unsigned int)o->priority;
+		if (o->chain_actions != PR_CHAIN_DEFAULT)
+			st->self.chain_actions = o->chain_actions;
 	}
 out:
 	xdp_program__close(prog);

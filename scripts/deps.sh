@@ -13,7 +13,7 @@ test="$demo jq socat tcpdump ethtool nftables man-db groff-base valgrind cppchec
       libclang-rt-14-dev qemu-system-x86 busybox-static cpio kmod procps psmisc
       python3 iputils-ping util-linux"
 bench="$demo nftables"
-package="$build debhelper dpkg-dev devscripts lintian rpm systemd fakeroot"
+package="$build debhelper dpkg-dev devscripts lintian rpm systemd fakeroot bash-completion"
 
 case "${1:-}" in
 build) want=$build ;;
