@@ -48,6 +48,8 @@
 
 #define HIT_PORT 7999
 #define HIT_BACK 7998 /* 7999 -> 7998 and 7998 -> 7999: every repetition rewrites */
+#define EG_PORT 7001 /* the egress figures' rule, 7001 -> 7002: a server on 7002 */
+#define EG_SERVER 7002
 #define MISS_PORT 9000
 
 #define XDP_FILTER_OBJ "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o"
@@ -66,7 +68,7 @@ enum prog_id {
 	PROG_PR_1000,
 	PROG_PR_65535, /* a rule on every port of both protocols */
 	PROG_PR_REPLY, /* as loaded by default: reply translation on */
-	PROG_PR_REPLY_OUT, /* its TC egress program, with flows recorded */
+	PROG_PR_REPLY_OUT, /* the same instance's TC egress program */
 	PROG_XDP_FILTER,
 	NUM_PROGS,
 };
@@ -83,7 +85,7 @@ struct prog {
 	const char *name; /* the program to time within the object */
 	unsigned int rules; /* xdp-portredir: rules per protocol */
 	bool reply; /* xdp-portredir: reply translation on (the default load) */
-	bool egress; /* time the egress program, after recording flows */
+	bool egress; /* PROG_PR_REPLY's egress program, after recording flows */
 	int fd; /* -1 until loaded */
 	char skipped[640]; /* why it could not be loaded */
 	struct portredir_bpf *skel;
@@ -103,11 +105,11 @@ static struct prog progs[NUM_PROGS] = {
 	[PROG_PR_65535] = { .what = "xdp-portredir, 65535 rules/proto, one-way",
 			    .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 65535 },
 	[PROG_PR_REPLY] = { .what = "xdp-portredir, reply translation on",
-			    .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
+			    .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 3,
 			    .reply = true },
 	[PROG_PR_REPLY_OUT] = { .what = "xdp-portredir's TC egress program",
-				.kind = KIND_PORTREDIR, .name = "tc_portredir_out", .rules = 1,
-				.reply = true, .egress = true },
+				.kind = KIND_PORTREDIR, .name = "tc_portredir_out", .reply = true,
+				.egress = true },
 	[PROG_XDP_FILTER] = { .what = "xdp-filter xdpfilt_alw_all.o", .kind = KIND_XDP_FILTER },
 };
 
@@ -120,8 +122,9 @@ enum pkt_id {
 	PKT_VLAN_V4_UDP_HIT,
 	PKT_V6_EXT_UDP_HIT,
 	PKT_V4_TCP_EST_HIT, /* an established segment (PSH|ACK) to 7999 */
-	PKT_V4_TCP_SYN, /* opens the TCP flow the egress figure translates */
-	PKT_V4_UDP_REPLY, /* 10.0.0.2:7998 -> 10.0.0.1:40000, the server's answer */
+	PKT_V4_UDP_EG, /* UDP to 7001: records the flow the egress figure translates */
+	PKT_V4_TCP_SYN_EG, /* the same for TCP */
+	PKT_V4_UDP_REPLY, /* 10.0.0.2:7002 -> 10.0.0.1:40000, the server's answer */
 	PKT_V4_TCP_EST_REPLY,
 	NUM_PKTS,
 };
@@ -141,9 +144,10 @@ static struct packet pkts[NUM_PKTS] = {
 	[PKT_VLAN_V4_UDP_HIT] = { .what = "802.1Q/IPv4/UDP to 7999" },
 	[PKT_V6_EXT_UDP_HIT] = { .what = "IPv6+HBH+DSTOPTS/UDP to 7999" },
 	[PKT_V4_TCP_EST_HIT] = { .what = "IPv4/TCP PSH|ACK to 7999", .proto = PR_PROTO_TCP },
-	[PKT_V4_TCP_SYN] = { .what = "IPv4/TCP SYN to 7999", .proto = PR_PROTO_TCP },
-	[PKT_V4_UDP_REPLY] = { .what = "IPv4/UDP reply from 7998" },
-	[PKT_V4_TCP_EST_REPLY] = { .what = "IPv4/TCP ACK reply from 7998", .proto = PR_PROTO_TCP },
+	[PKT_V4_UDP_EG] = { .what = "IPv4/UDP to 7001" },
+	[PKT_V4_TCP_SYN_EG] = { .what = "IPv4/TCP SYN to 7001", .proto = PR_PROTO_TCP },
+	[PKT_V4_UDP_REPLY] = { .what = "IPv4/UDP reply from 7002" },
+	[PKT_V4_TCP_EST_REPLY] = { .what = "IPv4/TCP ACK reply from 7002", .proto = PR_PROTO_TCP },
 };
 
 /* ---- figures ----------------------------------------------------------- */
@@ -305,10 +309,14 @@ static int build_packets(void)
 	s.vlan_tags = 0;
 	s.l4proto = IPPROTO_TCP;
 	build(PKT_V4_TCP_EST_HIT, &s);
-	build(PKT_V4_TCP_SYN, &s);
-	make_syn(PKT_V4_TCP_SYN);
+	s.dport = EG_PORT;
+	build(PKT_V4_TCP_SYN_EG, &s);
+	make_syn(PKT_V4_TCP_SYN_EG);
+	s.l4proto = IPPROTO_UDP;
+	build(PKT_V4_UDP_EG, &s);
 
-	s.sport = HIT_BACK;
+	s.l4proto = IPPROTO_TCP;
+	s.sport = EG_SERVER;
 	s.dport = 40000;
 	l3 = build(PKT_V4_TCP_EST_REPLY, &s);
 	swap_v4_addrs(PKT_V4_TCP_EST_REPLY, l3);
@@ -462,15 +470,23 @@ static int load_bpf_file(struct prog *p, const char *path, bool portredir)
 /*
  * The rules the hit figures need: 7999 -> 7998 and 7998 -> 7999, so the
  * packet buffer, which BPF_PROG_TEST_RUN reuses between repetitions, is
- * rewritten on every one of them. The egress instance gets only the first
- * of each protocol (a table of 1 rule): a server port that is itself a
- * rule's port would make its replies look like local connections.
+ * rewritten on every one of them.
  */
 static const struct pr_rule_spec hit_pair[] = {
 	{ PR_PROTO_UDP, HIT_PORT, HIT_PORT, HIT_BACK },
 	{ PR_PROTO_TCP, HIT_PORT, HIT_PORT, HIT_BACK },
 	{ PR_PROTO_UDP, HIT_BACK, HIT_BACK, HIT_PORT },
 	{ PR_PROTO_TCP, HIT_BACK, HIT_BACK, HIT_PORT },
+};
+
+/*
+ * The egress figures' rule, on ports of their own: a server port that is
+ * itself a rule's port (7998 above) makes its replies look like connections
+ * a local socket opened from a rule's port, another code path.
+ */
+static const struct pr_rule_spec egress_rules[] = {
+	{ PR_PROTO_UDP, EG_PORT, EG_PORT, EG_SERVER },
+	{ PR_PROTO_TCP, EG_PORT, EG_PORT, EG_SERVER },
 };
 
 /* Single-port filler rule number i (0-based) for a table of n rules. */
@@ -498,16 +514,16 @@ static struct pr_rule_spec filler_rule(enum pr_proto proto, unsigned int i, unsi
 /*
  * The egress program translates replies of flows the XDP program recorded.
  * Record them the real way: a UDP datagram and a TCP SYN through the XDP
- * program (rule 7999 -> 7998). Check that one reply of each is translated
- * (source port 7998 back to 7999). Then, because the frame is reused between
- * repetitions and a translated reply (from 7999) belongs to no flow, set each
+ * program (rule 7001 -> 7002). Check that one reply of each is translated
+ * (source port 7002 back to 7001). Then, because the frame is reused between
+ * repetitions and a translated reply (from 7001) belongs to no flow, set each
  * flow's original port to its server port: every repetition then takes the
  * whole translation path (flow lookup, checksum and port writes, counters)
- * and writes 7998 over 7998.
+ * and writes 7002 over 7002.
  */
 static int setup_egress(struct prog *p, struct pr_err *err)
 {
-	static const enum pkt_id in[] = { PKT_V4_UDP_HIT, PKT_V4_TCP_SYN };
+	static const enum pkt_id in[] = { PKT_V4_UDP_EG, PKT_V4_TCP_SYN_EG };
 	static const enum pkt_id out[] = { PKT_V4_UDP_REPLY, PKT_V4_TCP_EST_REPLY };
 	uint8_t buf[PKT_MAX + 256];
 	size_t len;
@@ -519,7 +535,7 @@ static int setup_egress(struct prog *p, struct pr_err *err)
 			.proto = rep->proto == PR_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP,
 			.kind = PR_FLOW_REDIRECT,
 			.client_port = htons(40000),
-			.server_port = htons(HIT_BACK),
+			.server_port = htons(EG_SERVER),
 			.client_addr = { htonl(0x0a000001) },
 			.server_addr = { htonl(0x0a000002) },
 		};
@@ -530,13 +546,13 @@ static int setup_egress(struct prog *p, struct pr_err *err)
 		if (run_once(p->xdp_fd, &pkts[in[i]], buf, &len, &ret) || ret != XDP_PASS)
 			return pr_err_set(err, "recording the %s flow failed", pkts[in[i]].what);
 		if (run_once(p->fd, rep, buf, &len, &ret) || ret != TC_ACT_OK || len != rep->len ||
-		    port_at(buf, sport_off) != HIT_PORT)
+		    port_at(buf, sport_off) != EG_PORT)
 			return pr_err_set(err, "%s: not translated to source port %u (got %u)",
-					  rep->what, HIT_PORT, port_at(buf, sport_off));
+					  rep->what, EG_PORT, port_at(buf, sport_off));
 		if (bpf_map_lookup_elem(p->flows_fd, &key, &flow))
 			return pr_err_set(err, "%s: its flow is not where it is expected",
 					  rep->what);
-		flow.orig_port = htons(HIT_BACK);
+		flow.orig_port = htons(EG_SERVER);
 		if (bpf_map_update_elem(p->flows_fd, &key, &flow, BPF_EXIST))
 			return pr_err_set(err, "cannot update the flow: %s", strerror(errno));
 	}
@@ -556,8 +572,9 @@ static int setup_egress(struct prog *p, struct pr_err *err)
 static int load_portredir(struct prog *p)
 {
 	size_t count[PR_NUM_PROTOS] = { 0 };
-	size_t n_pair = p->egress ? 2 : ARRAY_SIZE(hit_pair);
-	unsigned int n_fill = p->rules > n_pair / 2 ? p->rules - (unsigned int)n_pair / 2 : 0;
+	/* Per protocol: the hit pair, the egress rule where replies are timed. */
+	unsigned int n_fixed = 2 + (p->reply ? 1 : 0);
+	unsigned int n_fill = p->rules > n_fixed ? p->rules - n_fixed : 0;
 	struct pr_rule_table *t;
 	struct pr_err err;
 	unsigned int proto;
@@ -597,8 +614,12 @@ static int load_portredir(struct prog *p)
 		goto fail;
 	}
 
-	for (size_t i = 0; i < n_pair; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(hit_pair); i++) {
 		if (pr_rules_add(p->rules_fd, p->stats_fd, &hit_pair[i], &err))
+			goto fail;
+	}
+	for (size_t i = 0; p->reply && i < ARRAY_SIZE(egress_rules); i++) {
+		if (pr_rules_add(p->rules_fd, p->stats_fd, &egress_rules[i], &err))
 			goto fail;
 	}
 	for (proto = 0; proto < PR_NUM_PROTOS; proto++) {
@@ -639,13 +660,35 @@ static int load_portredir(struct prog *p)
 			goto fail;
 		}
 	}
-	if (p->egress && setup_egress(p, &err))
-		goto fail;
 	return 0;
 fail:
 	snprintf(p->skipped, sizeof(p->skipped), "%s", err.msg);
 	p->fd = -1;
 	return -1;
+}
+
+static int load_egress(struct prog *p, const struct prog *in)
+{
+	struct bpf_program *bp = find_prog(in->obj, p->name);
+	struct pr_err err;
+
+	p->rules = in->rules;
+	p->xdp_fd = in->xdp_fd;
+	p->rules_fd = in->rules_fd;
+	p->stats_fd = in->stats_fd;
+	p->reply_stats_fd = in->reply_stats_fd;
+	p->flows_fd = in->flows_fd;
+	p->fd = bp ? bpf_program__fd(bp) : -1;
+	if (p->fd < 0) {
+		snprintf(p->skipped, sizeof(p->skipped), "no program %s", p->name);
+		return -1;
+	}
+	if (setup_egress(p, &err)) {
+		snprintf(p->skipped, sizeof(p->skipped), "%s", err.msg);
+		p->fd = -1;
+		return -1;
+	}
+	return 0;
 }
 
 static const char *default_empty_path(void)
@@ -680,7 +723,19 @@ static void load_programs(void)
 				load_bpf_file(p, opt_xdp_filter, false);
 			break;
 		case KIND_PORTREDIR:
-			load_portredir(p);
+			if (!p->egress) {
+				load_portredir(p);
+				break;
+			}
+			/* The reply instance's egress program: same maps, same rules. */
+			*p = (struct prog){ .what = p->what, .kind = p->kind, .name = p->name,
+					    .reply = true, .egress = true, .fd = -1 };
+			if (progs[PROG_PR_REPLY].fd < 0) {
+				snprintf(p->skipped, sizeof(p->skipped), "%s",
+					 progs[PROG_PR_REPLY].skipped);
+				break;
+			}
+			load_egress(p, &progs[PROG_PR_REPLY]);
 			break;
 		}
 	}
@@ -822,6 +877,57 @@ static int verify_figure(const struct figure *f)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A UDP hit with reply translation on goes through a per-CPU flow cache
+ * (bpf/flows.h). The flip-flop makes two flows; a steady stream has one. If
+ * the two shared a cache slot, every datagram would miss the cache and the
+ * figure would show a path a steady stream never takes: say so. Each slot
+ * starts with its flow key (struct pr_flow_key), which is all this looks at.
+ */
+static void check_flow_cache(const struct prog *p)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(p->obj, "pr_flow_cache");
+	int ncpus = libbpf_num_possible_cpus(), found[2] = { 0, 0 }, both = 0;
+	size_t vsize, n;
+	uint8_t *vals;
+	__u32 slot;
+
+	if (!map || ncpus <= 0)
+		return;
+	vsize = (bpf_map__value_size(map) + 7) & ~(size_t)7;
+	n = bpf_map__max_entries(map);
+	vals = calloc((size_t)ncpus, vsize);
+	if (!vals || vsize < sizeof(struct pr_flow_key)) {
+		free(vals);
+		return;
+	}
+	for (int cpu = 0; cpu < ncpus && !both; cpu++) {
+		found[0] = found[1] = 0;
+		for (slot = 0; slot < n; slot++) {
+			if (bpf_map_lookup_elem(bpf_map__fd(map), &slot, vals))
+				break;
+			for (int k = 0; k < 2; k++) {
+				struct pr_flow_key key = {
+					.proto = IPPROTO_UDP,
+					.kind = PR_FLOW_REDIRECT,
+					.client_port = htons(40000),
+					.server_port = htons(k ? HIT_PORT : HIT_BACK),
+					.client_addr = { htonl(0x0a000001) },
+					.server_addr = { htonl(0x0a000002) },
+				};
+
+				if (!memcmp(vals + (size_t)cpu * vsize, &key, sizeof(key)))
+					found[k] = 1;
+			}
+		}
+		both = found[0] && found[1];
+	}
+	free(vals);
+	if (!both)
+		printf("note: the two flows of reply_udp_hit are not both in the flow cache:\n"
+		       "      that figure shows the cache-miss path (pessimistic)\n");
 }
 
 static struct figure *figure_by_name(const char *name)
@@ -1042,6 +1148,9 @@ int main(int argc, char **argv)
 		}
 		if (!f->same_as && verify_figure(f))
 			bad = 1;
+		else if (!f->same_as && p->reply && !p->egress && f->effect == EFFECT_REWRITE &&
+			 pkts[f->pkt].proto == PR_PROTO_UDP)
+			check_flow_cache(p);
 	}
 	if (bad) {
 		fprintf(stderr, "progcost: a figure does not measure what it claims; no figures\n");
