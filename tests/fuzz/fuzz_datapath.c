@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -51,7 +52,8 @@ static struct prm_rules model_rules;
 static struct pr_rule_spec written[FZ_MAX_RULES];
 static int n_written;
 
-static unsigned long long n_meta, n_frames, n_refused, n_rulesets, n_full_adds, n_rejected;
+static unsigned long long n_frames, n_refused, n_meta, n_rulesets, n_full_adds, n_map_checks;
+static unsigned long long n_rejected;
 static unsigned long long n_outcome[PRM_NUM_OUTCOMES], n_zero_class[2];
 /* Rewritten frames by family and protocol, VLAN depth, extension headers. */
 static unsigned long long n_rw_kind[2][2], n_rw_vlan[3], n_rw_ext[9];
@@ -60,11 +62,12 @@ static void print_stats(void)
 {
 	fprintf(stderr,
 		"pr-fuzz-datapath: frames=%llu rewritten=%llu no-rule=%llu untouched=%llu "
-		"kernel-refused=%llu rule-sets=%llu full-adds=%llu rules-refused=%llu "
+		"kernel-refused=%llu rule-sets=%llu full-adds=%llu map-checks=%llu rules-refused=%llu "
 		"csum-zero-class udp=%llu tcp=%llu with-metadata=%llu mismatches=0\n",
 		n_frames, n_outcome[PRM_REWRITTEN], n_outcome[PRM_NO_RULE],
 		n_frames - n_outcome[PRM_REWRITTEN] - n_outcome[PRM_NO_RULE], n_refused,
-		n_rulesets, n_full_adds, n_rejected, n_zero_class[0], n_zero_class[1], n_meta);
+		n_rulesets, n_full_adds, n_map_checks, n_rejected, n_zero_class[0], n_zero_class[1],
+		n_meta);
 	if (getenv("PR_FUZZ_STATS")) {
 		for (int o = 0; o < PRM_NUM_OUTCOMES; o++)
 			fprintf(stderr, "  %-24s %llu\n", prm_outcome_name(o), n_outcome[o]);
@@ -141,10 +144,10 @@ static __attribute__((noreturn)) void mismatch(const char *what, const uint8_t *
 {
 	fprintf(stderr, "\nMISMATCH: %s\n", what);
 	dump_rules();
-	fprintf(stderr, "model: outcome %s, verdict %u, ipv6 %d, proto %u, l4 offset %zu, port %u -> %u, checksum %04x -> %04x%s\n",
-		prm_outcome_name(m->outcome), want_v, m->ipv6, m->ipproto, m->l4_off, m->old_port,
-		m->new_port, m->old_csum, m->new_csum,
-		m->csum_zero_class ? " (one's complement zero)" : "");
+	fprintf(stderr, "model: outcome %s, verdict %u, ipv6 %d, proto %u, l4 offset %zu, ",
+		prm_outcome_name(m->outcome), want_v, m->ipv6, m->ipproto, m->l4_off);
+	fprintf(stderr, "port %u -> %u, checksum %04x -> %04x%s\n", m->old_port, m->new_port,
+		m->old_csum, m->new_csum, m->csum_zero_class ? " (one's complement zero)" : "");
 	fprintf(stderr, "program: verdict %u, length %zu\n", got_v, got_len);
 	hexdump("input frame", in, len, NULL, 0);
 	hexdump("model says (* = differs from the program)", want, len, got, got_len);
@@ -183,6 +186,41 @@ static unsigned long long now_ms(void)
 	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
 }
 
+/* The whole map must hold exactly the accepted rules, encoded per the ABI:
+ * this also proves that clearing the previous rule sets left nothing behind. */
+static void verify_map(void)
+{
+	static struct pr_rule_table *t;
+	struct pr_err err;
+
+	if (!t && !(t = malloc(sizeof(*t))))
+		abort();
+	if (pr_rules_read(rules_fd, t, &err)) {
+		fprintf(stderr, "pr-fuzz-datapath: reading the rule map: %s\n", err.msg);
+		abort();
+	}
+	for (uint32_t key = 0; key < PR_RULE_SLOTS; key++) {
+		uint8_t ipp = key >> 16 == PR_PROTO_TCP ? 6 : 17;
+		uint16_t port = (uint16_t)key, to = prm_lookup(&model_rules, ipp, port), first = 0;
+		const struct pr_rule *e = &t->entry[key];
+
+		for (int i = 0; to && i < model_rules.n; i++) {
+			const struct prm_rule *r = &model_rules.r[i];
+
+			if (r->ipproto == ipp && port >= r->first && port <= r->last)
+				first = r->first;
+		}
+		if (ntohs(e->to_port) != to || (to && e->first_port != first)) {
+			fprintf(stderr, "\nMISMATCH: rule map slot %s %u holds to %u first %u, want to %u first %u\n",
+				ipp == 6 ? "tcp" : "udp", port, ntohs(e->to_port), e->first_port, to,
+				first);
+			dump_rules();
+			abort();
+		}
+	}
+	n_map_checks++;
+}
+
 static void apply_rules(const struct fz_rule *rules, int n)
 {
 	struct pr_err err;
@@ -194,6 +232,9 @@ static void apply_rules(const struct fz_rule *rules, int n)
 	if (full)
 		last_full_ms = now_ms();
 	n_rulesets++;
+	if (trace)
+		fprintf(stderr, "rule set %llu: %d rules decoded, %s path\n", n_rulesets, n,
+			full ? "pr_rules_add" : "validate+write");
 	for (int i = 0; i < n_written; i++) {
 		if (pr_rules_write_entries(rules_fd, &written[i], true, &err)) {
 			fprintf(stderr, "pr-fuzz-datapath: clearing rules: %s\n", err.msg);
@@ -231,8 +272,9 @@ static void apply_rules(const struct fz_rule *rules, int n)
 			char buf[80];
 
 			pr_rule_format(&s, buf, sizeof(buf));
-			fprintf(stderr, "\nMISMATCH: %s %s rule %s, expected it %s\n", how,
-				ok ? "accepted" : "refused", buf, want ? "accepted" : "refused");
+			fprintf(stderr, "\nMISMATCH: %s %s rule %s, expected it %s%s%s\n", how,
+				ok ? "accepted" : "refused", buf, want ? "accepted" : "refused",
+				ok ? "" : ": ", ok ? "" : err.msg);
 			dump_rules();
 			abort();
 		}
@@ -252,6 +294,8 @@ static void apply_rules(const struct fz_rule *rules, int n)
 			.to = s.to,
 		};
 	}
+	if (full)
+		verify_map();
 	memcpy(cur_rules, rules, sizeof(*rules) * (size_t)n);
 	cur_n = n;
 }

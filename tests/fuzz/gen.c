@@ -62,6 +62,8 @@ int fz_decode_rules(struct fz_in *in, struct fz_rule *rules)
 {
 	int n = fz_u8(in) % (FZ_MAX_RULES + 1);
 
+	/* Callers compare rule sets with memcmp: no stray padding bytes. */
+	memset(rules, 0, sizeof(*rules) * FZ_MAX_RULES);
 	for (int i = 0; i < n; i++) {
 		struct fz_rule *r = &rules[i];
 		uint8_t c = fz_u8(in), s;
