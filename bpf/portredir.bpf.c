@@ -38,6 +38,26 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 	}
 }
 
+/*
+ * Copies the rule for key with one 32-bit load: userspace may rewrite the
+ * entry at any moment, and two loads could see an old to_port and then a
+ * cleared one (a rewrite to port 0). Returns false if there is no rule.
+ */
+static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
+{
+	union {
+		struct pr_rule rule;
+		__u32 word;
+	} snap;
+	__u32 *entry = bpf_map_lookup_elem(&pr_rules, key);
+
+	if (!entry)
+		return false;
+	snap.word = *(volatile __u32 *)entry;
+	*rule = snap.rule;
+	return rule->to_port != 0;
+}
+
 /* Returns the checksum field's new value for a port change old -> new. */
 static __always_inline __u16 pr_l4_check(const struct pr_pkt *pkt, __u16 check,
 					 __u16 old, __u16 new)
@@ -169,20 +189,19 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	/* Both headers put the destination port at offset 2. */
 	__be16 *dport = pkt->l4 + 2;
 	__u16 *check;
-	struct pr_rule *rule;
+	struct pr_rule rule;
 	__u32 key;
 	__be16 old;
 
 	key = PR_RULE_KEY(pkt->proto, bpf_ntohs(*dport));
-	rule = bpf_map_lookup_elem(&pr_rules, &key);
-	if (!rule || !rule->to_port)
+	if (!pr_rule_read(&key, &rule))
 		return false;
 	if (pr_record_flows && pr_is_local_reply(pkt, *dport))
 		return false;
 	mon = pr_monitor_on();
 	if (mon)
 		pr_monitor_emit(mon, pkt, ifindex, (__u32)bytes,
-				PR_EVENT_CHANGE(PR_EVENT_REDIRECT, *dport, rule->to_port));
+				PR_EVENT_CHANGE(PR_EVENT_REDIRECT, *dport, rule.to_port));
 
 	if (pkt->proto == PR_PROTO_UDP)
 		check = &((struct udphdr *)pkt->l4)->check;
@@ -192,13 +211,13 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	old = *dport;
 	*old_port = old;
 	*old_check = *check;
-	*dport = rule->to_port;
-	*check = pr_l4_check(pkt, *check, old, rule->to_port);
+	*dport = rule.to_port;
+	*check = pr_l4_check(pkt, *check, old, rule.to_port);
 
-	key = PR_RULE_KEY(pkt->proto, rule->first_port);
+	key = PR_RULE_KEY(pkt->proto, rule.first_port);
 	pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
 	if (pr_record_flows)
-		pr_flow_note(pkt, old, rule->to_port);
+		pr_flow_note(pkt, old, rule.to_port);
 	return true;
 }
 

@@ -61,7 +61,7 @@ int tc_portredir_out(struct __sk_buff *skb)
 	struct pr_monitor_cfg *mon;
 	struct pr_flow_key key;
 	struct pr_flow *flow;
-	struct pr_rule *rule;
+	struct pr_rule rule;
 	struct pr_pkt pkt;
 	__u32 idx, csum_off, sport_off;
 	__u64 *port_flags;
@@ -86,10 +86,9 @@ int tc_portredir_out(struct __sk_buff *skb)
 	dport = ((__be16 *)pkt.l4)[1];
 	idx = PR_RULE_KEY(pkt.proto, bpf_ntohs(sport));
 	port_flags = bpf_map_lookup_elem(&pr_port_flags, &idx);
-	rule = bpf_map_lookup_elem(&pr_rules, &idx);
-	if (!port_flags || !rule)
+	if (!port_flags)
 		return TC_ACT_OK;
-	if (rule->to_port)
+	if (pr_rule_read(&idx, &rule))
 		pr_note_local(&pkt, sport, dport, port_flags);
 	if (!(*port_flags & PR_PORT_REPLY))
 		return TC_ACT_OK;
