@@ -167,3 +167,11 @@ num_after() {
 snmp_counter() {
 	ip netns exec "$1" nstat -az "$2" 2>/dev/null | awk -v k="$2" '$1 == k {print $2}'
 }
+
+# Under the VM's TCG emulation everything runs 10-30x slower; suites that move
+# bulk data scale it with this (documented where used). XDP_PORTREDIR_VM is set
+# by tests/vm/init.
+T_IN_VM=${XDP_PORTREDIR_VM:-0}
+t_scaled() { # t_scaled HOST_VALUE VM_VALUE
+	if [ "$T_IN_VM" = 1 ]; then echo "$2"; else echo "$1"; fi
+}
