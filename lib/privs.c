@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -33,15 +35,24 @@ static const struct {
  */
 static int in_initial_userns(void)
 {
-	unsigned int inside, outside, count;
+	unsigned long inside, outside, count;
 	FILE *f = fopen("/proc/self/uid_map", "re");
-	int n;
+	char line[128], *p, *end;
+	bool got;
 
 	if (!f)
 		return 1; /* no /proc: cannot tell, let the kernel decide */
-	n = fscanf(f, "%u %u %u", &inside, &outside, &count);
+	got = fgets(line, sizeof(line), f) != NULL;
 	fclose(f);
-	return n != 3 || (inside == 0 && outside == 0 && count == 4294967295U);
+	if (!got)
+		return 1;
+	/* "0 0 4294967295": the whole id range maps to itself. */
+	inside = strtoul(line, &p, 10);
+	outside = strtoul(p, &p, 10);
+	count = strtoul(p, &end, 10);
+	if (end == p)
+		return 1; /* not the format we know: let the kernel decide */
+	return inside == 0 && outside == 0 && count == 4294967295UL;
 }
 
 int pr_privs_check(struct pr_err *err)
