@@ -245,8 +245,11 @@ int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_err *err)
 	__u32 count = PR_RULE_SLOTS, out_batch = 0;
 	int ret;
 
-	if (!keys)
-		return pr_err_set(err, "out of memory");
+	if (!keys) {
+		/* -1 spelled out: clang-analyzer cannot see that pr_err_set returns it. */
+		pr_err_set(err, "out of memory");
+		return -1;
+	}
 	/* One batch covers the whole array; the kernel fills keys in order. */
 	ret = bpf_map_lookup_batch(rules_fd, NULL, &out_batch, keys, t->entry, &count, NULL);
 	if (ret && errno != ENOENT) {
