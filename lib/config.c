@@ -495,7 +495,7 @@ void pr_config_iface_format(const struct pr_config_iface *ifc, char *buf, size_t
 		used += (size_t)snprintf(buf + used, len - used, " chain-call-actions %s", chain);
 	}
 	if (used < len && ifc->no_reply_translation)
-		used += (size_t)snprintf(buf + used, len - used, " no-reply-translation");
+		snprintf(buf + used, len - used, " no-reply-translation");
 	/* Callers print it after the name, so drop the leading blank. */
 	if (buf[0] == ' ')
 		memmove(buf, buf + 1, strlen(buf));
