@@ -127,14 +127,11 @@ void out_obj_begin(const char *key)
 		push(false, false);
 		return;
 	}
-	if (t && t->is_inline) {
+	if ((t && t->is_inline) || in_array) {
+		/* Inside an inline object, or an array element: one line of its own. */
 		item_prefix(key, false);
 		push(false, true);
 	} else if (!t && o.root_inline) {
-		push(false, true);
-	} else if (in_array) {
-		/* An array element: one line of its own. */
-		item_prefix(key, false);
 		push(false, true);
 	} else {
 		if (key) {
