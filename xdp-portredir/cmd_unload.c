@@ -70,6 +70,7 @@ static int unload_run(void *p)
 		ret = pr_fail("unload", err.msg);
 		goto out;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, as meant */
 	todo = calloc((size_t)n + 1, sizeof(*todo));
 	if (!todo) {
 		ret = pr_fail("unload", "out of memory");
