@@ -6,10 +6,12 @@
 # This is where libxdp's multiprog dispatcher can be proven: the host kernel
 # may refuse freplace (lockdown), the VM's kernel does not.
 #
-# Usage: tests/vm/run-vm.sh [-k PATTERN] [--log FILE] [--timeout SECS] [--keep]
-#                           [--shell]
+# Usage: tests/vm/run-vm.sh [-k PATTERN | --all] [--log FILE] [--timeout SECS]
+#                           [--keep] [--shell]
 #   -k PATTERN      run only suites whose name contains PATTERN (unit/...,
 #                   integration/..., vm/<scenario>)
+#   --all           every suite but tests/vm/host-only's (default: the
+#                   selection in tests/vm/suites, plus the scenarios)
 #   --log FILE      where to keep the serial log (default build/vm/last.log)
 #   --timeout SECS  bound on the whole VM run (default 280)
 #   --keep          keep the initramfs and its staging tree in build/vm/
@@ -30,14 +32,10 @@ SMP=${VM_SMP:-2}
 # Kernel modules the suites need; their dependencies come along.
 MODULES="veth dummy 8021q sch_ingress cls_bpf act_bpf nf_tables nft_chain_nat nft_nat nft_redir nft_ct nft_reject_inet"
 LIBXDP_OBJDIR=/usr/lib/x86_64-linux-gnu/bpf
-# Suites that build or measure the host (make, clang, benchmarks): the guest
-# has no toolchain and TCG timings mean nothing. They are left out of the
-# initramfs, so tests/run.sh in the guest does not see them; the run says so.
-HOST_ONLY_SUITES="tests/integration/*bench*.sh tests/integration/*fuzz*.sh"
 
-pattern="" log="" timeout_s=280 keep=0 mode=suite
+pattern="" log="" timeout_s=280 keep=0 mode=suite all=0
 usage() {
-	echo "usage: $0 [-k PATTERN] [--log FILE] [--timeout SECS] [--keep] [--shell]" >&2
+	echo "usage: $0 [-k PATTERN | --all] [--log FILE] [--timeout SECS] [--keep] [--shell]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -46,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--log) [ $# -ge 2 ] || usage; log=$2; shift ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift ;;
 	--keep) keep=1 ;;
+	--all) all=1 ;;
 	--shell) mode=shell ;;
 	-h | --help) usage ;;
 	*) usage ;;
@@ -331,15 +330,18 @@ build_initramfs() {
 	mkdir -p "$d"
 	tar -C "$TOP" --exclude='*.o' --exclude='*.a' -cf - tests | tar -C "$d" -xf - ||
 		die "cannot copy tests/"
+	# Suites that cannot work in the guest (tests/vm/host-only) are left
+	# out, so tests/run.sh there does not see them; the run says so.
 	HOST_ONLY=""
-	for f in $HOST_ONLY_SUITES; do
+	while read -r f _; do
+		case "$f" in '' | '#'*) continue ;; esac
 		for t in "$TOP"/$f; do
 			[ -e "$t" ] || continue
 			rm -f "$d/${t#"$TOP"/}"
 			t=${t#"$TOP"/tests/}
 			HOST_ONLY="$HOST_ONLY ${t%.sh}"
 		done
-	done
+	done <"$TOP/tests/vm/host-only"
 	for f in xdp-portredir/xdp-portredir bpf/*.o bpf/*.h scripts VERSION README.md man; do
 		for t in "$TOP"/$f; do
 			[ -e "$t" ] || continue
@@ -357,8 +359,11 @@ build_initramfs() {
 		printf 'VM_PATTERN=%q\n' "$pattern"
 		printf 'VM_MODULES=%q\n' "$MODULES"
 		printf 'VM_MODE=%q\n' "$mode"
+		printf 'VM_ALL=%q\n' "$all"
 		printf 'VM_DEPMOD=%q\n' "$VM_DEPMOD"
 		printf 'VM_SUITE_TIMEOUT=%q\n' "${SUITE_TIMEOUT:-600}"
+		# In guest uptime; leaves the guest time to report and power off.
+		printf 'VM_DEADLINE=%q\n' "$((timeout_s > 40 ? timeout_s - 12 : timeout_s * 2 / 3))"
 	} >"$ROOT/etc/xdp-portredir-vm.conf"
 
 	# zstd unpacks fastest in the guest; gzip is the fallback everyone has.
@@ -374,13 +379,13 @@ build_initramfs() {
 
 built_missing=""
 have_any=0
-for f in xdp-portredir/xdp-portredir tests/unit/test_rules tests/unit/test_datapath; do
-	if [ -x "$TOP/$f" ]; then have_any=1; else built_missing="$built_missing $f"; fi
-done
-for f in "$TOP"/tests/tools/*.c; do
+for f in "$TOP"/xdp-portredir/xdp-portredir.c "$TOP"/tests/unit/test_*.c "$TOP"/tests/tools/*.c; do
 	[ -e "$f" ] || continue
-	[ -x "${f%.c}" ] || built_missing="$built_missing tests/tools/$(basename "${f%.c}")"
+	f=${f%.c}
+	if [ -x "$f" ]; then have_any=1; else built_missing="$built_missing ${f#"$TOP"/}"; fi
 done
+[ -x "$TOP/xdp-portredir/xdp-portredir" ] && have_any=1 ||
+	built_missing="$built_missing xdp-portredir/xdp-portredir"
 [ "$have_any" -eq 1 ] || die "nothing is built: run make first"
 [ -z "$built_missing" ] ||
 	note "warning: not built:$built_missing (run make first); suites that need them fail in the guest"
@@ -421,8 +426,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 		gver=${BASH_REMATCH[1]}
 		t_boot=$((SECONDS - t_qemu))
 	fi
-	if [[ "$line" =~ VMRESULT\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)\ suites=([0-9]+) ]]; then
-		marker="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}"
+	if [[ "$line" =~ VMRESULT\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)\ suites=([0-9]+)\ overrun=([0-9]+) ]]; then
+		marker="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]}"
 		continue
 	fi
 	# Interleaved kernel messages can push a result line off column 0: put
@@ -453,7 +458,12 @@ t_vm=$((SECONDS - t_qemu))
 
 passed=0 failed=0
 if [ -n "$marker" ]; then
-	read -r passed failed skipped suites <<<"$marker"
+	read -r passed failed skipped suites overrun <<<"$marker"
+	if [ "$overrun" -gt 0 ]; then
+		echo "--- the guest stopped $overrun suite(s) at a timeout; last 60 lines of the serial log ($log) ---"
+		tail -n 60 "$log"
+		echo "--- end of serial log ---"
+	fi
 	if [ "$suites" -eq 0 ]; then
 		echo "FAIL vm/suite: no suite matched '${pattern}'"
 		failed=$((failed + 1))

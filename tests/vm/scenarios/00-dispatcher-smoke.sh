@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# libxdp's multiprog dispatcher with two programs on one interface: xdp-filter
-# and xdp-portredir's own object, loaded by xdp-filter and xdp-loader into the
-# receiving end of a veth pair between two namespaces made here. Checks that
-# the dispatcher is there, that both programs sit in it in priority order,
-# that traffic passes the chain, and that the later program in the chain
-# really runs (its port filter drops what it should).
+# libxdp's multiprog dispatcher on the receiving end of a veth pair between
+# two namespaces made here: xdp-filter (xdp-filter load) and xdpdump's
+# program (xdp-loader load) chained by it in priority order, traffic through
+# both, xdp-filter's port filter dropping what it should inside the chain;
+# then xdp-portredir's own object joins as a third program, first in line.
+# The first part proves the dispatcher itself, independent of this
+# project's program; the second that the program takes its place in it.
 #
 # Runs in the VM (tests/vm/run-vm.sh), where the dispatcher must work. On a
 # kernel that refuses freplace (lockdown), libxdp falls back to a single
@@ -35,17 +36,16 @@ mkdir -p /run/netns
 mount -t tmpfs pr-netns /run/netns || { t_fail setup "cannot mount tmpfs on /run/netns"; t_done; }
 mount -t bpf bpf "$BPFFS" || { t_fail setup "cannot mount bpffs on $BPFFS"; t_done; }
 
-OBJ=$TOP/bpf/portredir.bpf.o
-if [ ! -f "$OBJ" ]; then
-	t_fail setup "$OBJ not built (run make)"
+# The second program: xdpdump's, from xdp-tools (it passes every packet).
+SECOND=${LIBXDP_OBJDIR:-/usr/lib/x86_64-linux-gnu/bpf}/xdpdump_xdp.o
+SECOND_PRIO=30
+if [ ! -f "$SECOND" ]; then
+	t_fail setup "$SECOND missing (Debian package xdp-tools)"
 	t_done
 fi
+OBJ=$TOP/bpf/portredir.bpf.o
 # The priority the object carries in its XDP_RUN_CONFIG.
 want_prio=$(sed -n 's/^#define PR_DEFAULT_PRIORITY[[:space:]]*\([0-9]*\).*/\1/p' "$TOP/bpf/portredir_abi.h" 2>/dev/null)
-if [ -z "$want_prio" ]; then
-	t_fail setup "no PR_DEFAULT_PRIORITY in $TOP/bpf/portredir_abi.h"
-	t_done
-fi
 
 A=$(ns_add a) && B=$(ns_add b) || { t_fail setup "cannot create namespaces"; t_done; }
 inA() { nsenter --net="/run/netns/$A" "$@"; }
@@ -82,53 +82,79 @@ if ! grep -q 'xdp_dispatcher' <<<"$status"; then
 fi
 t_pass dispatcher-attached
 
-# 2. A second program joins the same dispatcher.
-t_ok xdp-loader-load inB xdp-loader load veth1 "$OBJ" || t_done
+# 2. A second, independent program joins the same dispatcher, at a priority
+# after xdp-filter's.
+# Chained programs are listed as " =>  PRIO  NAME ..." in run order.
+chain_of() { awk '$1 == "=>" { print $2, $3 }' <<<"$1"; }
+ascending() { sort -n -c <<<"$(cut -d' ' -f1 <<<"$1")" 2>/dev/null; }
+t_ok second-load inB xdp-loader load -P "$SECOND_PRIO" veth1 "$SECOND" || t_done
 status=$(inB xdp-loader status veth1 2>&1)
 t_match dispatcher-still-attached "$status" '^veth1 +xdp_dispatcher '
-# Chained programs are listed as " =>  PRIO  NAME ..." in run order.
-chain=$(awk '$1 == "=>" { print $2, $3 }' <<<"$status")
-t_eq chain-length "$(wc -l <<<"$chain" | tr -d ' ')" 2
-prios=$(cut -d' ' -f1 <<<"$chain" | tr '\n' ' ')
-if sort -n -c <<<"$(cut -d' ' -f1 <<<"$chain")" 2>/dev/null; then
+chain=$(chain_of "$status")
+t_eq chain-length "$(grep -c . <<<"$chain")" 2
+if ascending "$chain"; then
 	t_pass chain-priority-order
 else
-	t_fail chain-priority-order "priorities not ascending: $prios"
+	t_fail chain-priority-order "not in ascending priority: ${chain//$'\n'/, }"
 fi
-t_eq portredir-priority "$(awk '$2 == "xdp_portredir" { print $1 }' <<<"$chain")" "$want_prio"
-t_match xdp-filter-in-chain "$chain" '^[0-9]+ xdpfilt_'
+t_match chain-xdp-filter "$chain" '^[0-9]+ xdpfilt_'
+t_eq chain-second-priority "$(awk '$2 == "xdpdump" { print $1 }' <<<"$chain")" "$SECOND_PRIO"
 
-# 3. Traffic through both programs, and proof that the later one runs: its
-# port filter drops datagrams to one port while another port passes.
+# 3. Traffic through both programs, and proof that both run: xdp-filter's
+# port filter drops datagrams to one port while another port passes, and
+# the packets that pass are the ones xdp-filter passed on down the chain.
 PASS_PORT=7000 DROP_PORT=7001
 t_ok filter-port inB xdp-filter port "$DROP_PORT" --mode dst --proto udp
 tmp=$(mktemp -d)
 t_on_exit rm -rf "$tmp"
-inB timeout 20 socat -u "UDP4-RECV:$PASS_PORT,bind=$ADDR_B" "OPEN:$tmp/pass,creat,append" &
-inB timeout 20 socat -u "UDP4-RECV:$DROP_PORT,bind=$ADDR_B" "OPEN:$tmp/drop,creat,append" &
+inB timeout 60 socat -u "UDP4-RECV:$PASS_PORT,bind=$ADDR_B" "OPEN:$tmp/pass,creat,append" &
+inB timeout 60 socat -u "UDP4-RECV:$DROP_PORT,bind=$ADDR_B" "OPEN:$tmp/drop,creat,append" &
 t_on_exit kill $(jobs -p)
 wait_until 5 test -e "$tmp/pass" -a -e "$tmp/drop"
+
+# send_pass TAG: datagrams to the open port until one arrives (at most 10).
+send_pass() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		echo "$1-$i" | inA socat -u - "UDP4-SENDTO:$ADDR_B:$PASS_PORT"
+		wait_until 1 grep -q "^$1-" "$tmp/pass" && return 0
+	done
+	return 1
+}
 # Datagrams to the dropped port go first: the same path delivers in order,
 # so once a later datagram to the open port arrives, a dropped one that had
 # leaked through would have arrived too.
 for i in 1 2 3; do
 	echo "drop-$i" | inA socat -u - "UDP4-SENDTO:$ADDR_B:$DROP_PORT"
 done
-got=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	echo "pass-$i" | inA socat -u - "UDP4-SENDTO:$ADDR_B:$PASS_PORT"
-	if wait_until 1 grep -q pass- "$tmp/pass"; then
-		got=yes
-		break
-	fi
-done
-t_eq traffic-passes "${got:-no}" yes
+if send_pass two; then t_pass traffic-passes; else t_fail traffic-passes "no datagram reached $ADDR_B:$PASS_PORT"; fi
 t_eq filtered-port-dropped "$(cat "$tmp/drop" 2>/dev/null)" ""
 fstatus=$(inB xdp-filter status 2>&1)
 hits=$(awk -v p="$DROP_PORT" '$1 == p && $2 == "dst,udp" { print $3 }' <<<"$fstatus")
 t_ge filter-drop-counter "${hits:-0}" 3
 passed=$(awk '$1 == "XDP_PASS" { print $2 }' <<<"$fstatus")
 t_ge filter-pass-counter "${passed:-0}" 1
+
+# 3b. xdp-portredir's own program joins as a third, ahead of xdp-filter as
+# its XDP_RUN_CONFIG says; traffic still passes the chain of three.
+if [ ! -f "$OBJ" ]; then
+	t_fail portredir-joins "$OBJ not built (run make)"
+elif inB xdp-loader load -v -n xdp_portredir veth1 "$OBJ" >"$tmp/load" 2>&1; then
+	t_pass portredir-joins
+	chain=$(chain_of "$(inB xdp-loader status veth1 2>&1)")
+	t_eq portredir-chain-length "$(grep -c . <<<"$chain")" 3
+	t_eq portredir-priority "$(awk '$2 == "xdp_portredir" { print $1 }' <<<"$chain")" "${want_prio:-PR_DEFAULT_PRIORITY not found in bpf/portredir_abi.h}"
+	if ascending "$chain"; then
+		t_pass portredir-chain-order
+	else
+		t_fail portredir-chain-order "not in ascending priority: ${chain//$'\n'/, }"
+	fi
+	if send_pass three; then t_pass portredir-traffic-passes; else t_fail portredir-traffic-passes "no datagram reached $ADDR_B:$PASS_PORT"; fi
+else
+	# The verifier's complaint, if it was the verifier, and xdp-loader's.
+	why=$(grep -B 2 -E '^processed [0-9]+ insns' "$tmp/load" | grep -vE '^processed|^--' | tr '\n' ' ')
+	t_fail portredir-joins "xdp-loader load $OBJ: ${why:+verifier: $why:: }$(tail -n 1 "$tmp/load")"
+fi
 
 # 4. Clean removal: the programs leave, the interface is bare again.
 t_ok xdp-filter-unload inB xdp-filter unload veth1
