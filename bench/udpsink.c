@@ -6,9 +6,13 @@
  * reads the machine's softirq time (/proc/stat) at both ends of that window
  * so the receive path's CPU cost per delivered packet can be estimated.
  *
+ * Datagrams are also counted by their first payload byte (udpflood's tag
+ * for the port they were sent to), for windows that mix two variants.
+ *
  * Usage: udpsink --port PORT [--bind ADDR] [--seconds S] [--warmup S]
  *                [--wait S] [--ready-file PATH]
  * Prints: udpsink packets=N seconds=S pps=P softirq_ticks=T hz=H softirq_ns_per_pkt=X
+ *         tag0=N tag1=N ...
  * (pps=0 if nothing arrived within --wait).
  */
 #include <fcntl.h>
@@ -24,6 +28,7 @@
 
 #define BATCH 64
 #define SLOT 2048
+#define TAGS 8
 
 /* Softirq time of all CPUs, in USER_HZ ticks; -1 if unreadable. */
 static long long softirq_ticks(void)
@@ -63,7 +68,7 @@ int main(int argc, char **argv)
 	struct addrinfo *ai;
 	const char *port = NULL, *bind_addr = "0.0.0.0", *ready = NULL;
 	double seconds = 2, warmup = 0.3, wait_s = 5, t0, t_start = 0, t_end, now;
-	unsigned long long packets = 0;
+	unsigned long long packets = 0, tags[TAGS] = { 0 };
 	long long si0 = -1, si1 = -1;
 	int c, fd, n, i, rcvbuf = 8 << 20, counting = 0;
 
@@ -131,28 +136,39 @@ int main(int argc, char **argv)
 	t_end = now + warmup + seconds;
 	for (;;) {
 		if (!counting && now >= t_end - seconds) {
+			/* Counted from now on, even if a busy machine kept us away. */
+			t_end = now + seconds;
 			counting = 1;
 			packets = 0;
+			memset(tags, 0, sizeof(tags));
 			si0 = softirq_ticks();
 			t_start = now;
 		}
 		if (now >= t_end)
 			break;
 		n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
-		if (n > 0)
+		if (n > 0) {
 			packets += (unsigned long long)n;
+			for (i = 0; i < n; i++) {
+				if (msgs[i].msg_len && (unsigned char)bufs[i][0] < TAGS)
+					tags[(unsigned char)bufs[i][0]]++;
+			}
+		}
 		now = bu_now();
 	}
 	si1 = softirq_ticks();
 	{
-		double dt = now - t_start;
+		double dt = now - t_start > 0 ? now - t_start : 1e-9;
 		long hz = sysconf(_SC_CLK_TCK);
 		long long ticks = si0 >= 0 && si1 >= 0 ? si1 - si0 : -1;
 		double per = ticks >= 0 && packets ? (double)ticks * 1e9 / (double)hz / (double)packets : -1;
 
 		printf("udpsink packets=%llu seconds=%.3f pps=%.0f softirq_ticks=%lld hz=%ld "
-		       "softirq_ns_per_pkt=%.1f\n",
+		       "softirq_ns_per_pkt=%.1f",
 		       packets, dt, (double)packets / dt, ticks, hz, per);
+		for (i = 0; i < TAGS; i++)
+			printf(" tag%d=%llu", i, tags[i]);
+		printf("\n");
 	}
 	close(fd);
 	return 0;

@@ -19,7 +19,7 @@ PROG_FIGURES="empty hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit reply_tcp
 TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_vs_xdpfilter rules_65535"
 E2E_FIGURES=""
 for p in veth lo; do
-	for f in A_direct B_nft C_xdp D_xdp_nomatch C_over_A C_over_B C_over_D; do
+	for f in A_direct B_nft C_xdp D_xdp_nomatch C_over_A C_over_B C_over_D C_over_D_sep; do
 		E2E_FIGURES="$E2E_FIGURES ${p}_$f"
 	done
 	TARGETED="$TARGETED ${p}_C_over_B ${p}_C_over_D"
