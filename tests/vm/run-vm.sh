@@ -187,7 +187,8 @@ copy_path() {
 	fi
 }
 
-# copy_tool NAME...: copies each command that the host has; prints the missing.
+# copy_tool NAME...: copies each command the host has; adds the others to
+# MISSING_TOOLS.
 copy_tool() {
 	local t p
 	for t in "$@"; do

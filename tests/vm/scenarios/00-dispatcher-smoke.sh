@@ -152,7 +152,7 @@ elif inB xdp-loader load -v -n xdp_portredir veth1 "$OBJ" >"$tmp/load" 2>&1; the
 	if send_pass three; then t_pass portredir-traffic-passes; else t_fail portredir-traffic-passes "no datagram reached $ADDR_B:$PASS_PORT"; fi
 else
 	# The verifier's complaint, if it was the verifier, and xdp-loader's.
-	why=$(grep -B 2 -E '^processed [0-9]+ insns' "$tmp/load" | grep -vE '^processed|^--' | tr '\n' ' ')
+	why=$(grep -B 2 -E 'processed [0-9]+ insns' "$tmp/load" | grep -vE 'processed [0-9]+ insns|^--$' | sed 's/^libbpf: //' | tr '\n' ' ')
 	t_fail portredir-joins "xdp-loader load $OBJ: ${why:+verifier: $why:: }$(tail -n 1 "$tmp/load")"
 fi
 
