@@ -18,6 +18,16 @@
 static const char *const action_names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
 					    "XDP_REDIRECT" };
 
+const struct pr_enum_val pr_chain_action_values[] = {
+	{ "none", 0 },
+	{ "aborted", 1U << XDP_ABORTED },
+	{ "drop", 1U << XDP_DROP },
+	{ "pass", 1U << XDP_PASS },
+	{ "tx", 1U << XDP_TX },
+	{ "redirect", 1U << XDP_REDIRECT },
+	{ 0 },
+};
+
 const char *pr_xdp_action_name(unsigned int action)
 {
 	return action < 5 ? action_names[action] : "XDP_UNKNOWN";

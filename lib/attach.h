@@ -13,6 +13,7 @@
 
 #include "errbuf.h"
 #include "maps.h"
+#include "params.h"
 
 #define PR_PROG_NAME "xdp_portredir"
 #define PR_CHAIN_DEFAULT 0xffffffffU
@@ -72,5 +73,8 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 		  struct pr_err *err);
 
 const char *pr_xdp_action_name(unsigned int action);
+
+/* Chain-call actions as load --chain-call-actions and the config file spell them. */
+extern const struct pr_enum_val pr_chain_action_values[];
 
 #endif

@@ -10,21 +10,6 @@
 
 #define MAX_TOKENS 16
 
-/* The chain-call actions as `load --chain-call-actions` spells them. */
-static const struct {
-	const char *name;
-	unsigned int mask;
-} chain_names[] = {
-	{ "none", 0 },
-	{ "aborted", 1U << XDP_ABORTED },
-	{ "drop", 1U << XDP_DROP },
-	{ "pass", 1U << XDP_PASS },
-	{ "tx", 1U << XDP_TX },
-	{ "redirect", 1U << XDP_REDIRECT },
-};
-
-#define N_CHAIN_NAMES (sizeof(chain_names) / sizeof(chain_names[0]))
-
 struct parser {
 	const char *name;
 	FILE *diag;
@@ -83,35 +68,13 @@ static bool valid_ifname(const char *s)
 
 static int parse_chain(const char *s, unsigned int *mask)
 {
-	char buf[128], *tok, *save = NULL;
-
-	if (!*s || strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	*mask = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t i;
-
-		for (i = 0; i < N_CHAIN_NAMES; i++)
-			if (!strcmp(tok, chain_names[i].name))
-				break;
-		if (i == N_CHAIN_NAMES)
-			return -1;
-		*mask |= chain_names[i].mask;
-	}
-	return 0;
+	return pr_enum_parse_list(pr_chain_action_values, s, mask);
 }
 
 void pr_config_chain_format(unsigned int mask, char *buf, size_t len)
 {
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 1; i < N_CHAIN_NAMES && used < len; i++)
-		if (mask & chain_names[i].mask)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-						 chain_names[i].name);
-	if (!used)
+	pr_enum_list_format(pr_chain_action_values, mask, buf, len);
+	if (!buf[0])
 		snprintf(buf, len, "none");
 }
 

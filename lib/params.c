@@ -110,26 +110,15 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 		*FIELD(settings, o->offset, int) = (int)v;
 		return 0;
 	case PR_OPT_ENUM_LIST: {
-		char buf[256], *tok, *save = NULL;
-		unsigned int mask = 0;
+		char hint[300];
 
-		if (strlen(arg) >= sizeof(buf) || !*arg)
-			return usage_error(cmd, "invalid value '%s' for --%s", arg, o->name);
-		strcpy(buf, arg);
-		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (parse_enum(o->values, tok, &v)) {
-				char hint[300];
-
-				list_values(o->values, allowed, sizeof(allowed));
-				snprintf(hint, sizeof(hint), "(a comma-separated list of: %s)",
-					 allowed);
-				return usage_hint(cmd, hint, "invalid value '%s' for --%s", tok,
-						  o->name);
-			}
-			mask |= v;
+		if (!pr_enum_parse_list(o->values, arg, &v)) {
+			*FIELD(settings, o->offset, unsigned int) = v;
+			return 0;
 		}
-		*FIELD(settings, o->offset, unsigned int) = mask;
-		return 0;
+		list_values(o->values, allowed, sizeof(allowed));
+		snprintf(hint, sizeof(hint), "(a comma-separated list of: %s)", allowed);
+		return usage_hint(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
 	}
 	default:
 		return PR_EXIT_USAGE;
@@ -356,6 +345,23 @@ const struct pr_cmd *pr_cmd_find(const struct pr_cmd *const *cmds, const char *n
 	fprintf(stderr, "%s: %s command '%s'\nTry '%s --help'.\n", PROG,
 		n ? "ambiguous" : "unknown", name, PROG);
 	return NULL;
+}
+
+int pr_enum_parse_list(const struct pr_enum_val *values, const char *list, unsigned int *mask)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned int v;
+
+	if (!*list || strlen(list) >= sizeof(buf))
+		return -1;
+	strcpy(buf, list);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_enum(values, tok, &v))
+			return -1;
+		*mask |= v;
+	}
+	return 0;
 }
 
 void pr_enum_list_format(const struct pr_enum_val *values, unsigned int mask, char *buf,

@@ -69,6 +69,9 @@ void pr_params_release(const struct pr_cmd *cmd, void *settings);
 /* Finds a command by unique prefix; NULL and a message if none or ambiguous. */
 const struct pr_cmd *pr_cmd_find(const struct pr_cmd *const *cmds, const char *name);
 
+/* Parses "a,b,c" of values' names into the OR of their values; -1 if a name is unknown. */
+int pr_enum_parse_list(const struct pr_enum_val *values, const char *list, unsigned int *mask);
+
 /* Names of the bits of an ENUM_LIST value, comma separated, into buf. */
 void pr_enum_list_format(const struct pr_enum_val *values, unsigned int mask, char *buf,
 			 size_t len);

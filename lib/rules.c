@@ -14,6 +14,12 @@ static const char *const proto_names[PR_NUM_PROTOS] = {
 	[PR_PROTO_TCP] = "tcp",
 };
 
+const struct pr_enum_val pr_proto_values[] = {
+	{ "udp", PR_PROTO_MASK(PR_PROTO_UDP) },
+	{ "tcp", PR_PROTO_MASK(PR_PROTO_TCP) },
+	{ 0 },
+};
+
 const char *pr_proto_name(enum pr_proto proto)
 {
 	return proto < PR_NUM_PROTOS ? proto_names[proto] : "?";

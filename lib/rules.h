@@ -14,6 +14,7 @@
 
 #include "../bpf/portredir_abi.h"
 #include "errbuf.h"
+#include "params.h"
 
 /* One rule: ports first..last of proto go to to..to+(last-first). */
 struct pr_rule_spec {
@@ -32,6 +33,8 @@ struct pr_rule_table {
 };
 
 const char *pr_proto_name(enum pr_proto proto);
+/* "udp" and "tcp" as PR_PROTO_MASK() bits, for option tables. */
+extern const struct pr_enum_val pr_proto_values[];
 int pr_proto_from_name(const char *name, enum pr_proto *proto);
 
 /* "udp", "tcp", "udp,tcp" -> mask of PR_PROTO_MASK() bits. */

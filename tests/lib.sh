@@ -175,3 +175,14 @@ T_IN_VM=${XDP_PORTREDIR_VM:-0}
 t_scaled() { # t_scaled HOST_VALUE VM_VALUE
 	if [ "$T_IN_VM" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
+
+# The usual start of a suite that drives the tool: root, bpffs, no state left
+# from before, everything unloaded again at exit, and a scratch dir in $tmp.
+t_tool_suite() {
+	t_need_root
+	t_ensure_bpffs
+	"$PORTREDIR" unload --all >/dev/null 2>&1
+	t_on_exit "\"$PORTREDIR\" unload --all"
+	tmp=$(mktemp -d)
+	t_on_exit "rm -rf $tmp"
+}

@@ -34,17 +34,6 @@ static const struct pr_enum_val modes[] = {
 	{ 0 },
 };
 
-/* The chain-call actions, as xdp-loader spells them, and "none". */
-static const struct pr_enum_val chain_actions[] = {
-	{ "none", 0 },
-	{ "aborted", 1U << XDP_ABORTED },
-	{ "drop", 1U << XDP_DROP },
-	{ "pass", 1U << XDP_PASS },
-	{ "tx", 1U << XDP_TX },
-	{ "redirect", 1U << XDP_REDIRECT },
-	{ 0 },
-};
-
 static const struct pr_opt load_opts[] = {
 	{ .name = "mode", .short_name = 'm', .type = PR_OPT_ENUM,
 	  .offset = offsetof(struct load_settings, mode), .metavar = "mode", .values = modes,
@@ -57,7 +46,7 @@ static const struct pr_opt load_opts[] = {
 		  "xdp-filter's 10)" },
 	{ .name = "chain-call-actions", .short_name = 'c', .type = PR_OPT_ENUM_LIST,
 	  .offset = offsetof(struct load_settings, chain), .metavar = "list",
-	  .values = chain_actions,
+	  .values = pr_chain_action_values,
 	  .help = "Return codes after which the dispatcher runs the next program (default pass)" },
 	{ .name = "no-reply-translation", .short_name = 'n', .type = PR_OPT_FLAG,
 	  .offset = offsetof(struct load_settings, no_reply_translation),

@@ -29,19 +29,13 @@ struct monitor_settings {
 	bool json;
 };
 
-static const struct pr_enum_val protos[] = {
-	{ "udp", PR_PROTO_MASK(PR_PROTO_UDP) },
-	{ "tcp", PR_PROTO_MASK(PR_PROTO_TCP) },
-	{ 0 },
-};
-
 static const struct pr_opt monitor_opts[] = {
 	{ .name = "interface", .short_name = 'i', .type = PR_OPT_STRING,
 	  .offset = offsetof(struct monitor_settings, ifname), .metavar = "ifname",
 	  .help = "Only packets on this interface" },
 	{ .name = "proto", .short_name = 'P', .type = PR_OPT_ENUM_LIST,
 	  .offset = offsetof(struct monitor_settings, protos), .metavar = "list",
-	  .values = protos, .help = "Only these protocols" },
+	  .values = pr_proto_values, .help = "Only these protocols" },
 	{ .name = "port", .short_name = 'p', .type = PR_OPT_UINT,
 	  .offset = offsetof(struct monitor_settings, port), .metavar = "port", .min = 1,
 	  .max = 65535, .help = "Only packets whose original or new port is this one" },

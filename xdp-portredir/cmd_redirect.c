@@ -19,16 +19,10 @@ struct redirect_settings {
 	int n_args;
 };
 
-static const struct pr_enum_val protos[] = {
-	{ "udp", PR_PROTO_MASK(PR_PROTO_UDP) },
-	{ "tcp", PR_PROTO_MASK(PR_PROTO_TCP) },
-	{ 0 },
-};
-
 static const struct pr_opt redirect_opts[] = {
 	{ .name = "proto", .short_name = 'P', .type = PR_OPT_ENUM_LIST,
 	  .offset = offsetof(struct redirect_settings, protos), .metavar = "list",
-	  .values = protos, .help = "Protocols the rule applies to (default udp,tcp)" },
+	  .values = pr_proto_values, .help = "Protocols the rule applies to (default udp,tcp)" },
 	{ .name = "remove", .short_name = 'r', .type = PR_OPT_FLAG,
 	  .offset = offsetof(struct redirect_settings, remove),
 	  .help = "Remove the rule instead of adding it (the target port may be omitted)" },

@@ -4,12 +4,7 @@
 # on 7998 (and not on 7999) while the rule is loaded, and on 7999 again after
 # unload.
 . "$(dirname "$0")/../lib.sh"
-t_need_root
-t_ensure_bpffs
-"$PORTREDIR" unload --all >/dev/null 2>&1
-t_on_exit "\"$PORTREDIR\" unload --all"
-tmp=$(mktemp -d)
-t_on_exit "rm -rf $tmp"
+t_tool_suite
 
 out=$("$PORTREDIR" load lo --priority 10 2>&1)
 t_ok load "$PORTREDIR" status >/dev/null && t_match load-says-skb-mode "$out" "loaded on lo \(skb mode, priority 10"

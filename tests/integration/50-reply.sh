@@ -4,12 +4,7 @@
 # redirect, on lo (skb mode) and across a veth (native), IPv4 and IPv6;
 # bulk, concurrency, churn; what must stay untouched stays untouched.
 . "$(dirname "$0")/../lib.sh"
-t_need_root
-t_ensure_bpffs
-"$PORTREDIR" unload --all >/dev/null 2>&1
-t_on_exit "\"$PORTREDIR\" unload --all"
-tmp=$(mktemp -d)
-t_on_exit "rm -rf $tmp"
+t_tool_suite
 flows() { "$PORTREDIR" status --json | jq ".flows[\"$1\"]"; }
 # Bulk sizes: 50 MB and 10,000 connections here; in the VM (TCG emulation,
 # 10-30x slower) 5 MB and 1,000, so its stage stays within its time budget.

@@ -2,12 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # xdp-portredir monitor: the seed demo's "got a packet" line done right.
 . "$(dirname "$0")/../lib.sh"
-t_need_root
-t_ensure_bpffs
-"$PORTREDIR" unload --all >/dev/null 2>&1
-t_on_exit "\"$PORTREDIR\" unload --all"
-tmp=$(mktemp -d)
-t_on_exit "rm -rf $tmp"
+t_tool_suite
 
 # mon_start FILE ARGS...: starts a monitor, waits until it watches; sets MON.
 mon_start() {
