@@ -43,22 +43,62 @@ static struct frame *top(void)
 	return o.depth ? &o.stack[o.depth - 1] : NULL;
 }
 
-static void json_string(const char *s)
+/*
+ * Length of the valid UTF-8 sequence at s (RFC 3629: shortest form, no
+ * surrogates, at most U+10FFFF), 0 if there is none.
+ */
+static size_t utf8_len(const unsigned char *s)
 {
-	fputc('"', o.f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	unsigned int cp, need, min;
 
-		if (c == '"' || c == '\\')
-			fprintf(o.f, "\\%c", c);
-		else if (c == '\n')
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 1, cp = s[0] & 0x1f, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 2, cp = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 3, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (unsigned int k = 1; k <= need; k++) {
+		if ((s[k] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need + 1;
+}
+
+/*
+ * Names (interfaces, config values) may hold any byte; JSON must be UTF-8.
+ * Valid sequences pass through, a stray byte becomes the code point of the
+ * same value (\u00XX), so the output always parses.
+ */
+static void json_string(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', o.f);
+	while (*s) {
+		size_t n;
+
+		if (*s == '"' || *s == '\\')
+			fprintf(o.f, "\\%c", *s);
+		else if (*s == '\n')
 			fputs("\\n", o.f);
-		else if (c == '\t')
+		else if (*s == '\t')
 			fputs("\\t", o.f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(o.f, "\\u%04x", c);
-		else
-			fputc(c, o.f);
+		else if (*s < 0x20 || *s == 0x7f)
+			fprintf(o.f, "\\u%04x", *s);
+		else if ((n = utf8_len(s)) > 0) {
+			fwrite(s, 1, n, o.f);
+			s += n;
+			continue;
+		} else
+			fprintf(o.f, "\\u%04x", *s);
+		s++;
 	}
 	fputc('"', o.f);
 }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fuzzing (included by the top Makefile):
-#   make fuzz-build                 builds both fuzzers into build/fuzz/
+#   make fuzz-build                 builds the fuzzers into build/fuzz/ (data path,
+#                                   rule syntax, config file, JSON output)
 #   make fuzz [FUZZ_SECONDS=60]     runs each for FUZZ_SECONDS, fails on any crash or mismatch
 #   make fuzz-replay                runs the committed corpus once through both
 #   make fuzz-corpus                regenerates the seeds in tests/fuzz/corpus/
@@ -19,10 +20,14 @@ FUZZ_DP := $(FUZZ_OUT)/fuzz_datapath
 FUZZ_RULES := $(FUZZ_OUT)/fuzz_rules
 FUZZ_DP_ARGS := -max_len=4096
 FUZZ_RULES_ARGS := -max_len=256 -dict=$(CURDIR)/tests/fuzz/rules.dict
+FUZZ_CONFIG := $(FUZZ_OUT)/fuzz_config
+FUZZ_OUTPUT := $(FUZZ_OUT)/fuzz_output
+FUZZ_CONFIG_ARGS := -max_len=2048 -dict=$(CURDIR)/tests/fuzz/config.dict
+FUZZ_OUTPUT_ARGS := -max_len=1024
 
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-corpus
 
-fuzz-build: $(FUZZ_DP) $(FUZZ_RULES)
+fuzz-build: $(FUZZ_DP) $(FUZZ_RULES) $(FUZZ_CONFIG) $(FUZZ_OUTPUT)
 
 $(FUZZ_OUT)/obj:
 	mkdir -p $@
@@ -47,6 +52,13 @@ $(FUZZ_RULES): $(FUZZ_OUT)/obj/fuzz_rules.o $(FUZZ_OUT)/obj/lib-rules.o \
 	       $(FUZZ_OUT)/obj/lib-errbuf.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# The config parser and the output module are the code under test in these two.
+$(FUZZ_CONFIG): $(FUZZ_OUT)/obj/fuzz_config.o $(FUZZ_OUT)/obj/lib-config.o $(LIB_A)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(FUZZ_OUTPUT): $(FUZZ_OUT)/obj/fuzz_output.o $(FUZZ_OUT)/obj/lib-output.o
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
 $(FUZZ_OUT)/mkcorpus: tests/fuzz/mkcorpus.c tests/fuzz/gen.c tests/fuzz/gen.h \
 		      tests/unit/pktbuild.o | $(FUZZ_OUT)/obj
 	$(CC) $(CFLAGS) -Itests/unit -Itests/fuzz -o $@ tests/fuzz/mkcorpus.c tests/fuzz/gen.c \
@@ -62,6 +74,10 @@ fuzz: fuzz-build
 		$(FUZZ_OUT)/corpus/datapath $(FUZZ_CORPUS)/datapath -- $(FUZZ_DP_ARGS) || rc=1; \
 	$(FUZZ_RUN) fuzz rules $(FUZZ_RULES) $(FUZZ_SECONDS) $(FUZZ_OUT)/run-rules \
 		$(FUZZ_OUT)/corpus/rules $(FUZZ_CORPUS)/rules -- $(FUZZ_RULES_ARGS) || rc=1; \
+	$(FUZZ_RUN) fuzz config $(FUZZ_CONFIG) $(FUZZ_SECONDS) $(FUZZ_OUT)/run-config \
+		$(FUZZ_OUT)/corpus/config $(FUZZ_CORPUS)/config -- $(FUZZ_CONFIG_ARGS) || rc=1; \
+	$(FUZZ_RUN) fuzz output $(FUZZ_OUTPUT) $(FUZZ_SECONDS) $(FUZZ_OUT)/run-output \
+		$(FUZZ_OUT)/corpus/output $(FUZZ_CORPUS)/output -- $(FUZZ_OUTPUT_ARGS) || rc=1; \
 	exit $$rc
 
 fuzz-replay: fuzz-build

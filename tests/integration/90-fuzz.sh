@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Fuzzing in CI, bounded: builds both libFuzzer harnesses (tests/fuzz/),
+# Fuzzing in CI, bounded: builds the libFuzzer harnesses (tests/fuzz/),
 # replays the committed corpus, proves the comparison can fail, then fuzzes
 # each for FUZZ_SECONDS (default 20). The data-path fuzzer compares the real
 # XDP program (BPF_PROG_TEST_RUN, needs root) with the independent model in
@@ -110,5 +110,11 @@ run() { # NAME BIN SEED-DIR COUNTER-KEY ARGS...
 }
 run datapath "$DP" "$CORPUS/datapath" frames -max_len=4096
 run rules "$RULES" "$CORPUS/rules" inputs -max_len=256 -dict="$TOP/tests/fuzz/rules.dict"
+# The config file parser (accepted files must round-trip through save) and
+# the output module (the JSON must parse, whatever bytes names hold).
+FUZZ_SECONDS=$(((FUZZ_SECONDS + 1) / 2))
+run config build/fuzz/fuzz_config "$CORPUS/config" roundtrips -max_len=2048 \
+	-dict="$TOP/tests/fuzz/config.dict"
+run output build/fuzz/fuzz_output "$CORPUS/output" json-documents -max_len=1024
 
 t_done
