@@ -396,6 +396,10 @@ t0=$SECONDS
 build_initramfs
 [ -n "$MISSING_TOOLS" ] && note "host lacks (busybox stands in where it can):$MISSING_TOOLS"
 [ -n "$HOST_ONLY" ] && note "host-only suites, not run in the VM:$HOST_ONLY"
+for f in $HOST_ONLY; do
+	[ -n "$pattern" ] && [[ "$f" == *"$pattern"* ]] &&
+		note "$f matches -k '$pattern' but is host-only (tests/vm/host-only): run it on the host"
+done
 size_kb=$(($(stat -c %s "$INITRD") / 1024))
 note "kernel $KVER, initramfs $((size_kb / 1024)) MB ($size_kb KiB), built in $((SECONDS - t0)) s"
 [ "$keep" -eq 1 ] || rm -rf "$ROOT"

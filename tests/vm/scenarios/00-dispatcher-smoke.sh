@@ -107,9 +107,13 @@ PASS_PORT=7000 DROP_PORT=7001
 t_ok filter-port inB xdp-filter port "$DROP_PORT" --mode dst --proto udp
 tmp=$(mktemp -d)
 t_on_exit rm -rf "$tmp"
-inB timeout 60 socat -u "UDP4-RECV:$PASS_PORT,bind=$ADDR_B" "OPEN:$tmp/pass,creat,append" &
-inB timeout 60 socat -u "UDP4-RECV:$DROP_PORT,bind=$ADDR_B" "OPEN:$tmp/drop,creat,append" &
-t_on_exit kill $(jobs -p)
+# nsenter execs timeout, so $! is the process to stop (timeout passes the
+# signal on to socat); a function here would leave socat behind holding our
+# stdout, and the suite would seem to run until socat's timeout.
+nsenter --net="/run/netns/$B" timeout 30 socat -u "UDP4-RECV:$PASS_PORT,bind=$ADDR_B" "OPEN:$tmp/pass,creat,append" &
+t_on_exit kill $!
+nsenter --net="/run/netns/$B" timeout 30 socat -u "UDP4-RECV:$DROP_PORT,bind=$ADDR_B" "OPEN:$tmp/drop,creat,append" &
+t_on_exit kill $!
 wait_until 5 test -e "$tmp/pass" -a -e "$tmp/drop"
 
 # send_pass TAG: datagrams to the open port until one arrives (at most 10).
