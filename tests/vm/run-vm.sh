@@ -294,6 +294,7 @@ build_initramfs() {
 	for f in modules.builtin modules.builtin.modinfo modules.order; do
 		[ -e "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$d/"
 	done
+	# shellcheck disable=SC2086 # one module name per word
 	for f in $(module_closure $MODULES); do
 		mkdir -p "$d/${f%/*}"
 		cp "$KMODDIR/$f" "$d/$f"
@@ -461,7 +462,7 @@ rm -f "$rcfile"
 t_vm=$((SECONDS - t_qemu))
 [ "$keep" -eq 1 ] || rm -f "$INITRD"
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 if [ -n "$marker" ]; then
 	read -r passed failed skipped suites overrun <<<"$marker"
 	if [ "$overrun" -gt 0 ]; then
@@ -493,6 +494,6 @@ else
 	passed=$seen_pass
 	failed=$((seen_fail + 1))
 fi
-note "kernel ${gver:-$KVER}: boot ${t_boot:-?} s, VM ${t_vm} s, whole stage $((SECONDS - t_start)) s, initramfs $((size_kb / 1024)) MB; serial log: $log"
+note "kernel ${gver:-$KVER}: $skipped skipped; boot ${t_boot:-?} s, VM ${t_vm} s, whole stage $((SECONDS - t_start)) s, initramfs $((size_kb / 1024)) MB; serial log: $log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
