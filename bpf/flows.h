@@ -23,9 +23,10 @@
 /*
  * Fills key for a packet travelling client -> server (to_server) or
  * server -> client (!to_server). The ports are passed in, since the XDP
- * program keys on the port it writes, not the one it read.
+ * program keys on the port it writes, not the one it read. False if the
+ * addresses cannot be read.
  */
-static __always_inline void pr_flow_key_make(struct pr_flow_key *key, const struct pr_pkt *pkt,
+static __always_inline bool pr_flow_key_make(struct pr_flow_key *key, const struct pr_pkt *pkt,
 					     bool to_server, __be16 client_port,
 					     __be16 server_port, __u8 kind)
 {
@@ -35,17 +36,9 @@ static __always_inline void pr_flow_key_make(struct pr_flow_key *key, const stru
 	key->ipv6 = pkt->ipv6;
 	key->client_port = client_port;
 	key->server_port = server_port;
-	if (pkt->ipv6) {
-		struct ipv6hdr *ip6h = pkt->l3;
-
-		__builtin_memcpy(key->client_addr, to_server ? &ip6h->saddr : &ip6h->daddr, 16);
-		__builtin_memcpy(key->server_addr, to_server ? &ip6h->daddr : &ip6h->saddr, 16);
-	} else {
-		struct iphdr *iph = pkt->l3;
-
-		key->client_addr[0] = to_server ? iph->saddr : iph->daddr;
-		key->server_addr[0] = to_server ? iph->daddr : iph->saddr;
-	}
+	if (to_server)
+		return pr_pkt_addrs(pkt, key->client_addr, key->server_addr);
+	return pr_pkt_addrs(pkt, key->server_addr, key->client_addr);
 }
 
 /*
@@ -93,11 +86,6 @@ static __always_inline bool pr_flow_key_eq(const struct pr_flow_key *a,
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
-}
-
-static __always_inline __u8 pr_tcp_flags(const struct pr_pkt *pkt)
-{
-	return ((__u8 *)pkt->l4)[13];
 }
 
 #define PR_TCP_FIN 0x01

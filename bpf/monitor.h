@@ -71,17 +71,7 @@ static __noinline int pr_monitor_emit(struct pr_monitor_cfg *cfg, const struct p
 	ev->dport = ((__be16 *)pkt->l4)[1];
 	ev->old_port = old_port;
 	ev->new_port = new_port;
-	if (pkt->ipv6) {
-		struct ipv6hdr *ip6h = pkt->l3;
-
-		__builtin_memcpy(ev->saddr, &ip6h->saddr, 16);
-		__builtin_memcpy(ev->daddr, &ip6h->daddr, 16);
-	} else {
-		struct iphdr *iph = pkt->l3;
-
-		ev->saddr[0] = iph->saddr;
-		ev->daddr[0] = iph->daddr;
-	}
+	pr_pkt_addrs(pkt, ev->saddr, ev->daddr);
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }

@@ -41,6 +41,7 @@ enum pr_parse_result {
 struct pr_pkt {
 	void *l3; /* IPv4 or IPv6 header */
 	void *l4; /* UDP or TCP header, complete up to its checksum */
+	void *data_end;
 	__u8 proto; /* enum pr_proto */
 	__u8 ipv6;
 };
@@ -163,6 +164,7 @@ static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *p
 	if (cur > data_end)
 		return PR_PARSE_MALFORMED;
 	proto = eth->h_proto;
+	pkt->data_end = data_end;
 
 #pragma unroll
 	for (i = 0; i < PR_MAX_VLAN_TAGS; i++) {
@@ -181,6 +183,43 @@ static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *p
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return pr_parse_ipv6(cur, data_end, pkt);
 	return PR_PARSE_NOT_IP;
+}
+
+/*
+ * Readers of a parsed packet's fields that check the bounds again. The
+ * parser proved them, but older verifiers (6.1) do not always connect a
+ * branch on pkt->ipv6 or pkt->proto, read back from the stack, with the
+ * bounds proven for that case, and reject the read; the check is cheap.
+ */
+static __always_inline bool pr_pkt_addrs(const struct pr_pkt *pkt, __be32 saddr[4],
+					 __be32 daddr[4])
+{
+	if (pkt->ipv6) {
+		struct ipv6hdr *ip6h = pkt->l3;
+
+		if ((void *)(ip6h + 1) > pkt->data_end)
+			return false;
+		__builtin_memcpy(saddr, &ip6h->saddr, 16);
+		__builtin_memcpy(daddr, &ip6h->daddr, 16);
+	} else {
+		struct iphdr *iph = pkt->l3;
+
+		if ((void *)(iph + 1) > pkt->data_end)
+			return false;
+		saddr[0] = iph->saddr;
+		daddr[0] = iph->daddr;
+	}
+	return true;
+}
+
+/* TCP flags byte; 0 for a packet that is not TCP (or too short to say). */
+static __always_inline __u8 pr_tcp_flags(const struct pr_pkt *pkt)
+{
+	__u8 *tcp = pkt->l4;
+
+	if (pkt->proto != PR_PROTO_TCP || (void *)(tcp + 14) > pkt->data_end)
+		return 0;
+	return tcp[13];
 }
 
 #endif /* PR_PARSE_H */

@@ -105,7 +105,8 @@ static __always_inline bool pr_is_local_reply(const struct pr_pkt *pkt, __be16 d
 
 	if (!pf || !(*pf & PR_PORT_LOCAL_SRC))
 		return false;
-	pr_flow_key_make(&key, pkt, false, dport, *(__be16 *)pkt->l4, PR_FLOW_LOCAL);
+	if (!pr_flow_key_make(&key, pkt, false, dport, *(__be16 *)pkt->l4, PR_FLOW_LOCAL))
+		return false;
 	return bpf_map_lookup_elem(&pr_flows, &key) != NULL;
 }
 
@@ -160,7 +161,8 @@ static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_p
 		if (!(tcp_flags & (PR_TCP_SYN | PR_TCP_FIN | PR_TCP_RST)))
 			return;
 	}
-	pr_flow_key_make(&key, pkt, true, sport, new_port, PR_FLOW_REDIRECT);
+	if (!pr_flow_key_make(&key, pkt, true, sport, new_port, PR_FLOW_REDIRECT))
+		return;
 	if (tcp_flags & PR_TCP_RST) {
 		bpf_map_delete_elem(&pr_flows, &key);
 		return;

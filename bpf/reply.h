@@ -25,8 +25,9 @@ static __always_inline void pr_note_local(const struct pr_pkt *pkt, __be16 sport
 	struct pr_flow_key key;
 	struct pr_flow *flow;
 
-	pr_flow_key_make(&key, pkt, true, sport, dport, PR_FLOW_LOCAL);
-	if (pkt->proto == PR_PROTO_TCP && (pr_tcp_flags(pkt) & PR_TCP_RST)) {
+	if (!pr_flow_key_make(&key, pkt, true, sport, dport, PR_FLOW_LOCAL))
+		return;
+	if (pr_tcp_flags(pkt) & PR_TCP_RST) {
 		bpf_map_delete_elem(&pr_flows, &key);
 		return;
 	}
@@ -93,7 +94,8 @@ int tc_portredir_out(struct __sk_buff *skb)
 	if (!(*port_flags & PR_PORT_REPLY))
 		return TC_ACT_OK;
 
-	pr_flow_key_make(&key, &pkt, false, dport, sport, PR_FLOW_REDIRECT);
+	if (!pr_flow_key_make(&key, &pkt, false, dport, sport, PR_FLOW_REDIRECT))
+		return TC_ACT_OK;
 	flow = bpf_map_lookup_elem(&pr_flows, &key);
 	if (!flow)
 		return TC_ACT_OK;
