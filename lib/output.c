@@ -90,13 +90,11 @@ static void json_string(const char *str)
 			fputs("\\n", o.f);
 		else if (*s == '\t')
 			fputs("\\t", o.f);
-		else if (*s < 0x20 || *s == 0x7f)
-			fprintf(o.f, "\\u%04x", *s);
-		else if ((n = utf8_len(s)) > 0) {
+		else if (*s >= 0x20 && *s != 0x7f && (n = utf8_len(s)) > 0) {
 			fwrite(s, 1, n, o.f);
 			s += n;
 			continue;
-		} else
+		} else /* control characters and stray bytes */
 			fprintf(o.f, "\\u%04x", *s);
 		s++;
 	}
