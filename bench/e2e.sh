@@ -192,7 +192,7 @@ fi
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) ROUNDS=3 WINDOW=0.4 WARMUP=0.15 ;;
+	--quick) ROUNDS=2 WINDOW=0.3 WARMUP=0.1 ;;
 	--rounds) ROUNDS=${2:-}; shift ;;
 	--seconds) WINDOW=${2:-}; shift ;;
 	--paths) PATHS=${2//,/ }; shift ;;
