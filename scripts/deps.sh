@@ -9,7 +9,7 @@ set -eu
 
 build="gcc make pkg-config clang llvm bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev"
 demo="$build xdp-tools iproute2"
-test="$demo jq socat tcpdump ethtool nftables man-db groff-base valgrind cppcheck clang-tidy
+test="$demo jq socat tcpdump ethtool nftables man-db groff-base valgrind cppcheck clang-tidy gdb
       libclang-rt-14-dev qemu-system-x86 busybox-static cpio kmod procps psmisc
       python3 iputils-ping util-linux"
 bench="$demo nftables"

@@ -31,7 +31,7 @@ static const struct pr_opt save_opts[] = {
 	  .count_offset = offsetof(struct save_settings, n_files),
 	  .min = 0,
 	  .max = 1,
-	  .help = "Where to write (default: standard output). The file is replaced whole, so\n"
+	  .help = "Where to write (default, or '-': standard output). The file is replaced whole, so\n"
 		  "a reader never sees half of it. 'xdp-portredir apply FILE' restores the state;\n"
 		  "counters are not saved." },
 	{ 0 },
@@ -118,7 +118,8 @@ static int save_run(void *p)
 		ret = pr_fail("save", "out of memory");
 		goto out;
 	}
-	if (s->n_files) {
+	/* "-" is standard output, as it is standard input for apply. */
+	if (s->n_files && strcmp(s->files[0], "-")) {
 		if (save_to(s->files[0], &cfg, &err))
 			ret = pr_fail("save", err.msg);
 	} else if (pr_config_write(stdout, &cfg, header)) {
