@@ -66,13 +66,18 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 	st->n_others = 0;
 	st->xdp_progs = 0;
 	st->tc_ingress_id = st->tc_egress_id = 0;
+	st->opaque = false;
 	if (!st->exists)
 		return;
 	st->tc_ingress_id = pr_tc_query(ifindex, PR_TC_INGRESS);
 	st->tc_egress_id = pr_tc_query(ifindex, PR_TC_EGRESS);
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	if (libxdp_get_error(mp) || !mp)
+	if (libxdp_get_error(mp) || !mp) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		st->opaque = !bpf_xdp_query(ifindex, 0, &q) && (q.prog_id || q.skb_prog_id);
 		return;
+	}
 	st->skb_mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB;
 	st->dispatcher = !xdp_multiprog__is_legacy(mp);
 	if (st->dispatcher) {
@@ -322,7 +327,8 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 		struct pr_iface_state st = { 0 };
 
 		pr_iface_inspect((int)i->if_index, &st);
-		if ((st.attached || st.tc_ingress_id || st.tc_egress_id) && add_state(list, n, &st))
+		if ((st.attached || st.opaque || st.tc_ingress_id || st.tc_egress_id) &&
+		    add_state(list, n, &st))
 			ret = pr_err_set(err, "out of memory");
 	}
 	if_freenameindex(ifs);

@@ -49,6 +49,9 @@ struct pr_iface_state {
 	int xdp_progs; /* programs on the interface, ours included */
 	__u32 tc_ingress_id; /* our TC ingress program (checksum fixup), 0 if none */
 	__u32 tc_egress_id; /* our TC egress program (reply translation), 0 if none */
+	/* An XDP program is attached that libxdp cannot look into (a dispatcher
+	 * whose state is in an unmounted bpffs): ours may or may not be inside. */
+	bool opaque;
 };
 
 /* Reads what the kernel has on ifindex into st (record fields untouched). */

@@ -37,6 +37,8 @@ static const char *iface_state(const struct pr_iface_state *st)
 {
 	if (st->attached)
 		return "loaded";
+	if (st->opaque)
+		return "unknown";
 	if (!st->exists)
 		return "interface-gone";
 	return "not-attached";
@@ -106,6 +108,7 @@ static int status_run(void *p)
 	struct pr_iface_state *list = NULL;
 	struct pr_rule_table *table = NULL;
 	bool mounted = pr_bpffs_mounted(), have_maps = false;
+	const struct pr_iface_state *first = NULL;
 	int n = 0, ret = PR_EXIT_OK, attached = 0;
 	struct pr_err err;
 
@@ -118,14 +121,24 @@ static int status_run(void *p)
 		pr_maps_close(&maps);
 		return pr_fail("status", err.msg);
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		attached += list[i].attached;
-	if (!mounted && attached) {
+		if (!first && (list[i].attached || list[i].opaque))
+			first = &list[i];
+	}
+	if (!mounted && first) {
 		/* Programs run, but their state is out of reach. */
-		fprintf(stderr, "xdp-portredir status: xdp-portredir is attached to %s, but bpffs "
-				"is not mounted at %s, so its rules and counters cannot be read; "
-				"mount it with: mount -t bpf bpf %s\n",
-			list[0].name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
+		if (first->attached)
+			fprintf(stderr, "xdp-portredir status: xdp-portredir is attached to %s, but "
+					"bpffs is not mounted at %s, so its rules and counters cannot be "
+					"read; mount it with: mount -t bpf bpf %s\n",
+				first->name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
+		else
+			fprintf(stderr, "xdp-portredir status: cannot tell whether xdp-portredir is "
+					"among the XDP programs on %s: libxdp keeps their dispatcher's "
+					"state in bpffs, which is not mounted at %s; mount it with: mount "
+					"-t bpf bpf %s\n",
+				first->name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
 		free(list);
 		return PR_EXIT_ERROR;
 	}

@@ -77,8 +77,11 @@ static int unload_run(void *p)
 		goto out;
 	}
 	if (s->all) {
+		/* Not what libxdp cannot look into: nothing of ours is known to be there. */
 		for (int i = 0; i < n; i++)
-			todo[n_todo++] = &list[i];
+			if (list[i].attached || list[i].recorded || list[i].tc_ingress_id ||
+			    list[i].tc_egress_id)
+				todo[n_todo++] = &list[i];
 	} else {
 		/* Check every name before touching anything. */
 		for (int i = 0; i < s->n_ifnames; i++) {
