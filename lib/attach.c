@@ -83,8 +83,12 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 	if (st->dispatcher) {
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
 			note_prog(st, p);
+		/* A dispatcher whose programs libxdp cannot list (its pins are gone). */
+		st->opaque = st->xdp_progs == 0;
 	} else if ((p = xdp_multiprog__main_prog(mp))) {
 		note_prog(st, p);
+		/* libxdp saw a dispatcher but not its state: it shows it as one program. */
+		st->opaque = !strcmp(xdp_program__name(p), "xdp_dispatcher");
 	}
 	xdp_multiprog__close(mp);
 }

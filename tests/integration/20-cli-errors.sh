@@ -81,7 +81,7 @@ before=$(pr_state)
 out=$(unshare -m --propagation private bash -c "umount $BPFFS && '$PORTREDIR' status" 2>&1)
 rc=$?
 t_eq bpffs-unmounted/status-exit "$rc" 1
-t_match bpffs-unmounted/status-says-how "$out" "bpffs is not mounted at $BPFFS.*mount -t bpf bpf $BPFFS"
+t_match bpffs-unmounted/status-says-how "$out" "not mounted at $BPFFS.*mount -t bpf bpf $BPFFS"
 # Mounting fails when /sys/fs/bpf cannot take a mount (here: it is a file).
 out=$(unshare -m --propagation private bash -c \
 	"umount $BPFFS && mount -t tmpfs prt-sysfs /sys/fs && touch $BPFFS && '$PORTREDIR' redirect 7000 7001" 2>&1)
