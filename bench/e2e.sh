@@ -25,6 +25,8 @@
 # program and pin) are deleted on exit.
 #
 # Usage: bench/e2e.sh [--quick] [--rounds N] [--seconds S] [--paths veth,lo]
+# PR_LOAD_OPTS="--no-reply-translation" (say) is added to every `load`, to
+# weigh an option end to end.
 # Output: a table, then one line per figure: BENCH {"figure":...}
 
 set -u
@@ -107,7 +109,9 @@ nft_rules() {
 pr_setup() { # from to
 	local mode=native out
 	[ "$PATH_KIND" = lo ] && mode=skb
-	out=$("$PORTREDIR" load --mode "$mode" "$IFACE" 2>&1) || { echo "load failed: $out"; return 1; }
+	# shellcheck disable=SC2086 # PR_LOAD_OPTS holds several words
+	out=$("$PORTREDIR" load --mode "$mode" ${PR_LOAD_OPTS:-} "$IFACE" 2>&1) ||
+		{ echo "load failed: $out"; return 1; }
 	out=$("$PORTREDIR" redirect --proto udp "$1" "$2" 2>&1) || { echo "redirect failed: $out"; return 1; }
 	# (ip link prints "Peer netns reference is invalid" for veth here: harmless.)
 	if ! ip link show dev "$IFACE" 2>/dev/null | grep -q 'xdp'; then
