@@ -323,16 +323,64 @@ static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct 
 	return ret;
 }
 
+/*
+ * Reads the entries of ports first..last of proto (last <= 65535) into out,
+ * in one batch: the whole table is 131,072 entries, and reading it for every
+ * added rule made each add take ~30 ms.
+ */
+static int read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
+		      struct pr_rule *out, struct pr_err *err)
+{
+	__u32 n = last - first + 1, count = n, in = PR_RULE_KEY(proto, first) - 1, next;
+	__u32 *keys = calloc(n, sizeof(*keys));
+	int ret = 0;
+
+	if (!keys)
+		return pr_err_set(err, "out of memory");
+	/* An array's batch starts after in_batch; key first - 1 exists (port 0). */
+	if (bpf_map_lookup_batch(rules_fd, &in, &next, keys, out, &count, NULL) &&
+	    errno != ENOENT)
+		ret = pr_err_set(err, "cannot read the rule map: %s", strerror(errno));
+	else if (count != n || keys[0] != PR_RULE_KEY(proto, first))
+		ret = pr_err_set(err, "rule map returned %u of %u entries", count, n);
+	free(keys);
+	return ret;
+}
+
+/* Does any of spec's ports already have a rule? Reads only those ports. */
+static int range_in_use(int rules_fd, const struct pr_rule_spec *spec, bool *used,
+			struct pr_err *err)
+{
+	unsigned int n = (unsigned int)(spec->last - spec->first) + 1;
+	struct pr_rule *e = calloc(n, sizeof(*e));
+	int ret;
+
+	if (!e)
+		return pr_err_set(err, "out of memory");
+	*used = false;
+	ret = read_range(rules_fd, spec->proto, spec->first, spec->last, e, err);
+	for (unsigned int i = 0; !ret && i < n && !*used; i++)
+		*used = e[i].to_port != 0;
+	free(e);
+	return ret;
+}
+
 int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
 		 struct pr_err *err)
 {
 	struct pr_rule_table *t;
 	struct pr_rule_spec old;
 	char a[64], b[64];
+	bool used = false;
 	int ret;
 
 	if (pr_rule_validate(spec, err))
 		return -1;
+	if (range_in_use(rules_fd, spec, &used, err))
+		return -1;
+	if (!used)
+		goto write;
+	/* Taken: read the whole table to name the rule in the way. */
 	t = malloc(sizeof(*t));
 	if (!t)
 		return pr_err_set(err, "out of memory");
@@ -346,6 +394,7 @@ int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
 	free(t);
 	if (ret)
 		return ret;
+write:
 	if (reset_counters(stats_fd, spec, err))
 		return -1;
 	if (pr_rules_write_entries(rules_fd, spec, false, err)) {
