@@ -119,6 +119,24 @@ static int record(const struct pr_maps *m, const struct pr_iface_state *st,
 	return 0;
 }
 
+/*
+ * Can a packet whose checksum is still pending offload (CHECKSUM_PARTIAL)
+ * reach XDP here? Only packets made by the local stack carry one: on lo, on
+ * virtual devices (veth, tun, bridges, macvlan... anything without a device
+ * behind it in sysfs), and in skb mode, where a paravirtual NIC may hand
+ * such skbs up. Native or automatic mode on a hardware NIC sees frames from
+ * the wire, whose checksums are complete.
+ */
+static bool may_see_pending_csums(const char *ifname, enum xdp_attach_mode mode)
+{
+	char path[128];
+
+	if (mode == XDP_MODE_SKB)
+		return true;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	return access(path, F_OK) != 0;
+}
+
 /* Refuses what libxdp would refuse, with a message that says what to do. */
 static int check_existing(const char *ifname, const struct pr_iface_state *now,
 			  enum xdp_attach_mode *mode, struct pr_err *err)
@@ -175,6 +193,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 		goto out;
 	}
 	skel->rodata->pr_record_flows = !o->no_reply_translation;
+	skel->rodata->pr_csum_fixup = may_see_pending_csums(ifname, mode);
 	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
 	ret = (int)libxdp_get_error(prog);
 	if (ret) {
@@ -208,9 +227,13 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 				 ifname);
 		goto out;
 	}
-	/* The object is loaded now (libxdp did it), so its TC program has an fd. */
-	ret = pr_tc_attach(ifindex, PR_TC_INGRESS, bpf_program__fd(skel->progs.tc_portredir_in),
-			   &st->tc_ingress_id, err);
+	/* The object is loaded now (libxdp did it), so its TC programs have fds. */
+	st->csum_fixup = skel->rodata->pr_csum_fixup;
+	ret = 0;
+	if (st->csum_fixup)
+		ret = pr_tc_attach(ifindex, PR_TC_INGRESS,
+				   bpf_program__fd(skel->progs.tc_portredir_in), &st->tc_ingress_id,
+				   err);
 	if (!ret && !o->no_reply_translation)
 		ret = pr_tc_attach(ifindex, PR_TC_EGRESS,
 				   bpf_program__fd(skel->progs.tc_portredir_out), &st->tc_egress_id,

@@ -120,10 +120,11 @@ static void report(const struct pr_iface_state *st)
 	char chain[128];
 
 	chain_names(st->self.chain_actions, chain, sizeof(chain));
-	printf("xdp-portredir loaded on %s (%s mode, priority %u, chain-call %s%s%s)\n", st->name,
-	       st->skb_mode ? "skb" : "native", st->self.priority, chain,
+	printf("xdp-portredir loaded on %s (%s mode, priority %u, chain-call %s%s%s%s)\n",
+	       st->name, st->skb_mode ? "skb" : "native", st->self.priority, chain,
 	       st->dispatcher ? ", libxdp dispatcher" : "",
-	       st->tc_egress_id ? ", reply translation" : "");
+	       st->tc_egress_id ? ", reply translation" : "",
+	       st->csum_fixup ? "" : ", no checksum fix-up needed (hardware NIC)");
 	if (!st->dispatcher)
 		printf("note: this kernel refused the libxdp dispatcher, so xdp-portredir is attached "
 		       "to %s as its only XDP program: no other XDP program can share %s while it "

@@ -57,6 +57,7 @@ static void print_iface(const struct pr_iface_state *st)
 		chain_array(st->self.chain_actions);
 		out_u64("program-id", st->self.id);
 		out_u64("tc-ingress-id", st->tc_ingress_id);
+		out_bool("checksum-fixup", st->tc_ingress_id != 0);
 		out_u64("tc-egress-id", st->tc_egress_id);
 		out_bool("reply-translation", st->tc_egress_id != 0);
 		out_arr_begin("other-programs");
@@ -71,6 +72,7 @@ static void print_iface(const struct pr_iface_state *st)
 	} else if (st->tc_ingress_id || st->tc_egress_id) {
 		/* Left without their XDP program, e.g. by an unload that was killed. */
 		out_u64("tc-ingress-id", st->tc_ingress_id);
+		out_bool("checksum-fixup", st->tc_ingress_id != 0);
 		out_u64("tc-egress-id", st->tc_egress_id);
 	}
 	out_obj_end();

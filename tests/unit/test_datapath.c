@@ -640,6 +640,43 @@ static void cases_counters(void)
 	      (unsigned long long)rule.packets);
 }
 
+/*
+ * An instance loaded for a hardware NIC (pr_csum_fixup off) rewrites the
+ * same frames the same way, but leaves no metadata for the TC fixup.
+ */
+static void cases_no_fixup(void)
+{
+	struct pr_rule_spec r = { PR_PROTO_UDP, 7999, 7999, 7998 };
+	uint8_t in[PKT_MAX], out[PKT_MAX], exp[PKT_MAX];
+	struct pkt_spec s = base(0, IPPROTO_UDP, 7999), e = s;
+	struct pkt_layout lay;
+	struct xdprun_result res;
+	struct portredir_bpf *hw;
+	struct pr_err err;
+	size_t n, en;
+
+	hw = pr_object_open(NULL, &err);
+	if (!check(hw != NULL, "no-fixup/open", "%s", err.msg))
+		return;
+	hw->rodata->pr_csum_fixup = false;
+	if (!check(!portredir_bpf__load(hw), "no-fixup/verifier-accepts", "load failed")) {
+		portredir_bpf__destroy(hw);
+		return;
+	}
+	pr_rules_add(bpf_map__fd(hw->maps.pr_rules), bpf_map__fd(hw->maps.pr_rule_stats), &r, &err);
+	n = pkt_build(&s, in, sizeof(in), &lay);
+	e.dport = 7998;
+	en = pkt_build(&e, exp, sizeof(exp), &lay);
+	if (check(!xdprun(bpf_program__fd(hw->progs.xdp_portredir), in, n, out, &res),
+		  "no-fixup/run", "test run failed")) {
+		check(res.len == en && !memcmp(out, exp, en), "no-fixup/rewrites-the-same",
+		      "frame differs from the reference");
+		check(res.meta_len == 0, "no-fixup/leaves-no-metadata", "%zu bytes of metadata",
+		      res.meta_len);
+	}
+	portredir_bpf__destroy(hw);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int seed = 1;
@@ -686,5 +723,6 @@ int main(int argc, char **argv)
 	cases_counters();
 
 	portredir_bpf__destroy(skel);
+	cases_no_fixup();
 	return check_summary();
 }
