@@ -26,7 +26,7 @@ check_pair() {
 	chain=$(mp_chain "$B" vb)
 	t_eq "$o/two-programs" "$(grep -c . <<<"$chain")" 2
 	if [ "$prio" -lt 10 ]; then first=xdp_portredir second=xdpfilt_; else first=xdpfilt_ second=xdp_portredir; fi
-	t_match "$o/run-order" "$(awk '{ print $2 }' <<<"$chain" | tr '\n' ' ')" "^$first[^ ]* $second[^ ]* $"
+	t_match "$o/run-order" "$(awk '{ print $2 }' <<<"$chain" | tr '\n' ' ')" "^${first}[^ ]* ${second}[^ ]* $"
 	if sort -n -c <<<"$(awk '{ print $1 }' <<<"$chain")" 2>/dev/null; then
 		t_pass "$o/priorities-ascending"
 	else

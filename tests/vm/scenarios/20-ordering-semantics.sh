@@ -30,31 +30,31 @@ t_on_exit PRn "$B" unload --all
 
 deny() { inn "$B" xdp-filter port "$1" --mode dst --proto udp; }
 allow() { inn "$B" xdp-filter port "$1" --mode dst --proto udp --remove; }
-hits() { mp_filter_hits "$B" "$1" dst,udp; }
 
 # round CASE DROPPED_BY_FILTER(yes|no) DENY_PORT PORTREDIR_SEES(yes|no)
 round() {
-	local c=$1 dropped=$2 port=$3 sees=$4 h0 r0 d0 h1 r1 d1
-	h0=$(hits "$port") r0=$(mp_rule_packets "$B" "$RULE") d0=$(mp_filter_action "$B" XDP_DROP)
+	local c=$1 dropped=$2 port=$3 sees=$4 h0 r0 d0
+	mp_snap "$B"
+	h0=$(snap_fh "$port" dst,udp) r0=$(snap_pr "$RULE") d0=$(snap_fa XDP_DROP)
 	mp_round "$A" "$B" "$ADDR_B" $N
 	mp_round_ok "$c/round"
-	h1=$(hits "$port") r1=$(mp_rule_packets "$B" "$RULE") d1=$(mp_filter_action "$B" XDP_DROP)
+	mp_snap "$B"
 	if [ "$dropped" = yes ]; then
 		t_eq "$c/none-reach-the-stack" "$REACHED" 0
 		t_eq "$c/none-on-$NEW_PORT" "$NEW" 0
-		t_eq "$c/filter-rule-hits" $((h1 - h0)) $N
-		t_eq "$c/filter-drops" $((d1 - d0)) $N
+		t_eq "$c/filter-rule-hits" "$(dlt "$h0" "$(snap_fh "$port" dst,udp)")" $N
+		t_eq "$c/filter-drops" "$(dlt "$d0" "$(snap_fa XDP_DROP)")" $N
 	else
 		t_eq "$c/all-on-$NEW_PORT" "$NEW" $N
 		t_eq "$c/none-on-$OLD_PORT" "$OLD" 0
 		t_eq "$c/only-those-reach-the-stack" "$REACHED" $N
-		t_eq "$c/filter-rule-no-hits" $((h1 - h0)) 0
-		t_eq "$c/filter-no-drops" $((d1 - d0)) 0
+		t_eq "$c/filter-rule-no-hits" "$(dlt "$h0" "$(snap_fh "$port" dst,udp)")" 0
+		t_eq "$c/filter-no-drops" "$(dlt "$d0" "$(snap_fa XDP_DROP)")" 0
 	fi
 	if [ "$sees" = yes ]; then
-		t_eq "$c/portredir-rule-counted" $((r1 - r0)) $N
+		t_eq "$c/portredir-rule-counted" "$(dlt "$r0" "$(snap_pr "$RULE")")" $N
 	else
-		t_eq "$c/portredir-rule-not-reached" $((r1 - r0)) 0
+		t_eq "$c/portredir-rule-not-reached" "$(dlt "$r0" "$(snap_pr "$RULE")")" 0
 	fi
 }
 

@@ -38,14 +38,16 @@ t_eq status "$(PRn "$NS" status --json | jq -c '.interfaces[] | select(.name == 
 	[.mode, .dispatcher, .priority, (.["other-programs"] | map([(.name | test("^xdpfilt_")), .priority]))]')" \
 	'["skb",true,10,[[true,10]]]'
 
-r0=$(mp_rule_packets "$NS" "$RULE") f0=$(mp_filter_action "$NS" XDP_PASS)
+mp_snap "$NS"
+r0=$(snap_pr "$RULE") f0=$(snap_fa XDP_PASS)
 mp_round "$NS" "$NS" 127.0.0.1 $N
 mp_round_ok round
+mp_snap "$NS"
 t_eq arrives-on-$NEW_PORT "$NEW" $N
 t_eq none-on-$OLD_PORT "$OLD" 0
-t_eq rule-counted $(($(mp_rule_packets "$NS" "$RULE") - r0)) $N
+t_eq rule-counted "$(dlt "$r0" "$(snap_pr "$RULE")")" $N
 # xdp-filter ran after xdp-portredir and passed them (and the sentinel).
-t_ge filter-passed $(($(mp_filter_action "$NS" XDP_PASS) - f0)) $((N + 1))
+t_ge filter-passed "$(dlt "$f0" "$(snap_fa XDP_PASS)")" $((N + 1))
 
 t_ok unload PRn "$NS" unload lo
 t_ok filter-unload inn "$NS" xdp-filter unload lo

@@ -128,24 +128,49 @@ mp_dispatchers() {
 	inn "$1" xdp-loader status "$2" 2>&1 | awk -v d="$2" '$1 == d && $2 == "xdp_dispatcher"' | wc -l
 }
 
-# xdp-filter's counters: an action's packets, and a port rule's hits.
-mp_filter_action() {
-	inn "$1" xdp-filter status 2>/dev/null | awk -v a="$2" '$1 == a { print $2; exit }'
+# mp_snap NS: one look at both tools' counters in NS (each status costs most
+# of a second under TCG), read back without new processes by
+#   snap_fa ACTION      xdp-filter's packets for ACTION (XDP_PASS, XDP_DROP)
+#   snap_fh PORT MODE   xdp-filter's hits for a port rule (MODE e.g. dst,udp)
+#   snap_pr RULE        xdp-portredir's packets for RULE ("udp 7999 -> 7998")
+#   snap_pa ACTION      xdp-portredir's packets for ACTION
+# A value that is not there reads "missing".
+mp_snap() {
+	SNAP_F=$(inn "$1" xdp-filter status 2>&1)
+	SNAP_P=$(PRn "$1" status 2>&1)
 }
-mp_filter_hits() {
-	local n
-	n=$(inn "$1" xdp-filter status 2>/dev/null | awk -v p="$2" -v m="$3" '$1 == p && $2 == m { print $3; exit }')
-	echo "${n:-none}"
+snap_fa() {
+	local l
+	while read -r l; do
+		[[ "$l" =~ ^$1\ +([0-9]+)\ pkts ]] && { echo "${BASH_REMATCH[1]}"; return; }
+	done <<<"$SNAP_F"
+	echo missing
 }
+snap_fh() {
+	local l
+	while read -r l; do
+		[[ "$l" =~ ^$1\ +$2\ +([0-9]+)$ ]] && { echo "${BASH_REMATCH[1]}"; return; }
+	done <<<"$SNAP_F"
+	echo missing
+}
+snap_pr() {
+	local l
+	while read -r l; do
+		[[ "$l" == "$1  packets "* ]] && [[ "$l" =~ \ packets\ ([0-9]+) ]] &&
+			{ echo "${BASH_REMATCH[1]}"; return; }
+	done <<<"$SNAP_P"
+	echo missing
+}
+snap_pa() { snap_pr "$1"; }
 
-# xdp-portredir's counters: a rule's packets, and an action's packets.
-mp_rule_packets() {
-	local n
-	n=$(PRn "$1" status --json 2>/dev/null | jq -r --arg r "$2" '.rules[] | select(.rule == $r) | .packets' 2>/dev/null)
-	echo "${n:-none}"
-}
-mp_pr_action() {
-	PRn "$1" status --json 2>/dev/null | jq -r --arg a "$2" '.actions[] | select(.action == $a) | .packets' 2>/dev/null
+# dlt BEFORE AFTER: AFTER - BEFORE, or why not (so a missing counter fails
+# the assertion that uses it instead of counting as 0).
+dlt() {
+	if [[ "$1" =~ ^[0-9]+$ && "$2" =~ ^[0-9]+$ ]]; then
+		echo $(($2 - $1))
+	else
+		echo "missing counter ($1 -> $2)"
+	fi
 }
 
 # Packets namespace NS's IPv4 handed to its transport layer. Counted in the
@@ -155,6 +180,7 @@ mp_delivered() {
 	inn "$1" cat /proc/net/snmp |
 		awk '$1 == "Ip:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else { print $c["InDelivers"]; exit } }'
 }
+mp_all_ready() { [ "$(grep -l '^ready' "$@" | wc -l)" -eq $# ]; }
 mp_delivered_gt() { [ "$(mp_delivered "$1")" -gt "$2" ]; }
 
 # mp_round SEND_NS RECV_NS DST N [DPORT]: N datagrams from SEND_NS to
@@ -171,14 +197,15 @@ mp_round() {
 	local rpath
 	NEW=none OLD=none REACHED=none ROUND_ERR=""
 	rpath=$(mp_nspath "$rns")
-	bg_ready "$MP_TMP/new" nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$NEW_PORT" -n "$n" -t 30000
-	pn=$BG_PID
-	bg_ready "$MP_TMP/old" nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$OLD_PORT" -n "$n" -t 30000
-	po=$BG_PID
-	bg_ready "$MP_TMP/sen" nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$SENTINEL_PORT" -n 1 -t 30000
-	ps=$BG_PID
-	if ! grep -q '^ready' "$MP_TMP/new" || ! grep -q '^ready' "$MP_TMP/old" ||
-		! grep -q '^ready' "$MP_TMP/sen"; then
+	# Started together, then waited for: each start costs tens of ms here.
+	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$NEW_PORT" -n "$n" -t 30000 >"$MP_TMP/new" 2>&1 &
+	pn=$!
+	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$OLD_PORT" -n "$n" -t 30000 >"$MP_TMP/old" 2>&1 &
+	po=$!
+	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$SENTINEL_PORT" -n 1 -t 30000 >"$MP_TMP/sen" 2>&1 &
+	ps=$!
+	t_on_exit "kill $pn $po $ps"
+	if ! wait_until 10 mp_all_ready "$MP_TMP/new" "$MP_TMP/old" "$MP_TMP/sen"; then
 		ROUND_ERR="receivers did not start: $(cat "$MP_TMP/new" "$MP_TMP/old" "$MP_TMP/sen" | tr '\n' ' ')"
 		kill "$pn" "$po" "$ps" 2>/dev/null
 		return 1
