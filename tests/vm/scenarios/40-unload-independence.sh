@@ -3,7 +3,9 @@
 #
 # Programs in one dispatcher come and go independently, and xdp-portredir's
 # interfaces share one rule table. Two veth pairs (va1-vb1, va2-vb2), each
-# receiving end with xdp-filter and xdp-portredir in a dispatcher:
+# receiving end with xdp-filter and xdp-portredir in a dispatcher, native
+# mode on vb1 and skb mode on vb2 (xdp-filter chose it; xdp-portredir,
+# loaded without --mode, follows):
 #   one redirect applies to both interfaces; status lists both; the rule's
 #     counter counts the datagrams of both;
 #   unloading xdp-filter from vb1 leaves xdp-portredir attached there and
@@ -38,16 +40,18 @@ rule_packets() {
 # xdp-portredir joins vb2; one rule, set once.
 mp_pr_load two/load-vb1 "$B" vb1
 t_ok two/filter-load-vb1 inn "$B" xdp-filter load vb1
-t_ok two/filter-load-vb2 inn "$B" xdp-filter load vb2
+t_ok two/filter-load-vb2 inn "$B" xdp-filter load --mode skb vb2
 mp_pr_load two/load-vb2 "$B" vb2
+t_match two/load-vb2-follows-skb "$PR_LOAD_OUT" '^xdp-portredir loaded on vb2 \(skb mode, '
 t_ok two/redirect PRn "$B" redirect --proto udp $OLD_PORT $NEW_PORT
 js=$(PRn "$B" status --json)
-t_eq two/status-lists-both "$(jq -c '[.interfaces[] | [.name, .state, .dispatcher, (.["other-programs"] | map(.name | test("^xdpfilt_")))]] | sort' <<<"$js")" \
-	'[["vb1","loaded",true,[true]],["vb2","loaded",true,[true]]]'
+t_eq two/status-lists-both "$(jq -c '[.interfaces[] | [.name, .state, .mode, .dispatcher, (.["other-programs"] | map(.name | test("^xdpfilt_")))]] | sort' <<<"$js")" \
+	'[["vb1","loaded","native",true,[true]],["vb2","loaded","skb",true,[true]]]'
 t_eq two/one-rule "$(jq -c '[.rules[].rule]' <<<"$js")" "[\"$RULE\"]"
 for dev in vb1 vb2; do
 	t_match "two/loader-$dev" "$(names $dev)" '^xdp_portredir xdpfilt_[a-z_]+ $'
 done
+t_match two/loader-vb2-skb "$(inn "$B" xdp-loader status vb2 2>&1)" '^vb2 +xdp_dispatcher +skb '
 r0=$(rule_packets)
 mp_round "$A" "$B" "$ADDR_B1" $N
 mp_round_ok two/round-vb1
@@ -67,7 +71,8 @@ mp_round_ok filter-gone/round
 t_eq filter-gone/all-on-$NEW_PORT "$NEW/$OLD" "$N/0"
 t_eq filter-gone/rule-counted "$(dlt "$r0" "$(rule_packets)")" $N
 
-# 3. xdp-portredir leaves vb2; xdp-filter stays there and filters.
+# 3. xdp-portredir leaves vb2 (an skb-mode dispatcher on a driver that
+# could do native); xdp-filter stays there and filters.
 t_ok portredir-gone/deny inn "$B" xdp-filter port $DENY_PORT --mode dst --proto udp
 t_ok portredir-gone/unload PRn "$B" unload vb2
 t_match portredir-gone/loader-shows-filter "$(names vb2)" '^xdpfilt_[a-z_]+ $'
