@@ -289,7 +289,10 @@ static int detach_from_dispatcher(const struct pr_iface_state *st, struct pr_err
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
 		if (xdp_program__id(p) != st->self.id)
 			continue;
-		ret = xdp_program__detach(p, st->ifindex, XDP_MODE_UNSPEC, 0);
+		/* The dispatcher's own mode: with UNSPEC the kernel is asked for
+		 * native mode, and an skb-mode dispatcher then answers EBUSY. */
+		ret = xdp_program__detach(p, st->ifindex,
+					  st->skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
 		break;
 	}
 	xdp_multiprog__close(mp);
