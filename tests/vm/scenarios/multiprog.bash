@@ -55,7 +55,6 @@ mp_begin() {
 
 # inn NS CMD...: CMD in network namespace NS ("" is this one), always in this
 # mount namespace: `ip netns exec` would remount /sys and hide the bpffs.
-# nsenter execs CMD, so a background `inn` is CMD's own pid.
 mp_nspath() {
 	if [ -n "$1" ]; then echo "/run/netns/$1"; else echo /proc/self/ns/net; fi
 }
@@ -198,6 +197,7 @@ mp_round() {
 	NEW=none OLD=none REACHED=none ROUND_ERR=""
 	rpath=$(mp_nspath "$rns")
 	# Started together, then waited for: each start costs tens of ms here.
+	# nsenter execs the receiver, so $! is the receiver itself.
 	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$NEW_PORT" -n "$n" -t 30000 >"$MP_TMP/new" 2>&1 &
 	pn=$!
 	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$OLD_PORT" -n "$n" -t 30000 >"$MP_TMP/old" 2>&1 &
