@@ -9,8 +9,9 @@
 # programs in one skb-mode dispatcher on lo. With equal priorities libxdp
 # orders by program name, so xdp_portredir runs before xdpfilt_*.
 #
-# In the VM this is the guest's own lo. Anywhere else it is the lo of a
-# namespace made here: the host's lo belongs to other tests.
+# It is the lo of a namespace made here, the same loopback device as the
+# root one, so that no setting of the environment can ever put it on the
+# host's lo (which belongs to other tests).
 
 T_SUITE=vm-lo-demo
 . "$(dirname "$0")/multiprog.bash"
@@ -18,12 +19,9 @@ mp_begin "$0" "$@"
 
 N=2
 RULE="udp $OLD_PORT -> $NEW_PORT"
-NS=""
-if [ -z "${XDP_PORTREDIR_VM:-}" ]; then
-	NS=$(ns_add lo) || { t_fail setup "cannot create a namespace"; t_done; }
-fi
-t_on_exit inn "'$NS'" xdp-filter unload lo
-t_on_exit PRn "'$NS'" unload lo
+NS=$(ns_add lo) || { t_fail setup "cannot create a namespace"; t_done; }
+t_on_exit inn "$NS" xdp-filter unload lo
+t_on_exit PRn "$NS" unload lo
 
 mp_pr_load load "$NS" lo --priority 10
 t_ok redirect PRn "$NS" redirect $OLD_PORT $NEW_PORT --proto udp
