@@ -44,10 +44,53 @@ static void prog_info(struct xdp_program *p, struct pr_prog_info *info)
 			info->chain_actions |= 1U << a;
 }
 
-static void note_prog(struct pr_iface_state *st, struct xdp_program *p)
+/* Id of the pinned rule map, the mark of our programs; 0 if not pinned. */
+static __u32 our_rules_map_id(void)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd;
+
+	pr_pin_path(path, sizeof(path), "pr_rules");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+/*
+ * Is p this tool's program? By name, and, where the pins exist, by using
+ * our rule map: a copy of the object loaded by another tool (xdp-loader)
+ * has the name but its own maps, and must not be taken for ours.
+ */
+static bool is_ours(struct xdp_program *p, __u32 rules_id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), ids[16];
+	int fd = xdp_program__fd(p);
+
+	if (strcmp(xdp_program__name(p), PR_PROG_NAME))
+		return false;
+	if (!rules_id || fd < 0)
+		return true;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return true;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == rules_id)
+			return true;
+	return false;
+}
+
+static void note_prog(struct pr_iface_state *st, struct xdp_program *p, __u32 rules_id)
 {
 	st->xdp_progs++;
-	if (!strcmp(xdp_program__name(p), PR_PROG_NAME) && !st->attached) {
+	if (!st->attached && is_ours(p, rules_id)) {
 		st->attached = true;
 		prog_info(p, &st->self);
 	} else if (st->n_others < PR_MAX_OTHERS) {
@@ -59,6 +102,7 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 {
 	struct xdp_multiprog *mp;
 	struct xdp_program *p;
+	__u32 rules_id;
 
 	st->ifindex = ifindex;
 	st->exists = if_indextoname((unsigned int)ifindex, st->name) != NULL;
@@ -80,13 +124,14 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 	}
 	st->skb_mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB;
 	st->dispatcher = !xdp_multiprog__is_legacy(mp);
+	rules_id = our_rules_map_id();
 	if (st->dispatcher) {
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
-			note_prog(st, p);
+			note_prog(st, p, rules_id);
 		/* A dispatcher whose programs libxdp cannot list (its pins are gone). */
 		st->opaque = st->xdp_progs == 0;
 	} else if ((p = xdp_multiprog__main_prog(mp))) {
-		note_prog(st, p);
+		note_prog(st, p, rules_id);
 		/* libxdp saw a dispatcher but not its state: it shows it as one program. */
 		st->opaque = !strcmp(xdp_program__name(p), "xdp_dispatcher");
 	}
