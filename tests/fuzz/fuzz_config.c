@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fuzz_report.h"
 
 static unsigned long long n_inputs, n_accepted, n_roundtrips;
 
@@ -27,18 +28,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	atexit(print_stats);
 	return 0;
-}
-
-static __attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "\nMISMATCH: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
 }
 
 /* Writes cfg to a fresh buffer; the caller frees *buf. */

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 
 #include "rules.h"
+#include "fuzz_report.h"
 
 static struct pr_rule_table *table;
 static int inject;
@@ -50,18 +51,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	atexit(print_stats);
 	return 0;
-}
-
-static __attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "\nMISMATCH: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	abort();
 }
 
 static void check_err(const struct pr_err *err, const char *what)

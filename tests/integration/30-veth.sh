@@ -4,11 +4,7 @@
 # arrives on the new port with valid checksums, TCP SYNs reach the new port,
 # rules added and removed under traffic take effect, counters match.
 . "$(dirname "$0")/../lib.sh"
-t_need_root
-t_ensure_bpffs
-t_on_exit "\"$PORTREDIR\" unload --all"
-tmp=$(mktemp -d)
-t_on_exit "rm -rf $tmp"
+t_tool_suite
 
 A=$(ns_add a) B=$(ns_add b)
 ip link add va netns "$A" type veth peer name vb netns "$B"

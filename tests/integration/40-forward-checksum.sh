@@ -10,11 +10,7 @@
 # datagram sent to 7999 arrives on D's 7998, TCP SYNs reach 7998, and D's
 # checksum error counters stay 0; a capture on D verifies checksums itself.
 . "$(dirname "$0")/../lib.sh"
-t_need_root
-t_ensure_bpffs
-t_on_exit "\"$PORTREDIR\" unload --all"
-tmp=$(mktemp -d)
-t_on_exit "rm -rf $tmp"
+t_tool_suite
 
 S=$(ns_add s) R=$(ns_add r) D=$(ns_add d)
 ip link add sR netns "$S" type veth peer name rS netns "$R"
