@@ -24,6 +24,20 @@ json=$("$PORTREDIR" status --json)
 t_eq rule-counter-1 "$(jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .packets' <<<"$json")" 1
 t_match status-text-lists-rule "$("$PORTREDIR" status)" "udp 7999 -> 7998  packets 1  bytes [0-9]+"
 
+# poll: per-rule rates every interval while traffic flows; Ctrl-C ends it with 0.
+"$PORTREDIR" poll --interval 200 --json >"$tmp/poll" 2>&1 &
+poller=$!
+t_on_exit "kill $poller"
+"$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -n 60 -i 10000 >/dev/null
+wait_until 3 bash -c "jq '.rules[0].packets' '$tmp/poll' 2>/dev/null | grep -qx 61"
+kill -INT $poller
+wait $poller
+t_eq poll/sigint-exits-0 "$?" 0
+t_ge poll/reports-every-interval "$(jq -c . "$tmp/poll" 2>/dev/null | wc -l)" 3
+t_ge poll/rate-seen "$(jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .pps' "$tmp/poll" | sort -n | tail -1)" 20
+t_eq poll/total-counts-the-traffic "$(jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .packets' "$tmp/poll" | tail -1)" 61
+t_match poll/text-form "$("$PORTREDIR" poll --interval 100 --count 1)" "udp 7999 -> 7998  pps [0-9]+  bps [0-9]+  packets 61"
+
 t_ok unload "$PORTREDIR" unload lo
 bg_ready "$tmp/r2" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -n 1 -t 3000 -v >/dev/null
 "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "again" >/dev/null
