@@ -2,7 +2,7 @@
 # Test programs and the `make check` entry point.
 
 TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply
-TEST_TOOLS := tests/tools/nettool tests/tools/progtime
+TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/tc_pass.bpf.o
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
 .PHONY: tests
@@ -22,6 +22,9 @@ tests/unit/test_rules: tests/unit/test_rules.o $(LIB_A)
 
 tests/tools/progtime: tests/tools/progtime.c config.mk
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)
+
+tests/tools/tc_pass.bpf.o: tests/tools/tc_pass.bpf.c config.mk
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 tests/tools/%: tests/tools/%.c config.mk
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)

@@ -90,6 +90,13 @@ ip -n "$C" addr add 10.79.0.1/24 dev vc && ip -n "$C" addr add fd79::1/64 dev vc
 ip -n "$S" addr add 10.79.0.2/24 dev vs && ip -n "$S" addr add fd79::2/64 dev vs nodad
 ip -n "$C" link set vc up && ip -n "$S" link set vs up
 PR() { in_ns "$S" "$PORTREDIR" "$@"; }
+# Someone else's TC filters on both hooks, which unload must leave alone.
+tc -n "$S" qdisc add dev vs clsact
+other_tc=0
+for dir in ingress egress; do
+	tc -n "$S" filter add dev vs $dir prio 9 protocol all bpf da \
+		obj "$TOP/tests/tools/tc_pass.bpf.o" sec tc && other_tc=$((other_tc + 1))
+done
 t_match veth/load-native "$(PR load vs 2>&1)" "native mode.*reply translation"
 PR redirect 7999 7998 >/dev/null
 for pair in 10.79.0.2:ipv4 fd79::2:ipv6; do
@@ -108,6 +115,12 @@ srv=$BG_PID
 	t_match "veth-$fam/udp-reply-from-asked-port" "$out" "reply from $addr 7999: "
 done
 t_ok veth/unload PR unload vs
-t_eq veth/no-tc-left "$(tc -n "$S" filter show dev vs egress | grep -c bpf)" 0
+t_eq veth/none-of-ours-left "$( (tc -n "$S" filter show dev vs ingress; tc -n "$S" filter show dev vs egress) | grep -c 'name tc_portredir')" 0
+if [ "$other_tc" -eq 2 ]; then
+	t_eq veth/other-tc-filters-stay "$( (tc -n "$S" filter show dev vs ingress
+		tc -n "$S" filter show dev vs egress) | grep -c 'name tc_other_pass')" 2
+else
+	t_fail veth/other-tc-filters-stay "could not add tests/tools/tc_pass.bpf.o (run make)"
+fi
 t_assert_clean
 t_done

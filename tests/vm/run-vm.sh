@@ -344,7 +344,7 @@ build_initramfs() {
 			HOST_ONLY="$HOST_ONLY ${t%.sh}"
 		done
 	done <"$TOP/tests/vm/host-only"
-	for f in xdp-portredir/xdp-portredir bpf/*.o bpf/*.h scripts VERSION README.md man; do
+	for f in xdp-portredir/xdp-portredir bpf/*.o bpf/*.h tests/tools/*.bpf.o scripts VERSION README.md man; do
 		for t in "$TOP"/$f; do
 			[ -e "$t" ] || continue
 			mkdir -p "$d/$(dirname "${t#"$TOP"/}")"
