@@ -97,6 +97,14 @@ for opt in --mode --priority --chain-call-actions --verbose --help; do
 done
 t_eq help/exit-0 "$("$PORTREDIR" redirect --help >/dev/null; echo $?)" 0
 
+# -v shows libbpf's and libxdp's own messages; without it they stay quiet.
+"$PORTREDIR" unload --all >/dev/null
+quiet=$("$PORTREDIR" load lo 2>&1)
+"$PORTREDIR" unload lo >/dev/null
+loud=$("$PORTREDIR" load -vv lo 2>&1)
+t_nomatch verbose/quiet-without-v "$quiet" '^lib(bpf|xdp): '
+t_match verbose/library-detail-with-vv "$loud" '^lib(bpf|xdp): '
+
 t_ok unload-all "$PORTREDIR" unload --all
 t_assert_clean
 t_done

@@ -106,6 +106,17 @@ mon_start "$tmp/n" --count 1
 mon_wait $MON
 t_eq kill9/new-monitor-works "$(grep -c 'event redirect' "$tmp/n")" 1
 
+# --sample 1/10: one event in ten (counted per CPU), never all of them.
+mon_start "$tmp/sample" --sample 1/10
+"$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -n 200 >/dev/null
+sleep 0.3
+kill -INT $MON
+mon_wait $MON
+sampled=$(grep -c 'event redirect' "$tmp/sample")
+echo "# --sample 1/10 over 200 datagrams: $sampled events"
+t_ge sample/at-least-a-tenth "$sampled" 20
+t_ge sample/not-much-more-than-a-tenth 24 "$sampled"
+
 # A second monitor is refused while one runs.
 mon_start "$tmp/s"
 out=$("$PORTREDIR" monitor --count 1 2>&1)
