@@ -138,8 +138,7 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 	xdp_multiprog__close(mp);
 }
 
-static int record(const struct pr_maps *m, const struct pr_iface_state *st,
-		  const struct pr_load_opts *o, struct pr_err *err)
+static int record(const struct pr_maps *m, const struct pr_iface_state *st, struct pr_err *err)
 {
 	struct pr_iface_rec rec = { 0 };
 	__u32 key = (__u32)st->ifindex;
@@ -152,12 +151,6 @@ static int record(const struct pr_maps *m, const struct pr_iface_state *st,
 	rec.chain_actions = st->self.chain_actions;
 	rec.tc_ingress_prog_id = st->tc_ingress_id;
 	rec.tc_egress_prog_id = st->tc_egress_id;
-	if (!st->dispatcher) {
-		/* Without a dispatcher the kernel keeps no run config: remember the request. */
-		rec.priority = o->priority >= 0 ? (__u32)o->priority : PR_DEFAULT_PRIORITY;
-		rec.chain_actions = o->chain_actions != PR_CHAIN_DEFAULT ? o->chain_actions :
-									   1U << XDP_PASS;
-	}
 	if (bpf_map_update_elem(m->ifaces, &key, &rec, BPF_ANY))
 		return pr_err_set(err, "cannot record the interface in %s: %s", pr_pin_dir(),
 				  strerror(errno));
@@ -272,6 +265,16 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 				 ifname);
 		goto out;
 	}
+	if (!st->dispatcher) {
+		/*
+		 * No dispatcher keeps a run config, so the record is the only
+		 * place the requested one lives (status shows it from there).
+		 */
+		if (o->priority >= 0)
+			st->self.priority = (unsigned int)o->priority;
+		if (o->chain_actions != PR_CHAIN_DEFAULT)
+			st->self.chain_actions = o->chain_actions;
+	}
 	/* The object is loaded now (libxdp did it), so its TC programs have fds. */
 	st->csum_fixup = skel->rodata->pr_csum_fixup;
 	ret = 0;
@@ -284,7 +287,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 				   bpf_program__fd(skel->progs.tc_portredir_out), &st->tc_egress_id,
 				   err);
 	if (!ret)
-		ret = record(m, st, o, err);
+		ret = record(m, st, err);
 	if (ret) {
 		struct pr_err ignored;
 
@@ -292,13 +295,6 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 		goto out;
 	}
 	st->recorded = true;
-	if (!st->dispatcher) {
-		/* No dispatcher keeps a run config: report what was asked for. */
-		if (o->priority >= 0)
-			st->self.priority = (unsigned int)o->priority;
-		if (o->chain_actions != PR_CHAIN_DEFAULT)
-			st->self.chain_actions = o->chain_actions;
-	}
 out:
 	xdp_program__close(prog);
 	portredir_bpf__destroy(skel);
