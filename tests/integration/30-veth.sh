@@ -77,8 +77,9 @@ sent=$(num_after "$tmp/send" sent)
 t_ne_zero live-change/some-on-new-port "$new"
 t_ne_zero live-change/some-on-old-port "$old"
 t_eq live-change/every-datagram-arrived $((new + old)) "$sent"
-# Two switches, so the old port sees two stretches: roughly 1 s and 1 s.
-t_ge live-change/old-port-before-and-after "$old" 1000
+# Two switches, so the old port sees two stretches: roughly 1 s and 1 s
+# (at 1000 pps; the VM's emulated sender is slower).
+t_ge live-change/old-port-before-and-after "$old" "$(t_scaled 1000 300)"
 
 t_ok unload PR unload vb
 t_nomatch unload/no-xdp "$(ip -n "$B" link show vb)" "xdp"

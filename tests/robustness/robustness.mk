@@ -30,7 +30,8 @@ check-valgrind: $(CLI)
 
 # Static analysis covers the userspace C we write: the library, the CLI and
 # the test tools (the BPF side is checked by the verifier and the tests).
-STATIC_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard tests/tools/*.c)
+# Userspace only: *.bpf.c is BPF C, which the verifier checks.
+STATIC_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(filter-out %.bpf.c,$(wildcard tests/tools/*.c))
 STATIC_INCLUDES := -Ilib -I. $(LIBBPF_CFLAGS) $(LIBXDP_CFLAGS)
 
 # cppcheck: warnings, performance and portability; any finding fails. Its
