@@ -42,11 +42,15 @@ counters() {
 run_case() {
 	local name=$1 dst=$2 lst=$3 n=10 before after
 	before=$(counters)
-	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P udp -n 3 -t 5000 >/dev/null
-	bg_ready "$tmp/rx" in_ns "$D" "$NETTOOL" udp-recv -l "$lst" -p 7998 -n $n -t 5000 >/dev/null
-	in_ns "$S" "$NETTOOL" udp-send -a "$dst" -p 7999 -n $n -i 200 -m "forwarded through R" >/dev/null
-	wait_until 6 grep -q '^received' "$tmp/rx"
-	wait_until 6 grep -q '^captured' "$tmp/cap"
+	# Neighbours resolved again for this case: between cases (reloads, offload
+	# changes) entries can go stale, and under TCG a case takes seconds.
+	in_ns "$S" "$NETTOOL" udp-send -a "$dst" -p 9 >/dev/null
+	sleep 0.2
+	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P udp -n 3 -t 8000 >/dev/null
+	bg_ready "$tmp/rx" in_ns "$D" "$NETTOOL" udp-recv -l "$lst" -p 7998 -n $n -t 8000 >/dev/null
+	in_ns "$S" "$NETTOOL" udp-send -a "$dst" -p 7999 -n $n -i 2000 -m "forwarded through R" >/dev/null
+	wait_until 9 grep -q '^received' "$tmp/rx"
+	wait_until 9 grep -q '^captured' "$tmp/cap"
 	t_eq "$name/udp-all-delivered" "$(num_after "$tmp/rx" received)" $n
 	t_match "$name/udp-capture-verifies" "$(cat "$tmp/cap")" "captured [0-9]+ ok [0-9]+ bad 0 partial 0"
 
