@@ -13,7 +13,7 @@
 #   --all           every suite but tests/vm/host-only's (default: the
 #                   selection in tests/vm/suites, plus the scenarios)
 #   --log FILE      where to keep the serial log (default build/vm/last.log)
-#   --timeout SECS  bound on the whole VM run (default 280)
+#   --timeout SECS  bound on the whole VM run (default 290)
 #   --keep          keep the initramfs and its staging tree in build/vm/
 #   --shell         boot to an interactive shell instead of running the suite
 #
@@ -33,7 +33,7 @@ SMP=${VM_SMP:-2}
 MODULES="veth dummy 8021q sch_ingress cls_bpf act_bpf nf_tables nft_chain_nat nft_nat nft_redir nft_ct nft_reject_inet"
 LIBXDP_OBJDIR=/usr/lib/x86_64-linux-gnu/bpf
 
-pattern="" log="" timeout_s=280 keep=0 mode=suite all=0
+pattern="" log="" timeout_s=290 keep=0 mode=suite all=0
 usage() {
 	echo "usage: $0 [-k PATTERN | --all] [--log FILE] [--timeout SECS] [--keep] [--shell]" >&2
 	exit 2
