@@ -46,13 +46,19 @@ int pr_maps_orphaned(struct pr_err *err)
 
 	if (pr_iface_list(NULL, &list, &n, &ignored))
 		return 0;
-	for (int i = 0; i < n && !ret; i++)
+	for (int i = 0; i < n && !ret; i++) {
 		if (list[i].attached)
 			ret = pr_err_set(err, "xdp-portredir is attached to %s, but its pinned maps in %s "
 					      "are gone (bpffs unmounted or the pins removed), so its rules "
 					      "cannot be reached; 'xdp-portredir unload --all' takes it off, "
 					      "then load it again",
 					 list[i].name, pr_pin_dir());
+		else if (list[i].opaque)
+			ret = pr_err_set(err, "%s runs a libxdp dispatcher whose state is not in the "
+					      "bpffs at %s, so it cannot be told whether xdp-portredir "
+					      "is in it; work from the mount namespace it was loaded in",
+					 list[i].name, PR_BPFFS_ROOT);
+	}
 	free(list);
 	return ret;
 }

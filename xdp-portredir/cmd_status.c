@@ -128,9 +128,16 @@ static int status_run(void *p)
 		if (!first && (list[i].attached || list[i].opaque))
 			first = &list[i];
 	}
-	if (!mounted && first) {
+	if (first && (!mounted || (first->opaque && !have_maps))) {
 		/* Programs run, but their state is out of reach. */
-		if (first->attached)
+		if (mounted)
+			fprintf(stderr, "xdp-portredir status: cannot tell whether xdp-portredir is "
+					"among the XDP programs on %s: libxdp keeps their dispatcher's "
+					"state in bpffs, and it is not in the bpffs at %s (another "
+					"instance); run status from the mount namespace they were loaded "
+					"in\n",
+				first->name, PR_BPFFS_ROOT);
+		else if (first->attached)
 			fprintf(stderr, "xdp-portredir status: xdp-portredir is attached to %s, but "
 					"bpffs is not mounted at %s, so its rules and counters cannot be "
 					"read; mount it with: mount -t bpf bpf %s\n",
