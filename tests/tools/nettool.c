@@ -288,6 +288,17 @@ static void parse_sockaddr(int opt, const char *s, int family, uint16_t port,
 	set_port(out, port);
 }
 
+/* Where a server listens: -l ADDR, or the loopback address of -6's family. */
+static int listen_sockaddr(bool v6, const char *laddr, uint16_t port, struct sockaddr_any *out)
+{
+	int family = pick_family(v6, laddr, NULL);
+
+	if (!laddr)
+		laddr = family == AF_INET6 ? "::1" : "127.0.0.1";
+	parse_sockaddr('l', laddr, family, port, out);
+	return family;
+}
+
 static void wildcard_sockaddr(int family, uint16_t port, struct sockaddr_any *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -387,11 +398,7 @@ static int mode_udp_recv(int argc, char **argv)
 		usage_error("-p PORT is required");
 	deadline = deadline_after_ms(timeout);
 
-	int family = pick_family(v6, laddr, NULL);
-
-	if (!laddr)
-		laddr = family == AF_INET6 ? "::1" : "127.0.0.1";
-	parse_sockaddr('l', laddr, family, port, &local);
+	int family = listen_sockaddr(v6, laddr, port, &local);
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -787,11 +794,7 @@ static int mode_tcp_server(int argc, char **argv)
 		usage_error("-p PORT is required");
 	deadline = deadline_after_ms(timeout);
 
-	int family = pick_family(v6, laddr, NULL);
-
-	if (!laddr)
-		laddr = family == AF_INET6 ? "::1" : "127.0.0.1";
-	parse_sockaddr('l', laddr, family, port, &local);
+	int family = listen_sockaddr(v6, laddr, port, &local);
 	raise_nofile(65536);
 
 	lfd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
