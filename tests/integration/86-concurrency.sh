@@ -94,22 +94,20 @@ if ! out=$(cd "$TOP" && timeout 300 make --no-print-directory -s robustness-tool
 	[ ! -x "$RACE" ]; then
 	t_fail rule-race "cannot build $RACE (make robustness-tools): $(tail -n 5 <<<"$out" | tr '\n' ' ')"
 else
-	out=$("$RACE" -s "$RACE_SECONDS" -n 1 2>&1)
-	rc=$?
-	line=$(grep '^rule-race: seconds' <<<"$out")
-	if [ "$rc" -eq 0 ]; then
-		t_pass "rule-race/no-torn-frame: ${line#rule-race: }"
-	else
-		t_fail rule-race/no-torn-frame "exit $rc: $(grep '^rule-race' <<<"$out" | tr '\n' ' ')"
-	fi
-	out=$("$RACE" -s "$RACE_SECONDS" -n 64 2>&1)
-	rc=$?
-	line=$(grep '^rule-race: seconds' <<<"$out")
-	if [ "$rc" -eq 0 ]; then
-		t_pass "rule-race-64-ports/no-torn-frame: ${line#rule-race: }"
-	else
-		t_fail rule-race-64-ports/no-torn-frame "exit $rc: $(grep '^rule-race' <<<"$out" | tr '\n' ' ')"
-	fi
+	# race NAME PORTS: rule_race over PORTS ports; its summary goes in the line.
+	race() {
+		local out rc line
+		out=$("$RACE" -s "$RACE_SECONDS" -n "$2" 2>&1)
+		rc=$?
+		line=$(grep '^rule-race: seconds' <<<"$out")
+		if [ "$rc" -eq 0 ]; then
+			t_pass "$1/no-torn-frame: ${line#rule-race: }"
+		else
+			t_fail "$1/no-torn-frame" "exit $rc: $(grep '^rule-race' <<<"$out" | tr '\n' ' ')"
+		fi
+	}
+	race rule-race 1
+	race rule-race-64-ports 64
 fi
 
 t_done
