@@ -435,3 +435,16 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 	} while (!bpf_map_get_next_key(m->ifaces, &key, &key));
 	return 0;
 }
+
+int pr_iface_count_attached(const struct pr_maps *m, struct pr_err *err)
+{
+	struct pr_iface_state *list = NULL;
+	int n = 0, count = 0;
+
+	if (pr_iface_list(m, &list, &n, err))
+		return -1;
+	for (int i = 0; i < n; i++)
+		count += list[i].attached;
+	free(list);
+	return count;
+}

@@ -76,6 +76,9 @@ int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, st
 int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 		  struct pr_err *err);
 
+/* How many interfaces have our XDP program attached now; -1 on error. */
+int pr_iface_count_attached(const struct pr_maps *m, struct pr_err *err);
+
 const char *pr_xdp_action_name(unsigned int action);
 
 /* Chain-call actions as load --chain-call-actions and the config file spell them. */

@@ -93,17 +93,14 @@ static void chain_names(unsigned int mask, char *buf, size_t len)
 static int resize_flow_table(unsigned int size, struct pr_err *err)
 {
 	__u32 have = pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows");
-	struct pr_iface_state *list = NULL;
 	char path[512];
-	int n = 0, attached = 0;
+	int attached;
 
 	if (!have || have == size)
 		return 0;
-	if (pr_iface_list(NULL, &list, &n, err))
+	attached = pr_iface_count_attached(NULL, err);
+	if (attached < 0)
 		return -1;
-	for (int i = 0; i < n; i++)
-		attached += list[i].attached;
-	free(list);
 	if (attached)
 		return pr_err_set(err,
 				  "the flow table already exists with %u entries, shared by every "

@@ -37,20 +37,6 @@ static const struct pr_opt redirect_opts[] = {
 	{ 0 },
 };
 
-static int loaded_anywhere(const struct pr_maps *m)
-{
-	struct pr_iface_state *list = NULL;
-	struct pr_err err;
-	int n = 0, count = 0;
-
-	if (pr_iface_list(m, &list, &n, &err))
-		return -1;
-	for (int i = 0; i < n; i++)
-		count += list[i].attached;
-	free(list);
-	return count;
-}
-
 static int redirect_run(void *p)
 {
 	struct redirect_settings *s = p;
@@ -149,7 +135,7 @@ static int redirect_run(void *p)
 	if (n == 0) {
 		snprintf(err.msg, sizeof(err.msg), "no udp or tcp rule for port %s", s->args[0]);
 		ret = pr_fail("redirect", err.msg);
-	} else if (!s->remove && loaded_anywhere(&maps) == 0) {
+	} else if (!s->remove && pr_iface_count_attached(&maps, &err) == 0) {
 		printf("note: xdp-portredir is not loaded on any interface yet; the rule takes "
 		       "effect once it is ('xdp-portredir load <ifname>')\n");
 	}
