@@ -404,8 +404,10 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 	}
 	if_freenameindex(ifs);
 
-	if (ret || !m || m->ifaces < 0)
-		return ret;
+	if (ret)
+		goto fail;
+	if (!m || m->ifaces < 0)
+		return 0;
 	if (bpf_map_get_next_key(m->ifaces, NULL, &key))
 		return 0;
 	do {
@@ -421,8 +423,10 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 			pr_iface_inspect((int)key, &fresh);
 			if (!fresh.exists)
 				snprintf(fresh.name, sizeof(fresh.name), "%s", rec.name);
-			if (add_state(list, n, &fresh))
-				return pr_err_set(err, "out of memory");
+			if (add_state(list, n, &fresh)) {
+				ret = pr_err_set(err, "out of memory");
+				break;
+			}
 			st = &(*list)[*n - 1];
 		}
 		st->recorded = true;
@@ -433,7 +437,14 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 		if (!st->attached)
 			st->skb_mode = rec.flags & PR_IFACE_F_SKB_MODE;
 	} while (!bpf_map_get_next_key(m->ifaces, &key, &key));
-	return 0;
+	if (!ret)
+		return 0;
+fail:
+	/* Callers get no list on failure, so none of them has to free one. */
+	free(*list);
+	*list = NULL;
+	*n = 0;
+	return ret;
 }
 
 int pr_iface_count_attached(const struct pr_maps *m, struct pr_err *err)

@@ -71,7 +71,8 @@ int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, st
 
 /*
  * Every interface where the tool is attached or recorded (m may be NULL:
- * then only what the kernel shows). Caller frees *list.
+ * then only what the kernel shows). Caller frees *list; on failure there is
+ * none (*list is NULL).
  */
 int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 		  struct pr_err *err);
