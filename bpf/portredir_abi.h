@@ -12,11 +12,29 @@
 /* Directory under the bpffs mount that holds every pinned map of the tool. */
 #define PR_PIN_DIR_NAME "xdp-portredir"
 
+/*
+ * The pinned maps' names, as userspace opens them under PR_PIN_DIR_NAME.
+ * They must equal the map variables' names in bpf/maps.h (libbpf pins a map
+ * under its name); tests/unit/test_vocab.c checks each against the object.
+ */
+#define PR_MAP_RULES "pr_rules"
+#define PR_MAP_RULE_STATS "pr_rule_stats"
+#define PR_MAP_ACTION_STATS "pr_action_stats"
+#define PR_MAP_IFACES "pr_ifaces"
+#define PR_MAP_FLOWS "pr_flows"
+#define PR_MAP_PORT_FLAGS "pr_port_flags"
+#define PR_MAP_REPLY_STATS "pr_reply_stats"
+#define PR_MAP_MONITOR "pr_monitor"
+#define PR_MAP_MONITOR_PCPU "pr_monitor_pcpu"
+#define PR_MAP_EVENTS "pr_events"
+
 /* Run priority compiled into XDP_RUN_CONFIG. Lower runs first in the libxdp
  * dispatcher; 5 puts the rewrite ahead of xdp-filter (10), the way nftables'
  * dstnat hook runs before its filter hook, so filters see the new port.
  */
 #define PR_DEFAULT_PRIORITY 5
+/* The highest run priority load and the config file accept. */
+#define PR_PRIORITY_MAX 1000
 
 /* Rules are looked up by protocol and destination port in one flat array, so
  * the lookup costs the same for one rule or for every port of both protocols.
@@ -99,7 +117,10 @@ struct pr_flow {
 #define PR_FLOW_F_CLIENT_FIN (1U << 0)
 #define PR_FLOW_F_SERVER_FIN (1U << 1)
 
+/* The flow table's size: the default, and the range load and the config file accept. */
 #define PR_FLOW_TABLE_DEFAULT 65536
+#define PR_FLOW_TABLE_MIN 256
+#define PR_FLOW_TABLE_MAX 16777216
 /* A UDP flow counts as live this long after its last packet (conntrack's default). */
 #define PR_FLOW_UDP_TIMEOUT_S 30
 #define PR_FLOW_REFRESH_NS 1000000000ULL

@@ -15,24 +15,6 @@
 #include "portredir.skel.h"
 #include "tc.h"
 
-static const char *const action_names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
-					    "XDP_REDIRECT" };
-
-const struct pr_enum_val pr_chain_action_values[] = {
-	{ "none", 0 },
-	{ "aborted", 1U << XDP_ABORTED },
-	{ "drop", 1U << XDP_DROP },
-	{ "pass", 1U << XDP_PASS },
-	{ "tx", 1U << XDP_TX },
-	{ "redirect", 1U << XDP_REDIRECT },
-	{ 0 },
-};
-
-const char *pr_xdp_action_name(unsigned int action)
-{
-	return action < 5 ? action_names[action] : "XDP_UNKNOWN";
-}
-
 static void prog_info(struct xdp_program *p, struct pr_prog_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -52,7 +34,7 @@ static __u32 our_rules_map_id(void)
 	char path[512];
 	int fd;
 
-	pr_pin_path(path, sizeof(path), "pr_rules");
+	pr_pin_path(path, sizeof(path), PR_MAP_RULES);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -196,8 +178,8 @@ static int check_existing(const char *ifname, const struct pr_iface_state *now,
 		return pr_err_set(err,
 				  "%s has XDP programs in %s mode; programs in one dispatcher share "
 				  "its mode: load with --mode %s",
-				  ifname, now->skb_mode ? "skb" : "native",
-				  now->skb_mode ? "skb" : "native");
+				  ifname, pr_mode_name(pr_mode_of(now->skb_mode)),
+				  pr_mode_name(pr_mode_of(now->skb_mode)));
 	}
 	return 0;
 }
@@ -205,7 +187,7 @@ static int check_existing(const char *ifname, const struct pr_iface_state *now,
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
 		    struct pr_iface_state *st, struct pr_err *err)
 {
-	enum xdp_attach_mode mode = o->mode;
+	enum xdp_attach_mode mode = pr_mode_to_xdp(o->mode);
 	struct portredir_bpf *skel = NULL;
 	struct xdp_program *prog = NULL;
 	char msg[128];

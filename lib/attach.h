@@ -14,13 +14,13 @@
 #include "errbuf.h"
 #include "maps.h"
 #include "params.h"
+#include "vocab.h"
 
 #define PR_PROG_NAME "xdp_portredir"
-#define PR_CHAIN_DEFAULT 0xffffffffU
 #define PR_MAX_OTHERS 16
 
 struct pr_load_opts {
-	enum xdp_attach_mode mode; /* XDP_MODE_UNSPEC: native where supported, else skb */
+	enum pr_mode mode; /* PR_MODE_ANY: native where supported, else skb */
 	long priority; /* -1: the object's XDP_RUN_CONFIG */
 	unsigned int chain_actions; /* 1 << XDP_* bits; PR_CHAIN_DEFAULT: the object's */
 	bool no_reply_translation; /* one-way rewrite: no flow records, no egress program */
@@ -80,9 +80,5 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 /* How many interfaces have our XDP program attached now; -1 on error. */
 int pr_iface_count_attached(const struct pr_maps *m, struct pr_err *err);
 
-const char *pr_xdp_action_name(unsigned int action);
-
-/* Chain-call actions as load --chain-call-actions and the config file spell them. */
-extern const struct pr_enum_val pr_chain_action_values[];
 
 #endif

@@ -66,18 +66,6 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
-static int parse_chain(const char *s, unsigned int *mask)
-{
-	return pr_enum_parse_list(pr_chain_action_values, s, mask);
-}
-
-void pr_config_chain_format(unsigned int mask, char *buf, size_t len)
-{
-	pr_enum_list_format(pr_chain_action_values, mask, buf, len);
-	if (!buf[0])
-		snprintf(buf, len, "none");
-}
-
 static bool parse_priority(const char *s, long *out)
 {
 	long v = 0;
@@ -89,7 +77,7 @@ static bool parse_priority(const char *s, long *out)
 			return false;
 		v = v * 10 + (*c - '0');
 	}
-	if (v > PR_CONFIG_PRIORITY_MAX)
+	if (v > PR_PRIORITY_MAX)
 		return false;
 	*out = v;
 	return true;
@@ -158,22 +146,21 @@ static void parse_interface(struct parser *p, char **tok, int n)
 		*seen = true;
 		i++;
 		if (seen == &seen_mode) {
-			if (!strcmp(tok[i], "native"))
-				ifc.mode = PR_CONFIG_MODE_NATIVE;
-			else if (!strcmp(tok[i], "skb"))
-				ifc.mode = PR_CONFIG_MODE_SKB;
-			else if (!strcmp(tok[i], "hw"))
-				perr(p,
-				     "mode hw is not supported: offloaded programs cannot share "
-				     "maps with the host or run beside the TC programs this tool "
-				     "needs; use native or skb");
-			else
+			const struct pr_enum_val *v = pr_mode_values;
+
+			while (v->name && strcmp(v->name, tok[i]))
+				v++;
+			ifc.mode = v->name ? (enum pr_mode)v->value : PR_MODE_ANY;
+			if (ifc.mode == PR_MODE_HW)
+				perr(p, "mode hw is not supported: %s; use native or skb",
+				     pr_mode_hw_refused);
+			else if (!v->name)
 				perr(p, "invalid mode '%s' (expected native or skb)", tok[i]);
 		} else if (seen == &seen_prio) {
 			if (!parse_priority(tok[i], &ifc.priority))
-				perr(p, "invalid priority '%s' (expected a number in 0-%ld)",
-				     tok[i], PR_CONFIG_PRIORITY_MAX);
-		} else if (parse_chain(tok[i], &ifc.chain_actions)) {
+				perr(p, "invalid priority '%s' (expected a number in 0-%d)",
+				     tok[i], PR_PRIORITY_MAX);
+		} else if (pr_chain_parse(tok[i], &ifc.chain_actions)) {
 			perr(p,
 			     "invalid chain-call-actions '%s' (a comma-separated list of: "
 			     "none, aborted, drop, pass, tx, redirect)",
@@ -207,14 +194,14 @@ static void parse_flow_table_size(struct parser *p, char **tok, int n)
 		     n < 2 ? "" : tok[2]);
 		return;
 	}
-	for (c = tok[1]; *c && v <= PR_CONFIG_FLOWS_MAX; c++) {
+	for (c = tok[1]; *c && v <= PR_FLOW_TABLE_MAX; c++) {
 		if (!isdigit((unsigned char)*c))
 			break;
 		v = v * 10 + (unsigned long)(*c - '0');
 	}
-	if (*c || c == tok[1] || v < PR_CONFIG_FLOWS_MIN || v > PR_CONFIG_FLOWS_MAX) {
-		perr(p, "invalid flow-table-size '%s' (expected a number in %u-%u)", tok[1],
-		     PR_CONFIG_FLOWS_MIN, PR_CONFIG_FLOWS_MAX);
+	if (*c || c == tok[1] || v < PR_FLOW_TABLE_MIN || v > PR_FLOW_TABLE_MAX) {
+		perr(p, "invalid flow-table-size '%s' (expected a number in %d-%d)", tok[1],
+		     PR_FLOW_TABLE_MIN, PR_FLOW_TABLE_MAX);
 		return;
 	}
 	if (p->cfg->flow_table_line) {
@@ -418,7 +405,7 @@ int pr_config_from_state(const struct pr_iface_state *list, int n,
 		};
 
 		snprintf(ifc.name, sizeof(ifc.name), "%s", st->name);
-		ifc.mode = st->skb_mode ? PR_CONFIG_MODE_SKB : PR_CONFIG_MODE_NATIVE;
+		ifc.mode = pr_mode_of(st->skb_mode);
 		if (st->attached) {
 			ifc.priority = st->self.priority;
 			ifc.chain_actions = st->self.chain_actions;
@@ -448,13 +435,12 @@ void pr_config_iface_format(const struct pr_config_iface *ifc, char *buf, size_t
 	size_t used = 0;
 
 	buf[0] = '\0';
-	if (ifc->mode != PR_CONFIG_MODE_ANY)
-		used += (size_t)snprintf(buf + used, len - used, " mode %s",
-					 ifc->mode == PR_CONFIG_MODE_SKB ? "skb" : "native");
+	if (ifc->mode != PR_MODE_ANY)
+		used += (size_t)snprintf(buf + used, len - used, " mode %s", pr_mode_name(ifc->mode));
 	if (used < len && ifc->priority != PR_CONFIG_PRIORITY_UNSET)
 		used += (size_t)snprintf(buf + used, len - used, " priority %ld", ifc->priority);
 	if (used < len && ifc->chain_actions != PR_CONFIG_CHAIN_UNSET) {
-		pr_config_chain_format(ifc->chain_actions, chain, sizeof(chain));
+		pr_chain_format(ifc->chain_actions, chain, sizeof(chain));
 		used += (size_t)snprintf(buf + used, len - used, " chain-call-actions %s", chain);
 	}
 	if (used < len && ifc->no_reply_translation)
@@ -525,12 +511,7 @@ static long eff_priority(const struct pr_config_iface *ifc)
 
 static unsigned int eff_chain(const struct pr_config_iface *ifc)
 {
-	return ifc->chain_actions == PR_CONFIG_CHAIN_UNSET ? 1U << XDP_PASS : ifc->chain_actions;
-}
-
-static const char *mode_name(enum pr_config_mode m)
-{
-	return m == PR_CONFIG_MODE_SKB ? "skb" : m == PR_CONFIG_MODE_NATIVE ? "native" : "any";
+	return ifc->chain_actions == PR_CONFIG_CHAIN_UNSET ? PR_CHAIN_OBJECT : ifc->chain_actions;
 }
 
 /* Says what differs between a wanted and a running interface; empty if nothing. */
@@ -549,13 +530,13 @@ static void iface_diff(const struct pr_config_iface *want, const struct pr_confi
 	} while (0)
 
 	buf[0] = '\0';
-	if (want->mode != PR_CONFIG_MODE_ANY && want->mode != have->mode)
-		ADD("mode %s -> %s", mode_name(have->mode), mode_name(want->mode));
+	if (want->mode != PR_MODE_ANY && want->mode != have->mode)
+		ADD("mode %s -> %s", pr_mode_name(have->mode), pr_mode_name(want->mode));
 	if (eff_priority(want) != have->priority)
 		ADD("priority %ld -> %ld", have->priority, eff_priority(want));
 	if (eff_chain(want) != have->chain_actions) {
-		pr_config_chain_format(have->chain_actions, a, sizeof(a));
-		pr_config_chain_format(eff_chain(want), b, sizeof(b));
+		pr_chain_format(have->chain_actions, a, sizeof(a));
+		pr_chain_format(eff_chain(want), b, sizeof(b));
 		ADD("chain-call-actions %s -> %s", a, b);
 	}
 	if (want->no_reply_translation != have->no_reply_translation)

@@ -18,16 +18,9 @@
 #include "attach.h"
 #include "rules.h"
 
-enum pr_config_mode {
-	PR_CONFIG_MODE_ANY = 0, /* not given: whatever `load` would pick */
-	PR_CONFIG_MODE_NATIVE,
-	PR_CONFIG_MODE_SKB,
-};
-
 /* Not given in the file: the object's own XDP_RUN_CONFIG values. */
 #define PR_CONFIG_PRIORITY_UNSET (-1L)
 #define PR_CONFIG_CHAIN_UNSET PR_CHAIN_DEFAULT
-#define PR_CONFIG_PRIORITY_MAX 1000L
 
 /* Why an interface found on the system cannot simply stay as it is. */
 enum pr_config_iface_status {
@@ -40,8 +33,8 @@ enum pr_config_iface_status {
 struct pr_config_iface {
 	char name[IF_NAMESIZE];
 	int line; /* in the file; 0 for state read from the system */
-	enum pr_config_mode mode;
-	long priority; /* PR_CONFIG_PRIORITY_UNSET or 0..PR_CONFIG_PRIORITY_MAX */
+	enum pr_mode mode; /* PR_MODE_ANY when not given; never PR_MODE_HW */
+	long priority; /* PR_CONFIG_PRIORITY_UNSET or 0..PR_PRIORITY_MAX */
 	unsigned int chain_actions; /* 1 << XDP_* bits, or PR_CONFIG_CHAIN_UNSET */
 	bool no_reply_translation;
 	enum pr_config_iface_status status; /* always OK in a parsed file */
@@ -52,10 +45,6 @@ struct pr_config_rule {
 	struct pr_rule_spec spec;
 	int line;
 };
-
-/* The flow table's size range, as `load --flow-table-size` takes it. */
-#define PR_CONFIG_FLOWS_MIN 256U
-#define PR_CONFIG_FLOWS_MAX 16777216U
 
 struct pr_config {
 	/*
@@ -103,8 +92,6 @@ int pr_config_write(FILE *out, const struct pr_config *cfg, const char *header);
 
 /* One interface's settings as the file spells them: "mode skb priority 5 ...". */
 void pr_config_iface_format(const struct pr_config_iface *ifc, char *buf, size_t len);
-/* "pass,drop", or "none" for 0. */
-void pr_config_chain_format(unsigned int mask, char *buf, size_t len);
 
 enum pr_config_op {
 	PR_CONFIG_RULE_DEL, /* rule is from have */

@@ -18,13 +18,13 @@ static const struct {
 	const char *name;
 	size_t offset;
 } map_pins[] = {
-	{ "pr_rules", offsetof(struct pr_maps, rules) },
-	{ "pr_rule_stats", offsetof(struct pr_maps, rule_stats) },
-	{ "pr_action_stats", offsetof(struct pr_maps, action_stats) },
-	{ "pr_ifaces", offsetof(struct pr_maps, ifaces) },
-	{ "pr_flows", offsetof(struct pr_maps, flows) },
-	{ "pr_port_flags", offsetof(struct pr_maps, port_flags) },
-	{ "pr_reply_stats", offsetof(struct pr_maps, reply_stats) },
+	{ PR_MAP_RULES, offsetof(struct pr_maps, rules) },
+	{ PR_MAP_RULE_STATS, offsetof(struct pr_maps, rule_stats) },
+	{ PR_MAP_ACTION_STATS, offsetof(struct pr_maps, action_stats) },
+	{ PR_MAP_IFACES, offsetof(struct pr_maps, ifaces) },
+	{ PR_MAP_FLOWS, offsetof(struct pr_maps, flows) },
+	{ PR_MAP_PORT_FLAGS, offsetof(struct pr_maps, port_flags) },
+	{ PR_MAP_REPLY_STATS, offsetof(struct pr_maps, reply_stats) },
 };
 
 void pr_maps_close(struct pr_maps *m)
@@ -105,7 +105,7 @@ int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_er
 	if (!skel)
 		return -1;
 	if (flow_table_size &&
-	    !pr_object_pinned_max_entries(PR_BPFFS_ROOT "/" PR_PIN_DIR_NAME, "pr_flows"))
+	    !pr_object_pinned_max_entries(PR_BPFFS_ROOT "/" PR_PIN_DIR_NAME, PR_MAP_FLOWS))
 		bpf_map__set_max_entries(skel->maps.pr_flows, flow_table_size);
 	/* Loading with no program creates and pins the maps and nothing else. */
 	bpf_object__for_each_program(prog, skel->obj)

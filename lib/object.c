@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../bpf/portredir_abi.h"
 #include "object.h"
 #include "portredir.skel.h"
 
@@ -27,7 +28,7 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err)
 		}
 	} else {
 		/* A pinned flow table keeps the size it was made with. */
-		__u32 size = pr_object_pinned_max_entries(pin_root, "pr_flows");
+		__u32 size = pr_object_pinned_max_entries(pin_root, PR_MAP_FLOWS);
 
 		if (size)
 			bpf_map__set_max_entries(skel->maps.pr_flows, size);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Test programs and the `make check` entry point.
 
-TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply
+TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply \
+	tests/unit/test_vocab
 TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/tc_pass.bpf.o
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
@@ -18,6 +19,9 @@ tests/unit/test_reply: tests/unit/test_reply.o $(TEST_COMMON_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_rules: tests/unit/test_rules.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_vocab: tests/unit/test_vocab.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/tools/progtime: tests/tools/progtime.c config.mk

@@ -101,7 +101,7 @@ static int sys_read(struct sys_state *s, struct pr_err *err)
 	}
 	if (pr_config_from_state(
 		    s->list, s->n, s->table,
-		    s->have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0,
+		    s->have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), PR_MAP_FLOWS) : 0,
 		    &s->cfg)) {
 		pr_err_set(err, "out of memory");
 		goto fail;
@@ -177,7 +177,7 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 		pr_iface_inspect((int)if_nametoindex(w->name), &now);
 		if (!now.n_others)
 			continue;
-		mode = now.skb_mode ? "skb" : "native";
+		mode = pr_mode_name(pr_mode_of(now.skb_mode));
 		if (!now.dispatcher) {
 			fprintf(stderr,
 				"%s:%d: %s already has XDP program '%s' attached without a "
@@ -185,8 +185,7 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 				"that program first\n",
 				name, w->line, w->name, now.others[0].name);
 			bad++;
-		} else if (w->mode != PR_CONFIG_MODE_ANY &&
-			   (w->mode == PR_CONFIG_MODE_SKB) != now.skb_mode) {
+		} else if (w->mode != PR_MODE_ANY && w->mode != pr_mode_of(now.skb_mode)) {
 			fprintf(stderr,
 				"%s:%d: %s has XDP programs in %s mode; programs in one "
 				"dispatcher share its mode: use 'mode %s'\n",
@@ -200,9 +199,7 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 static struct pr_load_opts load_opts_of(const struct pr_config_iface *ifc)
 {
 	struct pr_load_opts o = {
-		.mode = ifc->mode == PR_CONFIG_MODE_SKB	   ? XDP_MODE_SKB :
-			ifc->mode == PR_CONFIG_MODE_NATIVE ? XDP_MODE_NATIVE :
-							     XDP_MODE_UNSPEC,
+		.mode = ifc->mode,
 		.priority = ifc->priority,
 		.chain_actions = ifc->chain_actions,
 		.no_reply_translation = ifc->no_reply_translation,
@@ -236,13 +233,13 @@ static void describe(const struct pr_config_step *st, bool would, const struct p
 	case PR_CONFIG_ATTACH:
 		if (done) {
 			/* Without a dispatcher the program reports the object's defaults. */
-			pr_config_chain_format(done->dispatcher || st->iface->chain_actions ==
+			pr_chain_format(done->dispatcher || st->iface->chain_actions ==
 									   PR_CONFIG_CHAIN_UNSET ?
 						       done->self.chain_actions :
 						       st->iface->chain_actions,
 					       what, sizeof(what));
 			snprintf(buf, len, "loaded on %s (%s mode, priority %u, chain-call %s%s)",
-				 done->name, done->skb_mode ? "skb" : "native", done->self.priority,
+				 done->name, pr_mode_name(pr_mode_of(done->skb_mode)), done->self.priority,
 				 what, done->tc_egress_id ? ", reply translation" : "");
 			break;
 		}
@@ -262,7 +259,7 @@ static int remake_flows(struct sys_state *s, unsigned int size, struct pr_err *e
 	char path[512];
 
 	pr_maps_close(&s->maps);
-	pr_pin_path(path, sizeof(path), "pr_flows");
+	pr_pin_path(path, sizeof(path), PR_MAP_FLOWS);
 	if (unlink(path) && errno != ENOENT)
 		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
 	return pr_maps_create(&s->maps, size, err);

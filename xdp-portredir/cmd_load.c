@@ -25,25 +25,16 @@ struct load_settings {
 	int n_ifnames;
 };
 
-enum { MODE_AUTO = -1, MODE_HW_REFUSED = -2 };
-
-static const struct pr_enum_val modes[] = {
-	{ "native", XDP_MODE_NATIVE },
-	{ "skb", XDP_MODE_SKB },
-	{ "hw", (unsigned int)MODE_HW_REFUSED },
-	{ 0 },
-};
-
 static const struct pr_opt load_opts[] = {
 	{ .name = "mode", .short_name = 'm', .type = PR_OPT_ENUM,
-	  .offset = offsetof(struct load_settings, mode), .metavar = "mode", .values = modes,
+	  .offset = offsetof(struct load_settings, mode), .metavar = "mode", .values = pr_mode_values,
 	  .help = "Attach mode; default: the mode of programs already on the interface, else "
 		  "native where the driver supports it, skb otherwise. hw is refused" },
 	{ .name = "priority", .short_name = 'p', .type = PR_OPT_UINT,
 	  .offset = offsetof(struct load_settings, priority), .metavar = "n", .min = 0,
-	  .max = 1000,
-	  .help = "Run priority in the libxdp dispatcher; lower runs first (default 5, before "
-		  "xdp-filter's 10)" },
+	  .max = PR_PRIORITY_MAX,
+	  .help = "Run priority in the libxdp dispatcher; lower runs first (default "
+		  PR_STR(PR_DEFAULT_PRIORITY) ", before xdp-filter's 10)" },
 	{ .name = "chain-call-actions", .short_name = 'c', .type = PR_OPT_ENUM_LIST,
 	  .offset = offsetof(struct load_settings, chain), .metavar = "list",
 	  .values = pr_chain_action_values,
@@ -53,9 +44,9 @@ static const struct pr_opt load_opts[] = {
 	  .help = "Rewrite requests only: no TC egress program, replies keep the new port" },
 	{ .name = "flow-table-size", .short_name = 'f', .type = PR_OPT_UINT,
 	  .offset = offsetof(struct load_settings, flow_table_size), .metavar = "n",
-	  .min = 256, .max = 16777216,
+	  .min = PR_FLOW_TABLE_MIN, .max = PR_FLOW_TABLE_MAX,
 	  .help = "Flows remembered for reply translation, shared by all interfaces "
-		  "(default 65536)" },
+		  "(default " PR_STR(PR_FLOW_TABLE_DEFAULT) ")" },
 	{ .name = "<ifname>...", .type = PR_OPT_ARGS,
 	  .offset = offsetof(struct load_settings, ifnames),
 	  .count_offset = offsetof(struct load_settings, n_ifnames), .min = 1,
@@ -68,22 +59,9 @@ static void load_defaults(void *p)
 {
 	struct load_settings *s = p;
 
-	s->mode = MODE_AUTO;
+	s->mode = PR_MODE_ANY;
 	s->priority = -1;
 	s->chain = PR_CHAIN_DEFAULT;
-}
-
-static void chain_names(unsigned int mask, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
-		if (mask & (1U << a))
-			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-						 pr_xdp_action_name(a));
-	if (!used)
-		snprintf(buf, len, "none");
 }
 
 /*
@@ -92,7 +70,7 @@ static void chain_names(unsigned int mask, char *buf, size_t len)
  */
 static int resize_flow_table(unsigned int size, struct pr_err *err)
 {
-	__u32 have = pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows");
+	__u32 have = pr_object_pinned_max_entries(pr_pin_dir(), PR_MAP_FLOWS);
 	char path[512];
 	int attached;
 
@@ -106,7 +84,7 @@ static int resize_flow_table(unsigned int size, struct pr_err *err)
 				  "the flow table already exists with %u entries, shared by every "
 				  "interface; unload everywhere first to change --flow-table-size",
 				  have);
-	pr_pin_path(path, sizeof(path), "pr_flows");
+	pr_pin_path(path, sizeof(path), PR_MAP_FLOWS);
 	if (unlink(path))
 		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
 	return 0;
@@ -116,9 +94,9 @@ static void report(const struct pr_iface_state *st)
 {
 	char chain[128];
 
-	chain_names(st->self.chain_actions, chain, sizeof(chain));
+	pr_chain_format(st->self.chain_actions, chain, sizeof(chain));
 	printf("xdp-portredir loaded on %s (%s mode, priority %u, chain-call %s%s%s%s)\n",
-	       st->name, st->skb_mode ? "skb" : "native", st->self.priority, chain,
+	       st->name, pr_mode_name(pr_mode_of(st->skb_mode)), st->self.priority, chain,
 	       st->dispatcher ? ", libxdp dispatcher" : "",
 	       st->tc_egress_id ? ", reply translation" : "",
 	       st->csum_fixup ? "" : ", no checksum fix-up needed (hardware NIC)");
@@ -135,7 +113,7 @@ static int load_run(void *p)
 	struct pr_iface_state *done;
 	struct pr_maps maps = PR_MAPS_INIT;
 	struct pr_load_opts o = {
-		.mode = s->mode == MODE_AUTO ? XDP_MODE_UNSPEC : (enum xdp_attach_mode)s->mode,
+		.mode = (enum pr_mode)s->mode,
 		.priority = s->priority,
 		.chain_actions = s->chain,
 		.no_reply_translation = s->no_reply_translation,
@@ -145,10 +123,10 @@ static int load_run(void *p)
 	int lock, ret = PR_EXIT_OK, n_done = 0;
 	bool had_state;
 
-	if (s->mode == MODE_HW_REFUSED) {
-		fprintf(stderr, "xdp-portredir load: hw mode is not supported: offloaded programs "
-				"cannot share maps with the host or run beside the TC programs this tool "
-				"needs; use --mode native or --mode skb\n");
+	if (s->mode == PR_MODE_HW) {
+		fprintf(stderr, "xdp-portredir load: hw mode is not supported: %s; use --mode native "
+				"or --mode skb\n",
+			pr_mode_hw_refused);
 		return PR_EXIT_USAGE;
 	}
 	if (pr_bpffs_ensure(&err))

@@ -182,11 +182,11 @@ static int monitor_run(void *p)
 		snprintf(err.msg, sizeof(err.msg), "unknown interface '%s'", s->ifname);
 		return pr_fail("monitor", err.msg);
 	}
-	cfg_fd = open_pin("pr_monitor", &err);
+	cfg_fd = open_pin(PR_MAP_MONITOR, &err);
 	if (cfg_fd >= 0)
-		ev_fd = open_pin("pr_events", &err);
+		ev_fd = open_pin(PR_MAP_EVENTS, &err);
 	if (ev_fd >= 0)
-		pcpu_fd = open_pin("pr_monitor_pcpu", &err);
+		pcpu_fd = open_pin(PR_MAP_MONITOR_PCPU, &err);
 	if (pcpu_fd < 0) {
 		ret = pr_fail("monitor", err.msg);
 		goto out;

@@ -114,7 +114,7 @@ static int save_run(void *p)
 	}
 	if (pr_config_from_state(
 		    list, n, table,
-		    have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), "pr_flows") : 0, &cfg)) {
+		    have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), PR_MAP_FLOWS) : 0, &cfg)) {
 		ret = pr_fail("save", "out of memory");
 		goto out;
 	}

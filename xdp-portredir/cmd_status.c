@@ -27,9 +27,9 @@ static const struct pr_opt status_opts[] = {
 static void chain_array(unsigned int mask)
 {
 	out_arr_begin("chain-call");
-	for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
-		if (mask & (1U << a))
-			out_str(NULL, pr_xdp_action_name(a));
+	for (const struct pr_enum_val *v = pr_chain_action_values; v->name; v++)
+		if (mask & v->value)
+			out_str(NULL, v->name);
 	out_arr_end();
 }
 
@@ -51,7 +51,7 @@ static void print_iface(const struct pr_iface_state *st)
 	out_u64("ifindex", (unsigned long long)st->ifindex);
 	out_str("state", iface_state(st));
 	if (st->attached) {
-		out_str("mode", st->skb_mode ? "skb" : "native");
+		out_str("mode", pr_mode_name(pr_mode_of(st->skb_mode)));
 		out_bool("dispatcher", st->dispatcher);
 		out_u64("priority", st->self.priority);
 		chain_array(st->self.chain_actions);
