@@ -7,13 +7,28 @@
 
 set -eu
 
-build="gcc make pkg-config clang llvm bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev"
+# Names that differ between releases: clang's runtime (sanitizers) is
+# versioned like clang itself, and systemd.pc moved to systemd-dev in Debian 13.
+. /etc/os-release 2>/dev/null || VERSION_CODENAME=""
+case "${VERSION_CODENAME:-}" in
+bookworm) clang_major=14 systemd_pc=systemd ;;
+trixie) clang_major=19 systemd_pc=systemd-dev ;;
+*)
+	# A later release: ask apt which clang-N its clang is.
+	clang_major=$(apt-cache depends clang 2>/dev/null |
+		sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+	systemd_pc=systemd-dev
+	;;
+esac
+clang_rt=libclang-rt-${clang_major:-19}-dev
+
+build="gcc make pkgconf clang llvm bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev"
 demo="$build xdp-tools iproute2"
 test="$demo jq socat tcpdump ethtool nftables man-db groff-base valgrind cppcheck clang-tidy gdb
-      libclang-rt-14-dev qemu-system-x86 busybox-static cpio kmod procps psmisc
+      $clang_rt qemu-system-x86 mmdebstrap busybox-static cpio kmod procps psmisc
       python3 iputils-ping util-linux"
 bench="$demo nftables"
-package="$build debhelper dpkg-dev devscripts lintian rpm systemd fakeroot bash-completion"
+package="$build debhelper dpkg-dev devscripts lintian rpm systemd $systemd_pc fakeroot bash-completion"
 
 case "${1:-}" in
 build) want=$build ;;

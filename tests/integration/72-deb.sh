@@ -64,8 +64,10 @@ t_eq contents/no-build-path-in-binary "$(strings "$tmp/x$PI" | grep -c "$tmp")" 
 t_eq build/source-tree-untouched "$(find debian | sort)" "$debian_before"
 
 start=$SECONDS
+# Standards-Version follows the newest release (Debian 13); an older release's
+# lintian only knows its own policy and warns newer-standards-version.
 lint=$(timeout 300 lintian --fail-on error,warning --display-info --pedantic \
-	"$tmp"/xdp-portredir_"${VERSION}"_"$ARCH".changes 2>&1)
+	--suppress-tags newer-standards-version "$tmp"/xdp-portredir_"${VERSION}"_"$ARCH".changes 2>&1)
 rc=$?
 lint=$(grep -v 'running with root privileges is not recommended' <<<"$lint")
 echo "note: lintian took $((SECONDS - start)) s"
