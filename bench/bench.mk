@@ -2,7 +2,7 @@
 # The benchmark (issue 6): `make bench`, or `make bench BENCH_QUICK=1` for the
 # short mode CI runs. Included by the top Makefile.
 
-BENCH_BPF := bench/empty.bpf.o
+BENCH_BPF := bench/empty.bpf.o bench/ref_rewrite.bpf.o
 BENCH_PROGS := bench/progcost bench/udpflood bench/udpsink
 BENCH_QUICK ?=
 
@@ -10,14 +10,17 @@ BENCH_QUICK ?=
 
 bench-build: $(BENCH_BPF) $(BENCH_PROGS)
 
-$(BENCH_BPF): bench/empty.bpf.c config.mk
+$(BENCH_BPF): bench/%.bpf.o: bench/%.bpf.c config.mk
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-bench/progcost.o: bench/progcost.c tests/unit/xdprun.h tests/unit/pktbuild.h $(LIB_HDRS) \
+bench/progcost.o: bench/progcost.c bench/icount.h tests/unit/xdprun.h tests/unit/pktbuild.h $(LIB_HDRS) \
 		$(SKEL) config.mk
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
-bench/progcost: bench/progcost.o tests/unit/xdprun.o tests/unit/pktbuild.o $(LIB_A)
+bench/icount.o: bench/icount.c bench/icount.h config.mk
+	$(CC) $(CFLAGS) -c $< -o $@
+
+bench/progcost: bench/progcost.o bench/icount.o tests/unit/xdprun.o tests/unit/pktbuild.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench/udpflood bench/udpsink: bench/%: bench/%.c bench/benchutil.h config.mk

@@ -39,6 +39,7 @@
 
 #include "pktbuild.h"
 #include "xdprun.h"
+#include "icount.h"
 #include "object.h"
 #include "rules.h"
 #include "portredir.skel.h"
@@ -64,6 +65,7 @@
 enum prog_id {
 	PROG_EMPTY,
 	PROG_EMPTY_TC,
+	PROG_REF, /* bench/ref_rewrite.bpf.o: the minimal rewrite, the job's own cost */
 	PROG_PR_2, /* the hit pair per protocol: the smallest table that always hits */
 	PROG_PR_1000,
 	PROG_PR_65535, /* a rule on every port of both protocols */
@@ -77,6 +79,7 @@ enum prog_id {
 
 enum prog_kind {
 	KIND_EMPTY, /* bench/empty.bpf.o */
+	KIND_REF, /* bench/ref_rewrite.bpf.o */
 	KIND_PORTREDIR,
 	KIND_XDP_FILTER,
 };
@@ -101,6 +104,7 @@ static struct prog progs[NUM_PROGS] = {
 	[PROG_EMPTY] = { .what = "empty XDP_PASS program", .kind = KIND_EMPTY,
 			 .name = "xdp_empty" },
 	[PROG_EMPTY_TC] = { .what = "empty TC program", .kind = KIND_EMPTY, .name = "tc_empty" },
+	[PROG_REF] = { .what = "reference rewrite", .kind = KIND_REF, .name = "xdp_ref_rewrite" },
 	[PROG_PR_2] = { .what = "xdp-portredir, 2 rules/proto, one-way", .kind = KIND_PORTREDIR,
 			.name = "xdp_portredir", .rules = 2 },
 	[PROG_PR_1000] = { .what = "xdp-portredir, 1000 rules/proto, one-way",
@@ -183,47 +187,69 @@ struct figure {
 	const char *baseline; /* name of the figure it is divided by */
 	double max_ratio; /* target: ratio <= max_ratio; 0 = none */
 	const char *same_as;
+	/*
+	 * The reference figure for the same kind of packet: the added cost
+	 * (ns - floor) is also given as a multiple of the reference's.
+	 */
+	const char *ref;
+	double max_xref; /* target for that multiple; 0 = none */
+	unsigned int max_insns; /* target for the instructions executed; 0 = none */
 
 	/* results */
 	double ns[MAX_ROUNDS];
 	double kns[MAX_ROUNDS]; /* the kernel's own whole-ns figure, as a cross-check */
 	double ratio;
 	double ns_med, ns_min, ns_max, kns_med;
+	double added; /* median of per-round ns - floor */
+	double xref; /* median of per-round added / the reference's added; < 0: none */
+	long insns; /* instructions executed on this frame; < 0: not counted */
+	char insns_why[160]; /* why not */
 	const char *skipped;
 };
 
 static struct figure figures[] = {
 	{ .name = "empty", .what = "empty XDP_PASS program (floor)", .prog = PROG_EMPTY,
 	  .pkt = PKT_V4_UDP_HIT, .baseline = "empty" },
+	/* The job's own cost: the minimal rewrite (bench/ref_rewrite.bpf.c). */
+	{ .name = "ref_hit", .what = "reference: UDP rewrite", .prog = PROG_REF,
+	  .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty", .ref = "ref_hit" },
+	{ .name = "ref_miss", .what = "reference: UDP, no rule", .prog = PROG_REF,
+	  .pkt = PKT_V4_UDP_MISS, .baseline = "empty", .ref = "ref_miss" },
+	{ .name = "ref_nonip", .what = "reference: ARP frame", .prog = PROG_REF, .pkt = PKT_ARP,
+	  .baseline = "empty", .ref = "ref_nonip" },
 	{ .name = "hit", .what = "UDP rewrite 7999<->7998, one-way", .prog = PROG_PR_2,
 	  .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty",
-	  .max_ratio = 1.25 },
+	  .max_ratio = 1.25, .ref = "ref_hit", .max_xref = 1.5, .max_insns = 90 },
 	{ .name = "miss", .what = "UDP, no rule for the port", .prog = PROG_PR_2,
-	  .pkt = PKT_V4_UDP_MISS, .baseline = "empty", .max_ratio = 1.15 },
+	  .pkt = PKT_V4_UDP_MISS, .baseline = "empty", .max_ratio = 1.15, .ref = "ref_miss",
+	  .max_xref = 1.5, .max_insns = 45 },
 	{ .name = "nonip", .what = "ARP frame", .prog = PROG_PR_2, .pkt = PKT_ARP,
-	  .baseline = "empty", .max_ratio = 1.10 },
+	  .baseline = "empty", .max_ratio = 1.10, .ref = "ref_nonip", .max_xref = 1.5,
+	  .max_insns = 15 },
 	{ .name = "vlan_hit", .what = "802.1Q-tagged UDP rewrite, one-way", .prog = PROG_PR_2,
-	  .pkt = PKT_VLAN_V4_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty" },
+	  .pkt = PKT_VLAN_V4_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty",
+	  .ref = "ref_hit" },
 	{ .name = "ipv6_ext_hit", .what = "IPv6 HBH+DSTOPTS UDP rewrite, one-way", .prog = PROG_PR_2,
-	  .pkt = PKT_V6_EXT_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty" },
+	  .pkt = PKT_V6_EXT_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty",
+	  .ref = "ref_hit" },
 	{ .name = "reply_udp_hit", .what = "UDP rewrite, reply translation on", .prog = PROG_PR_REPLY,
 	  .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty",
-	  .max_ratio = 2.0 },
+	  .max_ratio = 2.0, .ref = "ref_hit", .max_xref = 2.5 },
 	{ .name = "reply_tcp_est_hit", .what = "TCP established rewrite, reply on",
 	  .prog = PROG_PR_REPLY, .pkt = PKT_V4_TCP_EST_HIT, .effect = EFFECT_REWRITE,
-	  .baseline = "empty", .max_ratio = 1.3 },
+	  .baseline = "empty", .max_ratio = 1.3, .ref = "ref_hit", .max_xref = 1.7 },
 	/* The same on a hardware NIC, where load leaves the checksum fix-up out. */
 	{ .name = "hit_hw", .what = "hit, hardware NIC (no fix-up)", .prog = PROG_PR_2_HW,
 	  .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "empty",
-	  .max_ratio = 1.25 },
+	  .max_ratio = 1.25, .ref = "ref_hit", .max_xref = 1.5 },
 	{ .name = "reply_udp_hit_hw", .what = "reply_udp_hit, hardware NIC",
 	  .prog = PROG_PR_REPLY_HW, .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE,
-	  .baseline = "empty", .max_ratio = 2.0 },
+	  .baseline = "empty", .max_ratio = 2.0, .ref = "ref_hit", .max_xref = 2.5 },
 	{ .name = "reply_tcp_est_hit_hw", .what = "reply_tcp_est_hit, hardware NIC",
 	  .prog = PROG_PR_REPLY_HW, .pkt = PKT_V4_TCP_EST_HIT, .effect = EFFECT_REWRITE,
-	  .baseline = "empty", .max_ratio = 1.3 },
+	  .baseline = "empty", .max_ratio = 1.3, .ref = "ref_hit", .max_xref = 1.7 },
 	{ .name = "xdpfilter", .what = "xdp-filter alw_all, hit's packet", .prog = PROG_XDP_FILTER,
-	  .pkt = PKT_V4_UDP_HIT, .baseline = "empty" },
+	  .pkt = PKT_V4_UDP_HIT, .baseline = "empty", .ref = "ref_hit" },
 	{ .name = "hit_vs_xdpfilter", .what = "hit / xdp-filter", .prog = PROG_PR_2,
 	  .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE, .baseline = "xdpfilter",
 	  .max_ratio = 0.5, .same_as = "hit" },
@@ -717,18 +743,40 @@ static int load_egress(struct prog *p, const struct prog *in)
 	return 0;
 }
 
-static const char *default_empty_path(void)
+/* bench/NAME, found beside this binary. */
+static const char *beside_exe(const char *name)
 {
 	static char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	char *slash;
 
-	if (n <= 0)
-		return "bench/empty.bpf.o";
+	if (n <= 0 || strlen(name) > 24) {
+		snprintf(path, sizeof(path), "bench/%s", name);
+		return path;
+	}
 	path[n] = '\0';
 	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "empty.bpf.o");
+	strcpy(slash ? slash + 1 : path, name);
 	return path;
+}
+
+/* The reference's rules: the same flip-flop pair as xdp-portredir's hit figures. */
+static void load_ref(struct prog *p)
+{
+	struct bpf_map *map;
+	__u32 key[2] = { HIT_PORT, HIT_BACK };
+	__u16 to[2] = { htons(HIT_BACK), htons(HIT_PORT) };
+
+	if (load_bpf_file(p, beside_exe("ref_rewrite.bpf.o"), false))
+		return;
+	map = bpf_object__find_map_by_name(p->obj, "ref_ports");
+	for (int i = 0; i < 2; i++) {
+		if (!map || bpf_map_update_elem(bpf_map__fd(map), &key[i], &to[i], BPF_ANY)) {
+			snprintf(p->skipped, sizeof(p->skipped), "cannot write the reference's rules");
+			p->fd = -1;
+			return;
+		}
+	}
 }
 
 static void load_programs(void)
@@ -739,7 +787,10 @@ static void load_programs(void)
 		p->fd = -1;
 		switch (p->kind) {
 		case KIND_EMPTY:
-			load_bpf_file(p, opt_empty ? opt_empty : default_empty_path(), false);
+			load_bpf_file(p, opt_empty ? opt_empty : beside_exe("empty.bpf.o"), false);
+			break;
+		case KIND_REF:
+			load_ref(p);
 			break;
 		case KIND_XDP_FILTER:
 			if (access(opt_xdp_filter, R_OK))
@@ -956,6 +1007,36 @@ static void check_flow_cache(const struct prog *p)
 		       "      that figure shows the cache-miss path (pessimistic)\n");
 }
 
+/*
+ * The instructions the figure's program executes on its frame (icount.h),
+ * given only if the interpreter ends exactly where the kernel does: same
+ * return value, same frame bytes, same metadata length.
+ */
+static void count_insns(struct figure *f)
+{
+	const struct prog *p = &progs[f->prog];
+	const struct packet *pkt = &pkts[f->pkt];
+	struct bpf_program *bp = p->obj ? find_prog(p->obj, p->name) : NULL;
+	uint8_t kout[PKT_MAX + 256], iout[PKT_MAX + 256];
+	struct xdprun_result kres;
+	struct icount_result ires;
+
+	f->insns = -1;
+	if (!bp || bpf_program__type(bp) != BPF_PROG_TYPE_XDP) {
+		snprintf(f->insns_why, sizeof(f->insns_why), "not an XDP program");
+		return;
+	}
+	if (icount_xdp(bp, pkt->data, pkt->len, iout, &ires, f->insns_why, sizeof(f->insns_why)))
+		return;
+	if (xdprun(p->fd, pkt->data, pkt->len, kout, &kres) || kres.retval != ires.retval ||
+	    kres.len != ires.len || kres.meta_len != ires.meta_len || memcmp(kout, iout, ires.len)) {
+		snprintf(f->insns_why, sizeof(f->insns_why),
+			 "the interpreter's result differs from the kernel's run");
+		return;
+	}
+	f->insns = (long)ires.insns;
+}
+
 static struct figure *figure_by_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(figures); i++) {
@@ -979,6 +1060,33 @@ static double median(const double *v, unsigned int n)
 	memcpy(s, v, n * sizeof(*v));
 	qsort(s, n, sizeof(*s), cmp_double);
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/*
+ * What the figure adds over its floor (the empty program of its kind), and
+ * that as a multiple of what the reference adds on the same kind of packet,
+ * both medians of per-round values. A round where the reference added
+ * nothing measurable is left out of the multiple.
+ */
+static void against_ref(struct figure *f)
+{
+	bool tc = f->prog == PROG_EMPTY_TC || progs[f->prog].egress;
+	const struct figure *floor = figure_by_name(tc ? "empty_tc" : "empty");
+	const struct figure *ref = f->ref ? figure_by_name(f->ref) : NULL;
+	double added[MAX_ROUNDS], x[MAX_ROUNDS];
+	unsigned int r, n = 0;
+
+	f->xref = -1;
+	if (f->skipped || !floor || floor->skipped)
+		return;
+	for (r = 0; r < opt_rounds; r++) {
+		added[r] = f->ns[r] - floor->ns[r];
+		if (ref && !ref->skipped && ref->ns[r] - floor->ns[r] > 0.05)
+			x[n++] = added[r] / (ref->ns[r] - floor->ns[r]);
+	}
+	f->added = median(added, opt_rounds);
+	if (n)
+		f->xref = median(x, n);
 }
 
 static void usage(FILE *out)
@@ -1087,6 +1195,77 @@ static void print_json_str(const char *key, const char *val)
 	putchar('"');
 }
 
+static const char *verdict(bool met)
+{
+	return met ? "met" : "MISSED";
+}
+
+/* The second table: added cost, multiple of the reference's, instructions. */
+static void report_against_ref(void)
+{
+	printf("\nAgainst the job's own cost (added = ns - the empty program's, median of\n"
+	       "per-round differences; x ref = added / the reference's added on the same\n"
+	       "kind of packet, per round; insns = BPF instructions executed on one frame,\n"
+	       "counted by running the loaded program's instructions, see bench/README.md)\n\n");
+	printf("%-22s %8s %-10s %6s %-7s %-7s %6s %-6s %s\n", "figure", "added", "ref", "x ref",
+	       "target", "result", "insns", "target", "result");
+	for (size_t i = 0; i < ARRAY_SIZE(figures); i++) {
+		const struct figure *f = &figures[i];
+		char xr[24] = "-", xt[24] = "-", in[24] = "-", it[24] = "-";
+		const char *xres = "-", *ires = "-";
+
+		if (f->skipped)
+			continue;
+		if (f->xref >= 0)
+			snprintf(xr, sizeof(xr), "%.2f", f->xref);
+		else if (f->ref)
+			snprintf(xr, sizeof(xr), "n/m"); /* the reference added nothing measurable */
+		if (f->max_xref > 0) {
+			snprintf(xt, sizeof(xt), "<=%.2f", f->max_xref);
+			if (f->xref >= 0)
+				xres = verdict(f->xref <= f->max_xref);
+		}
+		if (f->insns >= 0)
+			snprintf(in, sizeof(in), "%ld", f->insns);
+		if (f->max_insns) {
+			snprintf(it, sizeof(it), "<=%u", f->max_insns);
+			if (f->insns >= 0)
+				ires = verdict(f->insns <= (long)f->max_insns);
+		}
+		printf("%-22s %8.2f %-10s %6s %-7s %-7s %6s %-6s %s", f->name, f->added,
+		       f->ref ? f->ref : "-", xr, xt, xres, in, it, ires);
+		if (f->insns < 0 && strcmp(f->insns_why, "not an XDP program"))
+			printf(" (insns: %s)", f->insns_why);
+		printf("\n");
+	}
+}
+
+static void json_against_ref(const struct figure *f)
+{
+	printf(",\"added_ns\":%.2f", f->added);
+	if (f->ref)
+		print_json_str("ref", f->ref);
+	else
+		printf(",\"ref\":null");
+	if (f->xref >= 0)
+		printf(",\"x_ref\":%.3f", f->xref);
+	else
+		printf(",\"x_ref\":null");
+	if (f->ref && f->xref < 0)
+		printf(",\"x_ref_why\":\"the reference added under 0.05 ns in every round\"");
+	if (f->max_xref > 0 && f->xref >= 0)
+		printf(",\"x_ref_target\":\"<=%.2f\",\"x_ref_met\":%s", f->max_xref,
+		       f->xref <= f->max_xref ? "true" : "false");
+	if (f->insns >= 0)
+		printf(",\"insns\":%ld", f->insns);
+	else
+		printf(",\"insns\":null");
+	if (f->max_insns && f->insns >= 0)
+		printf(",\"insns_target\":\"<=%u\",\"insns_met\":%s", f->max_insns,
+		       f->insns <= (long)f->max_insns ? "true" : "false");
+	printf("}\n");
+}
+
 static void report(void)
 {
 	printf("\nProgram cost (BPF_PROG_TEST_RUN, %u rounds x %u repetitions, interleaved;\n"
@@ -1113,6 +1292,7 @@ static void report(void)
 		printf("%-22s %-36s %8.2f %15s %7.3f %-10s %-7s %s\n", f->name, f->what, f->ns_med,
 		       range, f->ratio, f->baseline, target, result);
 	}
+	report_against_ref();
 	printf("\n");
 	for (size_t i = 0; i < ARRAY_SIZE(figures); i++) {
 		struct figure *f = &figures[i];
@@ -1130,8 +1310,9 @@ static void report(void)
 			       f->ratio <= f->max_ratio ? "true" : "false");
 		else
 			printf(",\"target\":null,\"met\":null");
-		printf(",\"kernel_ns\":%.1f,\"rounds\":%u,\"repeat\":%u}\n", f->kns_med,
-		       opt_rounds, opt_repeat);
+		printf(",\"kernel_ns\":%.1f,\"rounds\":%u,\"repeat\":%u", f->kns_med, opt_rounds,
+		       opt_repeat);
+		json_against_ref(f);
 	}
 	fflush(stdout);
 }
@@ -1174,6 +1355,8 @@ int main(int argc, char **argv)
 		}
 		if (!f->same_as && verify_figure(f))
 			bad = 1;
+		else if (!f->same_as)
+			count_insns(f);
 		else if (!f->same_as && p->reply && !p->egress && f->effect == EFFECT_REWRITE &&
 			 pkts[f->pkt].proto == PR_PROTO_UDP)
 			check_flow_cache(p);
@@ -1234,6 +1417,8 @@ int main(int argc, char **argv)
 		}
 		memcpy(f->ns, src->ns, sizeof(f->ns));
 		memcpy(f->kns, src->kns, sizeof(f->kns));
+		f->insns = src->insns;
+		memcpy(f->insns_why, src->insns_why, sizeof(f->insns_why));
 		f->kns_med = median(f->kns, opt_rounds);
 		for (r = 0; r < opt_rounds; r++)
 			ratios[r] = f->ns[r] / base->ns[r];
@@ -1247,6 +1432,8 @@ int main(int argc, char **argv)
 				f->ns_max = f->ns[r];
 		}
 	}
+	for (i = 0; i < ARRAY_SIZE(figures); i++)
+		against_ref(&figures[i]);
 	report();
 
 	for (i = 0; i < NUM_PROGS; i++) {

@@ -13,10 +13,18 @@ T_SUITE=bench-smoke
 t_need_root
 cd "$TOP" || exit 1
 
-PROG_FIGURES="empty hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit reply_tcp_est_hit
+PROG_FIGURES="empty ref_hit ref_miss ref_nonip hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit reply_tcp_est_hit
 	xdpfilter hit_vs_xdpfilter reply_udp_vs_xdpfilter rules_2 rules_1000 rules_65535
 	empty_tc reply_out_udp reply_out_tcp_est"
 TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_vs_xdpfilter rules_65535"
+# Issue 19: these are also given as a multiple of the reference's added cost
+# (x_ref), and the first three with the instructions their path executes,
+# counted by bench/icount.c (a count needs the interpreter to end exactly as
+# the kernel's run did, so a null here means the two disagreed).
+XREF_TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit"
+INSNS_TARGETED="hit miss nonip"
+COUNTED="empty ref_hit ref_miss ref_nonip hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit
+	reply_tcp_est_hit"
 E2E_FIGURES=""
 for p in veth lo; do
 	for f in A_direct B_nft C_xdp D_xdp_nomatch C_over_A C_over_B C_over_D C_over_D_sep; do
@@ -65,11 +73,46 @@ check_figure() { # name
 		t_match "figure-$f-target-reported" "$line" '"target":"(<=|>=)[0-9.]+","met":(true|false)'
 		;;
 	esac
+	case " $(echo $XREF_TARGETED) " in
+	*" $f "*)
+		# A multiple with its target, or null saying why (in quick mode the
+		# reference's few ns can vanish in the noise of every round).
+		t_match "figure-$f-x-ref-reported" "$line" \
+			'"added_ns":-?[0-9.]+,"ref":"ref_[a-z]+",("x_ref":-?[0-9.]+,"x_ref_target":"<=[0-9.]+","x_ref_met":(true|false)|"x_ref":null,"x_ref_why":"[^"]+")'
+		;;
+	esac
+	case " $(echo $COUNTED) " in
+	*" $f "*) t_match "figure-$f-insns-counted" "$line" '"insns":[0-9]+[,}]' ;;
+	esac
+	case " $(echo $INSNS_TARGETED) " in
+	*" $f "*) t_match "figure-$f-insns-target" "$line" '"insns_target":"<=[0-9]+","insns_met":(true|false)' ;;
+	esac
 }
 
 for f in $PROG_FIGURES $E2E_FIGURES; do
 	check_figure "$f"
 done
+
+# The counts must order the paths as the programs do: a frame that stops
+# earlier executes fewer instructions, and the reference (the job alone)
+# fewer than xdp-portredir on the same frame. Fixed facts of the two
+# programs' structure, not timings.
+insns_of() { grep -E "^BENCH \{\"figure\":\"$1\"[,}]" "$out" | sed -n 's/.*"insns":\([0-9]*\).*/\1/p'; }
+t_lt() { # name a b: a < b, both numbers
+	if [[ "$2" =~ ^[0-9]+$ && "$3" =~ ^[0-9]+$ ]] && [ "$2" -lt "$3" ]; then
+		t_pass "$1"
+	else
+		t_fail "$1" "want '$2' < '$3'"
+	fi
+}
+# The empty program is `r0 = XDP_PASS; exit`: exactly two.
+t_eq insns-empty-exact "$(insns_of empty)" 2
+t_lt insns-empty-below-ref-nonip "$(insns_of empty)" "$(insns_of ref_nonip)"
+t_lt insns-ref-nonip-below-ref-miss "$(insns_of ref_nonip)" "$(insns_of ref_miss)"
+t_lt insns-ref-miss-below-ref-hit "$(insns_of ref_miss)" "$(insns_of ref_hit)"
+t_lt insns-nonip-below-miss "$(insns_of nonip)" "$(insns_of miss)"
+t_lt insns-miss-below-hit "$(insns_of miss)" "$(insns_of hit)"
+t_lt insns-ref-hit-below-hit "$(insns_of ref_hit)" "$(insns_of hit)"
 
 t_eq no-namespace-left "$(ip netns list 2>/dev/null | grep -c '^prb')" 0
 t_eq no-traffic-process-left "$( (pgrep -x udpflood; pgrep -x udpsink) | wc -l)" 0
