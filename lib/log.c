@@ -13,16 +13,11 @@ void pr_log_set_level(int verbosity)
 	log_verbosity = verbosity;
 }
 
-int pr_log_level(void)
-{
-	return log_verbosity;
-}
-
-void pr_log(enum pr_log_level level, const char *fmt, ...)
+void pr_verbose(const char *fmt, ...)
 {
 	va_list ap;
 
-	if ((int)level > log_verbosity)
+	if (log_verbosity < 1)
 		return;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

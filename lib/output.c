@@ -33,11 +33,6 @@ void out_init_line(FILE *f, bool json)
 	o.root_inline = true;
 }
 
-bool out_is_json(void)
-{
-	return o.json;
-}
-
 static struct frame *top(void)
 {
 	return o.depth ? &o.stack[o.depth - 1] : NULL;
@@ -76,29 +71,34 @@ static size_t utf8_len(const unsigned char *s)
  * Valid sequences pass through, a stray byte becomes the code point of the
  * same value (\u00XX), so the output always parses.
  */
-static void json_string(const char *str)
+static void json_string_to(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
-	fputc('"', o.f);
+	fputc('"', f);
 	while (*s) {
 		size_t n;
 
 		if (*s == '"' || *s == '\\')
-			fprintf(o.f, "\\%c", *s);
+			fprintf(f, "\\%c", *s);
 		else if (*s == '\n')
-			fputs("\\n", o.f);
+			fputs("\\n", f);
 		else if (*s == '\t')
-			fputs("\\t", o.f);
+			fputs("\\t", f);
 		else if (*s >= 0x20 && *s != 0x7f && (n = utf8_len(s)) > 0) {
-			fwrite(s, 1, n, o.f);
+			fwrite(s, 1, n, f);
 			s += n;
 			continue;
 		} else /* control characters and stray bytes */
-			fprintf(o.f, "\\u%04x", *s);
+			fprintf(f, "\\u%04x", *s);
 		s++;
 	}
-	fputc('"', o.f);
+	fputc('"', f);
+}
+
+static void json_string(const char *str)
+{
+	json_string_to(o.f, str);
 }
 
 static void indent(int level)
@@ -314,4 +314,16 @@ void out_finish(void)
 	if (o.json)
 		fputc('\n', o.f);
 	fflush(o.f);
+}
+
+void out_error(FILE *f, const char *cmd, const char *msg, int exit_code)
+{
+	fputs("{\"error\":{\"command\":", f);
+	json_string_to(f, cmd);
+	fputs(",\"message\":", f);
+	json_string_to(f, msg);
+	if (exit_code >= 0)
+		fprintf(f, ",\"exit\":%d", exit_code);
+	fputs("}}\n", f);
+	fflush(f);
 }

@@ -17,7 +17,6 @@
 void out_init(FILE *f, bool json);
 /* Like out_init, but the top object is one line in human form too (a stream of records). */
 void out_init_line(FILE *f, bool json);
-bool out_is_json(void);
 
 void out_obj_begin(const char *key); /* key is NULL inside arrays and at the top */
 void out_obj_end(void);
@@ -38,5 +37,12 @@ void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Ends the document (a final newline for JSON) and flushes. */
 void out_finish(void);
+
+/*
+ * One error as a JSON line of its own, {"error":{"command":..,"message":..,
+ * "exit":..}} ("exit" left out when exit_code is negative: the command goes
+ * on), apart from any document in progress (errors go to stderr).
+ */
+void out_error(FILE *f, const char *cmd, const char *msg, int exit_code);
 
 #endif

@@ -32,7 +32,7 @@ int pr_bpffs_ensure(struct pr_err *err)
 				  "bpffs is not mounted at %s and mounting it failed (%s); "
 				  "mount it with: mount -t bpf bpf %s",
 				  PR_BPFFS_ROOT, strerror(errno), PR_BPFFS_ROOT);
-	pr_info("mounted bpffs at %s\n", PR_BPFFS_ROOT);
+	pr_verbose("mounted bpffs at %s\n", PR_BPFFS_ROOT);
 	return 0;
 }
 
@@ -110,7 +110,7 @@ int pr_lock(int timeout_s, struct pr_err *err)
 					  "another xdp-portredir command has held the lock on %s for %d s; try again later",
 					  pr_pin_dir(), timeout_s);
 		if (!told) {
-			pr_info("waiting for another xdp-portredir command to finish\n");
+			pr_verbose("waiting for another xdp-portredir command to finish\n");
 			told = true;
 		}
 		usleep(20000);

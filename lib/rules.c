@@ -144,11 +144,6 @@ void pr_rule_format(const struct pr_rule_spec *spec, char *buf, size_t len)
 			 spec->to);
 }
 
-void pr_rule_table_clear(struct pr_rule_table *t)
-{
-	memset(t, 0, sizeof(*t));
-}
-
 struct pr_rule pr_rule_encode(const struct pr_rule_spec *spec, uint16_t port)
 {
 	struct pr_rule r = {

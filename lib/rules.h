@@ -51,7 +51,6 @@ int pr_rule_validate(const struct pr_rule_spec *spec, struct pr_err *err);
 void pr_rule_format(const struct pr_rule_spec *spec, char *buf, size_t len);
 
 /* Table operations (pure, no kernel): */
-void pr_rule_table_clear(struct pr_rule_table *t);
 /* Finds an existing rule whose ports overlap spec's; returns true if found. */
 bool pr_rule_table_overlap(const struct pr_rule_table *t, const struct pr_rule_spec *spec,
 			   struct pr_rule_spec *existing);

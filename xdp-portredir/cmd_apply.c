@@ -120,15 +120,14 @@ static int read_config(const char *path, const char **name, struct pr_config *cf
 
 	*name = std ? "<stdin>" : path;
 	if (!f) {
-		fprintf(stderr, "xdp-portredir apply: cannot read %s: %s\n", path, strerror(errno));
-		return PR_EXIT_ERROR;
+		return pr_fail("apply", "cannot read %s: %s", path, strerror(errno));
 	}
 	errors = pr_config_parse(f, *name, cfg, stderr);
 	if (!std)
 		fclose(f);
 	if (errors) {
-		fprintf(stderr, "xdp-portredir apply: %d error%s in %s; nothing applied\n", errors,
-			errors == 1 ? "" : "s", *name);
+		pr_complain("apply", "%d error%s in %s; nothing applied", errors,
+			    errors == 1 ? "" : "s", *name);
 		return PR_EXIT_USAGE;
 	}
 	return PR_EXIT_OK;
@@ -154,7 +153,7 @@ static void wait_for_ifaces(const struct pr_config *cfg, long seconds)
 {
 	for (long tries = seconds * 10; tries > 0 && missing_ifaces(cfg, NULL, false); tries--) {
 		if (tries == seconds * 10)
-			pr_info("waiting up to %ld s for interfaces to appear\n", seconds);
+			pr_verbose("waiting up to %ld s for interfaces to appear\n", seconds);
 		usleep(100000);
 	}
 }
@@ -324,7 +323,7 @@ static int undo_step(const struct done *d, struct sys_state *s, struct pr_err *e
 static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, const char *name)
 {
 	struct done *done = calloc((size_t)plan->n, sizeof(*done));
-	int n_done = 0, failures = 0;
+	int n_done = 0, failures = 0, ret;
 	struct pr_err err;
 	char line[256];
 
@@ -340,7 +339,7 @@ static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, con
 			if (at)
 				fprintf(stderr, "%s:%d: %s\n", name, at, err.msg);
 			else
-				fprintf(stderr, "xdp-portredir apply: %s\n", err.msg);
+				pr_complain("apply", "%s", err.msg);
 			break;
 		}
 		describe(step, false, step->op == PR_CONFIG_ATTACH ? &done[n_done].st : NULL, line,
@@ -355,21 +354,20 @@ static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, con
 	for (int i = n_done - 1; i >= 0; i--) {
 		if (undo_step(&done[i], s, &err)) {
 			describe(done[i].step, false, NULL, line, sizeof(line));
-			fprintf(stderr, "xdp-portredir apply: could not undo '%s': %s\n", line,
-				err.msg);
+			pr_complain("apply", "could not undo '%s': %s", line, err.msg);
 			failures++;
 		}
 	}
 	if (failures)
-		fprintf(stderr,
-			"xdp-portredir apply: %s was applied in part; 'xdp-portredir "
-			"status' shows what is in place\n",
-			name);
+		ret = pr_fail("apply",
+			      "%s was applied in part; 'xdp-portredir status' shows what is in "
+			      "place",
+			      name);
 	else
-		fprintf(stderr, "xdp-portredir apply: nothing applied%s\n",
-			n_done ? " (the changes made before the failure were undone)" : "");
+		ret = pr_fail("apply", "nothing applied%s",
+			      n_done ? " (the changes made before the failure were undone)" : "");
 	free(done);
-	return PR_EXIT_ERROR;
+	return ret;
 }
 
 static int check_only(const struct pr_config *want, const char *name)
@@ -421,9 +419,8 @@ static int apply_run(void *p)
 	if (s->wait)
 		wait_for_ifaces(&want, s->wait);
 	if (missing_ifaces(&want, name, true)) {
-		fprintf(stderr, "xdp-portredir apply: nothing applied\n");
 		pr_config_free(&want);
-		return PR_EXIT_ERROR;
+		return pr_fail("apply", "nothing applied");
 	}
 	if (s->check) {
 		ret = check_only(&want, name);
@@ -433,16 +430,16 @@ static int apply_run(void *p)
 
 	if (pr_bpffs_ensure(&err)) {
 		pr_config_free(&want);
-		return pr_fail("apply", err.msg);
+		return pr_fail("apply", "%s", err.msg);
 	}
 	lock = pr_lock(30, &err);
 	if (lock < 0) {
 		pr_config_free(&want);
-		return pr_fail("apply", err.msg);
+		return pr_fail("apply", "%s", err.msg);
 	}
 	had_state = pr_state_exists();
 	if (sys_read(&sys, &err)) {
-		ret = pr_fail("apply", err.msg);
+		ret = pr_fail("apply", "%s", err.msg);
 		goto out;
 	}
 	if (pr_config_diff(&want, &sys.cfg, &plan)) {
@@ -450,8 +447,7 @@ static int apply_run(void *p)
 		goto out;
 	}
 	if (preflight(&plan, name)) {
-		fprintf(stderr, "xdp-portredir apply: nothing applied\n");
-		ret = PR_EXIT_ERROR;
+		ret = pr_fail("apply", "nothing applied");
 		goto out;
 	}
 	if (!plan.n) {
@@ -460,7 +456,7 @@ static int apply_run(void *p)
 	}
 	if (!empty && !sys.have_maps) {
 		if (pr_maps_create(&sys.maps, want.flow_table_size, &err)) {
-			ret = pr_fail("apply", err.msg);
+			ret = pr_fail("apply", "%s", err.msg);
 			goto out;
 		}
 		sys.have_maps = true;
@@ -477,7 +473,7 @@ out:
 	 */
 	if (((!ret && empty) || (ret && !had_state) || !pr_state_exists()) && pr_pin_dir_exists() &&
 	    pr_pins_remove(&err))
-		pr_warn("xdp-portredir apply: %s\n", err.msg);
+		pr_complain("apply", "%s", err.msg);
 	pr_unlock(lock);
 	pr_config_free(&want);
 	return ret;

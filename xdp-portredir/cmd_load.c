@@ -123,30 +123,28 @@ static int load_run(void *p)
 	int lock, ret = PR_EXIT_OK, n_done = 0;
 	bool had_state;
 
-	if (s->mode == PR_MODE_HW) {
-		fprintf(stderr, "xdp-portredir load: hw mode is not supported: %s; use --mode native "
-				"or --mode skb\n",
+	if (s->mode == PR_MODE_HW)
+		return pr_fail_usage(
+			"load", "hw mode is not supported: %s; use --mode native or --mode skb",
 			pr_mode_hw_refused);
-		return PR_EXIT_USAGE;
-	}
 	if (pr_bpffs_ensure(&err))
-		return pr_fail("load", err.msg);
+		return pr_fail("load", "%s", err.msg);
 	lock = pr_lock(30, &err);
 	if (lock < 0)
-		return pr_fail("load", err.msg);
+		return pr_fail("load", "%s", err.msg);
 	had_state = pr_state_exists();
 	if (s->flow_table_size && resize_flow_table((unsigned int)s->flow_table_size, &err)) {
-		ret = pr_fail("load", err.msg);
+		ret = pr_fail("load", "%s", err.msg);
 		goto out;
 	}
 	if (pr_maps_create(&maps, (unsigned int)s->flow_table_size, &err)) {
-		ret = pr_fail("load", err.msg);
+		ret = pr_fail("load", "%s", err.msg);
 		goto out;
 	}
 	done = calloc((size_t)s->n_ifnames, sizeof(*done));
 	for (int i = 0; done && i < s->n_ifnames; i++) {
 		if (pr_iface_attach(s->ifnames[i], &o, &maps, &done[n_done], &err)) {
-			ret = pr_fail("load", err.msg);
+			ret = pr_fail("load", "%s", err.msg);
 			break;
 		}
 		n_done++;
@@ -157,10 +155,9 @@ static int load_run(void *p)
 		/* All or nothing: take back what this command attached. */
 		for (int i = n_done - 1; i >= 0; i--) {
 			if (pr_iface_detach(&done[i], &maps, &err))
-				pr_warn("xdp-portredir load: could not undo %s: %s\n", done[i].name,
-					err.msg);
+				pr_complain("load", "could not undo %s: %s", done[i].name, err.msg);
 			else
-				pr_warn("xdp-portredir load: unloaded %s again\n", done[i].name);
+				pr_complain("load", "unloaded %s again", done[i].name);
 		}
 	} else {
 		for (int i = 0; i < n_done; i++)
@@ -171,7 +168,7 @@ out:
 	pr_maps_close(&maps);
 	/* A failed load leaves no pins behind that were not there before. */
 	if (ret != PR_EXIT_OK && !had_state && pr_pins_remove(&err))
-		pr_warn("xdp-portredir load: %s\n", err.msg);
+		pr_complain("load", "%s", err.msg);
 	pr_unlock(lock);
 	return ret;
 }

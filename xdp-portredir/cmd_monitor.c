@@ -172,31 +172,25 @@ static int monitor_run(void *p)
 	__u32 zero = 0, sample = 1;
 	struct pr_err err;
 
-	if (s->sample && parse_sample(s->sample, &sample)) {
-		fprintf(stderr, "xdp-portredir monitor: invalid --sample '%s': use 1/N with N in "
-				"1-1000000\nTry 'xdp-portredir monitor --help'.\n",
-			s->sample);
-		return PR_EXIT_USAGE;
-	}
-	if (s->ifname && !if_nametoindex(s->ifname)) {
-		snprintf(err.msg, sizeof(err.msg), "unknown interface '%s'", s->ifname);
-		return pr_fail("monitor", err.msg);
-	}
+	if (s->sample && parse_sample(s->sample, &sample))
+		return pr_fail_usage(
+			"monitor", "invalid --sample '%s': use 1/N with N in 1-1000000", s->sample);
+	if (s->ifname && !if_nametoindex(s->ifname))
+		return pr_fail("monitor", "unknown interface '%s'", s->ifname);
 	cfg_fd = open_pin(PR_MAP_MONITOR, &err);
 	if (cfg_fd >= 0)
 		ev_fd = open_pin(PR_MAP_EVENTS, &err);
 	if (ev_fd >= 0)
 		pcpu_fd = open_pin(PR_MAP_MONITOR_PCPU, &err);
 	if (pcpu_fd < 0) {
-		ret = pr_fail("monitor", err.msg);
+		ret = pr_fail("monitor", "%s", err.msg);
 		goto out;
 	}
 	if (!bpf_map_lookup_elem(cfg_fd, &zero, &cfg) && cfg.owner_pid &&
 	    cfg.deadline_ns > clock_ns(CLOCK_MONOTONIC_COARSE) && !kill((pid_t)cfg.owner_pid, 0)) {
-		snprintf(err.msg, sizeof(err.msg),
-			 "another monitor is running (pid %u); one monitor runs at a time",
-			 cfg.owner_pid);
-		ret = pr_fail("monitor", err.msg);
+		ret = pr_fail("monitor",
+			      "another monitor is running (pid %u); one monitor runs at a time",
+			      cfg.owner_pid);
 		goto out;
 	}
 
@@ -225,9 +219,7 @@ static int monitor_run(void *p)
 	renewed = clock_ns(CLOCK_MONOTONIC_COARSE);
 	cfg.deadline_ns = renewed + PR_MONITOR_LEASE_NS;
 	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
-		snprintf(err.msg, sizeof(err.msg), "cannot switch the monitor on: %s",
-			 strerror(errno));
-		ret = pr_fail("monitor", err.msg);
+		ret = pr_fail("monitor", "cannot switch the monitor on: %s", strerror(errno));
 		goto out;
 	}
 	fprintf(stderr, "monitoring redirected packets%s%s (Ctrl-C to stop)\n",
@@ -238,9 +230,7 @@ static int monitor_run(void *p)
 		int r = ring_buffer__poll(rb, 200);
 
 		if (r < 0 && r != -EINTR) {
-			snprintf(err.msg, sizeof(err.msg), "reading events failed: %s",
-				 strerror(-r));
-			ret = pr_fail("monitor", err.msg);
+			ret = pr_fail("monitor", "reading events failed: %s", strerror(-r));
 			break;
 		}
 		/* Renew the lease well before it runs out. */

@@ -110,7 +110,7 @@ static int poll_run(void *p)
 		goto out;
 	}
 	if (pr_maps_open(&maps, &err)) {
-		ret = pr_fail("poll", err.msg);
+		ret = pr_fail("poll", "%s", err.msg);
 		goto out;
 	}
 	ps.stats_fd = maps.rule_stats;
@@ -118,7 +118,7 @@ static int poll_run(void *p)
 	sigaction(SIGTERM, &sa, NULL);
 
 	if (pr_rules_read(maps.rules, table, &err)) {
-		ret = pr_fail("poll", err.msg);
+		ret = pr_fail("poll", "%s", err.msg);
 		goto out;
 	}
 	pr_rule_table_foreach(table, remember_rule, &ps);
@@ -132,7 +132,7 @@ static int poll_run(void *p)
 		if (nanosleep(&ts, NULL) && errno == EINTR && stop)
 			break;
 		if (pr_rules_read(maps.rules, table, &err)) {
-			ret = pr_fail("poll", err.msg);
+			ret = pr_fail("poll", "%s", err.msg);
 			break;
 		}
 		t = now_s();

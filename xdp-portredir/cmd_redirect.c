@@ -50,9 +50,7 @@ static int redirect_run(void *p)
 	char desc[80];
 
 	if (!s->remove && s->n_args != 2) {
-		fprintf(stderr, "xdp-portredir redirect: missing <to-port>\n"
-				"Try 'xdp-portredir redirect --help'.\n");
-		return PR_EXIT_USAGE;
+		return pr_fail_usage("redirect", "missing <to-port>");
 	}
 	for (int proto = 0; proto < PR_NUM_PROTOS; proto++) {
 		if (!(mask & PR_PROTO_MASK(proto)))
@@ -60,17 +58,16 @@ static int redirect_run(void *p)
 		if (pr_rule_parse(s->args[0], s->n_args > 1 ? s->args[1] : NULL, proto, &specs[n],
 				  &err) ||
 		    (!s->remove && pr_rule_validate(&specs[n], &err))) {
-			fprintf(stderr, "xdp-portredir redirect: %s\n", err.msg);
-			return PR_EXIT_USAGE;
+			return pr_fail_usage("redirect", "%s", err.msg);
 		}
 		n++;
 	}
 
 	if (pr_bpffs_ensure(&err))
-		return pr_fail("redirect", err.msg);
+		return pr_fail("redirect", "%s", err.msg);
 	lock = pr_lock(30, &err);
 	if (lock < 0)
-		return pr_fail("redirect", err.msg);
+		return pr_fail("redirect", "%s", err.msg);
 	had_state = pr_state_exists();
 	table = malloc(sizeof(*table));
 	if (!table) {
@@ -78,7 +75,7 @@ static int redirect_run(void *p)
 		goto out;
 	}
 	if (pr_maps_create(&maps, 0, &err) || pr_rules_read(maps.rules, table, &err)) {
-		ret = pr_fail("redirect", err.msg);
+		ret = pr_fail("redirect", "%s", err.msg);
 		goto out;
 	}
 
@@ -89,10 +86,9 @@ static int redirect_run(void *p)
 		pr_rule_format(&specs[i], desc, sizeof(desc));
 		if (!s->remove && pr_rule_table_overlap(table, &specs[i], &have)) {
 			pr_rule_format(&have, other, sizeof(other));
-			snprintf(err.msg, sizeof(err.msg),
-				 "rule %s overlaps existing rule %s; remove that one first", desc,
-				 other);
-			ret = pr_fail("redirect", err.msg);
+			ret = pr_fail("redirect",
+				      "rule %s overlaps existing rule %s; remove that one first",
+				      desc, other);
 			goto out;
 		}
 		if (s->remove && !pr_rule_table_get(table, specs[i].proto, specs[i].first, &have) &&
@@ -108,7 +104,7 @@ static int redirect_run(void *p)
 				    pr_rules_add(maps.rules, maps.rule_stats, &specs[done], &err);
 
 		if (r) {
-			ret = pr_fail("redirect", err.msg);
+			ret = pr_fail("redirect", "%s", err.msg);
 			break;
 		}
 	}
@@ -133,8 +129,7 @@ static int redirect_run(void *p)
 		printf("%s rule %s\n", s->remove ? "removed" : "added", desc);
 	}
 	if (n == 0) {
-		snprintf(err.msg, sizeof(err.msg), "no udp or tcp rule for port %s", s->args[0]);
-		ret = pr_fail("redirect", err.msg);
+		ret = pr_fail("redirect", "no udp or tcp rule for port %s", s->args[0]);
 	} else if (!s->remove && pr_iface_count_attached(&maps, &err) == 0) {
 		printf("note: xdp-portredir is not loaded on any interface yet; the rule takes "
 		       "effect once it is ('xdp-portredir load <ifname>')\n");
@@ -144,7 +139,7 @@ out:
 	pr_maps_close(&maps);
 	/* Nothing was set before and nothing got set: leave no empty pins. */
 	if (ret != PR_EXIT_OK && !had_state && pr_pins_remove(&err))
-		fprintf(stderr, "xdp-portredir redirect: %s\n", err.msg);
+		pr_complain("redirect", "%s", err.msg);
 	pr_unlock(lock);
 	return ret;
 }

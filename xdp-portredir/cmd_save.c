@@ -87,28 +87,28 @@ static int save_run(void *p)
 
 	if (pr_bpffs_mounted() && pr_state_exists()) {
 		if (pr_maps_open(&maps, &err))
-			return pr_fail("save", err.msg);
+			return pr_fail("save", "%s", err.msg);
 		have_maps = true;
 	}
 	if (pr_iface_list(have_maps ? &maps : NULL, &list, &n, &err)) {
-		ret = pr_fail("save", err.msg);
+		ret = pr_fail("save", "%s", err.msg);
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
 		attached += list[i].attached;
 	if (!pr_bpffs_mounted() && attached) {
 		/* Saving the interfaces without their rules would lose the rules on apply. */
-		snprintf(err.msg, sizeof(err.msg),
-			 "xdp-portredir is attached to %s, but bpffs is not mounted at %s, so its "
-			 "rules cannot be read; mount it with: mount -t bpf bpf %s",
-			 list[0].name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
-		ret = pr_fail("save", err.msg);
+		ret = pr_fail(
+			"save",
+			"xdp-portredir is attached to %s, but bpffs is not mounted at %s, so its "
+			"rules cannot be read; mount it with: mount -t bpf bpf %s",
+			list[0].name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
 		goto out;
 	}
 	if (have_maps) {
 		table = malloc(sizeof(*table));
 		if (!table || pr_rules_read(maps.rules, table, &err)) {
-			ret = pr_fail("save", table ? err.msg : "out of memory");
+			ret = pr_fail("save", "%s", table ? err.msg : "out of memory");
 			goto out;
 		}
 	}
@@ -121,7 +121,7 @@ static int save_run(void *p)
 	/* "-" is standard output, as it is standard input for apply. */
 	if (s->n_files && strcmp(s->files[0], "-")) {
 		if (save_to(s->files[0], &cfg, &err))
-			ret = pr_fail("save", err.msg);
+			ret = pr_fail("save", "%s", err.msg);
 	} else if (pr_config_write(stdout, &cfg, header)) {
 		ret = pr_fail("save", "cannot write to standard output");
 	}

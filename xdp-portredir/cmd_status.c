@@ -116,12 +116,12 @@ static int status_run(void *p)
 
 	if (mounted && pr_pin_dir_exists()) {
 		if (pr_maps_open(&maps, &err))
-			return pr_fail("status", err.msg);
+			return pr_fail("status", "%s", err.msg);
 		have_maps = true;
 	}
 	if (pr_iface_list(have_maps ? &maps : NULL, &list, &n, &err)) {
 		pr_maps_close(&maps);
-		return pr_fail("status", err.msg);
+		return pr_fail("status", "%s", err.msg);
 	}
 	for (int i = 0; i < n; i++) {
 		attached += list[i].attached;
@@ -131,22 +131,26 @@ static int status_run(void *p)
 	if (first && (!mounted || (first->opaque && !have_maps))) {
 		/* Programs run, but their state is out of reach. */
 		if (mounted)
-			fprintf(stderr, "xdp-portredir status: cannot tell whether xdp-portredir is "
-					"among the XDP programs on %s: libxdp keeps their dispatcher's "
-					"state in bpffs, and it is not in the bpffs at %s (another "
-					"instance); run status from the mount namespace they were loaded "
-					"in\n",
+			pr_complain(
+				"status",
+				"cannot tell whether xdp-portredir is among the XDP programs on "
+				"%s: libxdp keeps their dispatcher's state in bpffs, and it is "
+				"not in the bpffs at %s (another instance); run status from the "
+				"mount namespace they were loaded in",
 				first->name, PR_BPFFS_ROOT);
 		else if (first->attached)
-			fprintf(stderr, "xdp-portredir status: xdp-portredir is attached to %s, but "
-					"bpffs is not mounted at %s, so its rules and counters cannot be "
-					"read; mount it with: mount -t bpf bpf %s\n",
+			pr_complain(
+				"status",
+				"xdp-portredir is attached to %s, but bpffs is not mounted at %s, "
+				"so its rules and counters cannot be read; mount it with: mount -t "
+				"bpf bpf %s",
 				first->name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
 		else
-			fprintf(stderr, "xdp-portredir status: cannot tell whether xdp-portredir is "
-					"among the XDP programs on %s: libxdp keeps their dispatcher's "
-					"state in bpffs, which is not mounted at %s; mount it with: mount "
-					"-t bpf bpf %s\n",
+			pr_complain(
+				"status",
+				"cannot tell whether xdp-portredir is among the XDP programs on "
+				"%s: libxdp keeps their dispatcher's state in bpffs, which is not "
+				"mounted at %s; mount it with: mount -t bpf bpf %s",
 				first->name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
 		free(list);
 		return PR_EXIT_ERROR;
@@ -165,8 +169,10 @@ static int status_run(void *p)
 		struct rule_ctx ctx = { maps.rule_stats };
 
 		table = malloc(sizeof(*table));
-		if (!table || pr_rules_read(maps.rules, table, &err))
-			ret = PR_EXIT_ERROR;
+		if (!table)
+			ret = pr_err_set(&err, "out of memory");
+		else if (pr_rules_read(maps.rules, table, &err))
+			ret = -1;
 		else
 			pr_rule_table_foreach(table, print_rule, &ctx);
 	}
@@ -221,8 +227,8 @@ static int status_run(void *p)
 	if (!mounted)
 		out_note("note: bpffs is not mounted at %s; nothing is loaded.", PR_BPFFS_ROOT);
 	out_finish();
-	if (ret != PR_EXIT_OK)
-		fprintf(stderr, "xdp-portredir status: %s\n", err.msg);
+	if (ret)
+		ret = pr_fail("status", "%s", err.msg);
 	free(table);
 	free(list);
 	pr_maps_close(&maps);

@@ -52,22 +52,21 @@ static int unload_run(void *p)
 	struct pr_err err;
 
 	if (s->all == (s->n_ifnames > 0)) {
-		fprintf(stderr, "xdp-portredir unload: give either interface names or --all\n"
-				"Try 'xdp-portredir unload --help'.\n");
-		return PR_EXIT_USAGE;
+		return pr_fail_usage("unload", "give either interface names or --all");
 	}
 	if (!pr_bpffs_mounted() && s->all) {
 		/* No pins can exist; still take our programs off where the kernel shows them. */
-		pr_info("bpffs is not mounted at %s: no pinned state to remove\n", PR_BPFFS_ROOT);
+		pr_verbose("bpffs is not mounted at %s: no pinned state to remove\n",
+			   PR_BPFFS_ROOT);
 	} else if (pr_bpffs_ensure(&err)) {
-		return pr_fail("unload", err.msg);
+		return pr_fail("unload", "%s", err.msg);
 	}
 	lock = pr_bpffs_mounted() ? pr_lock(30, &err) : -1;
 	if (pr_bpffs_mounted() && lock < 0)
-		return pr_fail("unload", err.msg);
+		return pr_fail("unload", "%s", err.msg);
 	have_maps = !pr_maps_open(&maps, &err);
 	if (pr_iface_list(have_maps ? &maps : NULL, &list, &n, &err)) {
-		ret = pr_fail("unload", err.msg);
+		ret = pr_fail("unload", "%s", err.msg);
 		goto out;
 	}
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, as meant */
@@ -88,10 +87,11 @@ static int unload_run(void *p)
 			struct pr_iface_state *st = find(list, n, s->ifnames[i]);
 
 			if (!st) {
-				snprintf(err.msg, sizeof(err.msg), "xdp-portredir is not loaded on '%s'%s",
-					 s->ifnames[i],
-					 if_nametoindex(s->ifnames[i]) ? "" : " (no such interface)");
-				ret = pr_fail("unload", err.msg);
+				ret = pr_fail("unload", "xdp-portredir is not loaded on '%s'%s",
+					      s->ifnames[i],
+					      if_nametoindex(s->ifnames[i]) ?
+						      "" :
+						      " (no such interface)");
 				goto out;
 			}
 			todo[n_todo++] = st;
@@ -101,7 +101,7 @@ static int unload_run(void *p)
 		struct pr_iface_state *st = todo[i];
 
 		if (pr_iface_detach(st, have_maps ? &maps : NULL, &err)) {
-			ret = pr_fail("unload", err.msg);
+			ret = pr_fail("unload", "%s", err.msg);
 			goto out;
 		}
 		if (st->attached)
@@ -117,9 +117,9 @@ static int unload_run(void *p)
 	if (!remaining && !s->keep_maps && pr_pin_dir_exists()) {
 		pr_maps_close(&maps);
 		if (pr_pins_remove(&err))
-			ret = pr_fail("unload", err.msg);
+			ret = pr_fail("unload", "%s", err.msg);
 		else
-			pr_info("removed %s\n", pr_pin_dir());
+			pr_verbose("removed %s\n", pr_pin_dir());
 	}
 out:
 	free(todo);

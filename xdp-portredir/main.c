@@ -18,10 +18,13 @@ static const struct pr_cmd *const commands[] = {
 	&pr_cmd_apply, &pr_cmd_save, NULL,
 };
 
-int pr_fail(const char *cmd, const char *msg)
+/* Did the user ask this command for --json? Then its errors come as JSON too. */
+static bool wants_json(const struct pr_cmd *cmd, const void *settings)
 {
-	fprintf(stderr, "xdp-portredir %s: %s\n", cmd, msg);
-	return PR_EXIT_ERROR;
+	for (const struct pr_opt *o = cmd->opts; o && o->name; o++)
+		if (o->type == PR_OPT_FLAG && !strcmp(o->name, "json"))
+			return *(const bool *)((const char *)settings + o->offset);
+	return false;
 }
 
 static void usage(FILE *out)
@@ -85,7 +88,8 @@ int main(int argc, char **argv)
 	} else if (ret == PR_EXIT_OK) {
 		pr_log_set_level(verbosity);
 		pr_log_hook_libraries();
-		ret = pr_privs_check(&err) ? pr_fail(cmd->name, err.msg) : cmd->run(settings);
+		pr_errors_json(wants_json(cmd, settings));
+		ret = pr_privs_check(&err) ? pr_fail(cmd->name, "%s", err.msg) : cmd->run(settings);
 	}
 	pr_params_release(cmd, settings);
 	free(settings);

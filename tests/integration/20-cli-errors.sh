@@ -90,6 +90,22 @@ t_eq bpffs-unmountable/exit "$rc" 1
 t_match bpffs-unmountable/message "$out" "bpffs is not mounted at $BPFFS and mounting it failed .*mount it with: mount -t bpf bpf $BPFFS"
 t_eq bpffs-unmounted-elsewhere/state-intact "$(pr_state)" "$before"
 
+# One error path: text on stderr, or under --json one JSON object on stderr
+# with the command, the message and the exit code.
+out=$("$PORTREDIR" monitor --interface nosuchif0 2>&1 >/dev/null)
+t_eq error-text/line "$out" "xdp-portredir monitor: unknown interface 'nosuchif0'"
+out=$("$PORTREDIR" monitor --json --interface nosuchif0 2>&1 >/dev/null)
+rc=$?
+t_eq error-json/exit "$rc" 1
+t_eq error-json/object "$(jq -c '.error | [.command, .exit]' <<<"$out")" '["monitor",1]'
+t_match error-json/message "$(jq -r .error.message <<<"$out")" "^unknown interface 'nosuchif0'$"
+out=$("$PORTREDIR" monitor --json --sample 0/3 2>&1 >/dev/null)
+rc=$?
+t_eq error-json-usage/exit "$rc" 2
+t_eq error-json-usage/exit-in-object "$(jq -r .error.exit <<<"$out")" 2
+out=$(unshare -m --propagation private bash -c "umount $BPFFS && '$PORTREDIR' status --json" 2>&1 >/dev/null)
+t_match error-json/status-bpffs-unmounted "$(jq -r .error.message <<<"$out")" "not mounted at $BPFFS"
+
 # Help is generated from the option tables: every option appears.
 help=$("$PORTREDIR" load --help)
 for opt in --mode --priority --chain-call-actions --verbose --help; do
