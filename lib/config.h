@@ -3,11 +3,13 @@
  * The configuration file (xdp-portredir.conf(5)): the interfaces the tool is
  * loaded on and the rules, as `apply` reads them and `save` writes them.
  *
- * Everything here is pure: parsing with FILE:LINE diagnostics, writing a
- * configuration back out, and the difference between the configuration
- * wanted and the one the system has, as a list of steps. The commands read
- * the system into a struct pr_config (pr_config_from_state()) and carry out
- * the steps, so each half can be tested without the other.
+ * Everything here is pure, one file per job: parsing with FILE:LINE
+ * diagnostics (config_parse.c), writing a configuration back out
+ * (config_write.c), and the difference between the configuration wanted and
+ * the one the system has, as a list of steps (config_plan.c); config.c holds
+ * what they share. The commands read the system into a struct pr_config
+ * (pr_config_from_state()) and carry out the steps, so each half can be
+ * tested without the other (tests/unit/test_config.c).
  */
 #ifndef PR_CONFIG_H
 #define PR_CONFIG_H

@@ -63,7 +63,8 @@ run_suite() {
 		"[$kernel]" "$label" "$p" "$f" "$s" $((SECONDS - start)))")
 }
 
-for t in tests/unit/test_rules tests/unit/test_datapath tests/unit/test_reply tests/unit/test_vocab; do
+for t in tests/unit/test_rules tests/unit/test_datapath tests/unit/test_reply tests/unit/test_vocab \
+	tests/unit/test_config tests/unit/test_params; do
 	run_suite unit "unit/${t##*/}" "./$t"
 done
 

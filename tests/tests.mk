@@ -2,7 +2,7 @@
 # Test programs and the `make check` entry point.
 
 TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply \
-	tests/unit/test_vocab
+	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params
 TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/tc_pass.bpf.o
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
@@ -22,6 +22,12 @@ tests/unit/test_rules: tests/unit/test_rules.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_vocab: tests/unit/test_vocab.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_config: tests/unit/test_config.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_params: tests/unit/test_params.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/tools/progtime: tests/tools/progtime.c config.mk

@@ -53,7 +53,8 @@ $(FUZZ_RULES): $(FUZZ_OUT)/obj/fuzz_rules.o $(FUZZ_OUT)/obj/lib-rules.o \
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # The config parser and the output module are the code under test in these two.
-$(FUZZ_CONFIG): $(FUZZ_OUT)/obj/fuzz_config.o $(FUZZ_OUT)/obj/lib-config.o $(LIB_A)
+$(FUZZ_CONFIG): $(FUZZ_OUT)/obj/fuzz_config.o $(FUZZ_OUT)/obj/lib-config.o \
+		$(FUZZ_OUT)/obj/lib-config_parse.o $(FUZZ_OUT)/obj/lib-config_write.o $(LIB_A)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(FUZZ_OUTPUT): $(FUZZ_OUT)/obj/fuzz_output.o $(FUZZ_OUT)/obj/lib-output.o
