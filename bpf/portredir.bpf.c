@@ -4,6 +4,10 @@
  * packets that match a rule, keeping the L4 checksum right. It never drops:
  * whatever it cannot parse, or must not touch (fragments after the first,
  * malformed headers), passes unchanged.
+ *
+ * Every read and write stays between data and data_end, the first buffer of
+ * a multi-buffer (jumbo) frame, where the headers are; so the loader may
+ * declare frags support (lib/frags.h) and the program runs unchanged.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -236,7 +240,8 @@ int xdp_portredir(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	__u64 bytes = data_end - data;
+	/* The whole frame: with frags, data_end ends the first buffer only. */
+	__u64 bytes = bpf_xdp_get_buff_len(ctx);
 	struct pr_pkt pkt;
 	__u32 action = XDP_PASS;
 	__be16 old_port;

@@ -9,6 +9,7 @@
 #include <xdp/libxdp.h>
 
 #include "attach.h"
+#include "frags.h"
 #include "log.h"
 #include "object.h"
 #include "pins.h"
@@ -21,6 +22,7 @@ static void prog_info(struct xdp_program *p, struct pr_prog_info *info)
 	snprintf(info->name, sizeof(info->name), "%s", xdp_program__name(p));
 	info->id = xdp_program__id(p);
 	info->priority = xdp_program__run_prio(p);
+	info->frags = xdp_program__xdp_frags_support(p);
 	for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
 		if (xdp_program__chain_call_enabled(p, a))
 			info->chain_actions |= 1U << a;
@@ -184,13 +186,85 @@ static int check_existing(const char *ifname, const struct pr_iface_state *now,
 	return 0;
 }
 
+/*
+ * Opens a fresh instance of the object (maps shared through the pins) and
+ * prepares its XDP program for mode. Returns the program, NULL on failure.
+ */
+static struct xdp_program *prepare(const char *ifname, const struct pr_load_opts *o,
+				   enum xdp_attach_mode mode, struct portredir_bpf **skel,
+				   struct pr_err *err)
+{
+	struct xdp_program *prog;
+	char msg[128];
+	int ret;
+
+	*skel = pr_object_open(pr_pin_dir(), err);
+	if (!*skel)
+		return NULL;
+	if (o->flow_table_size &&
+	    bpf_map__max_entries((*skel)->maps.pr_flows) != o->flow_table_size) {
+		pr_err_set(err,
+			   "the flow table already exists with %u entries, shared by every "
+			   "interface; unload everywhere first to change --flow-table-size",
+			   bpf_map__max_entries((*skel)->maps.pr_flows));
+		return NULL;
+	}
+	(*skel)->rodata->pr_record_flows = !o->no_reply_translation;
+	(*skel)->rodata->pr_csum_fixup = may_see_pending_csums(ifname, mode);
+	prog = xdp_program__from_bpf_obj((*skel)->obj, "xdp");
+	ret = (int)libxdp_get_error(prog);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		pr_err_set(err, "cannot prepare the XDP program: %s", msg);
+		return NULL;
+	}
+	if (o->priority >= 0)
+		xdp_program__set_run_prio(prog, (unsigned int)o->priority);
+	if (o->chain_actions != PR_CHAIN_DEFAULT)
+		for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
+			xdp_program__set_chain_call_enabled(prog, a, o->chain_actions & (1U << a));
+	/* The program reads and writes only the first buffer (bpf/parse.h). */
+	if (xdp_program__set_xdp_frags_support(prog, pr_frags_wanted(mode))) {
+		pr_err_set(err, "cannot declare multi-buffer (frags) support");
+		xdp_program__close(prog);
+		return NULL;
+	}
+	return prog;
+}
+
+/*
+ * Prepares and attaches the XDP program. Automatic mode is resolved here
+ * (native, else skb), as the mode decides frags (frags.h) before the load.
+ */
+static int attach_xdp(const char *ifname, const struct pr_load_opts *o,
+		      const struct pr_iface_state *before, enum xdp_attach_mode mode,
+		      struct portredir_bpf **skel, struct xdp_program **prog, struct pr_err *err)
+{
+	enum xdp_attach_mode try = mode == XDP_MODE_UNSPEC ? XDP_MODE_NATIVE : mode;
+	int ret;
+
+	*prog = prepare(ifname, o, try, skel, err);
+	if (!*prog)
+		return -1;
+	ret = xdp_program__attach(*prog, before->ifindex, try, 0);
+	if (ret == -EOPNOTSUPP && mode == XDP_MODE_UNSPEC) {
+		xdp_program__close(*prog);
+		portredir_bpf__destroy(*skel);
+		try = XDP_MODE_SKB;
+		*prog = prepare(ifname, o, try, skel, err);
+		if (!*prog)
+			return -1;
+		ret = xdp_program__attach(*prog, before->ifindex, try, 0);
+	}
+	return ret ? pr_attach_refusal(ifname, ret, try, before, err) : 0;
+}
+
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
 		    struct pr_iface_state *st, struct pr_err *err)
 {
 	enum xdp_attach_mode mode = pr_mode_to_xdp(o->mode);
 	struct portredir_bpf *skel = NULL;
 	struct xdp_program *prog = NULL;
-	char msg[128];
 	int ifindex, ret;
 
 	memset(st, 0, sizeof(*st));
@@ -200,46 +274,9 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	pr_iface_inspect(ifindex, st);
 	if (check_existing(ifname, st, &mode, err))
 		return -1;
-
-	skel = pr_object_open(pr_pin_dir(), err);
-	if (!skel)
-		return -1;
-	if (o->flow_table_size &&
-	    bpf_map__max_entries(skel->maps.pr_flows) != o->flow_table_size) {
-		ret = pr_err_set(err,
-				 "the flow table already exists with %u entries, shared by every "
-				 "interface; unload everywhere first to change --flow-table-size",
-				 bpf_map__max_entries(skel->maps.pr_flows));
+	ret = attach_xdp(ifname, o, st, mode, &skel, &prog, err);
+	if (ret)
 		goto out;
-	}
-	skel->rodata->pr_record_flows = !o->no_reply_translation;
-	skel->rodata->pr_csum_fixup = may_see_pending_csums(ifname, mode);
-	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
-	ret = (int)libxdp_get_error(prog);
-	if (ret) {
-		prog = NULL;
-		libxdp_strerror(ret, msg, sizeof(msg));
-		pr_err_set(err, "cannot prepare the XDP program: %s", msg);
-		goto out;
-	}
-	if (o->priority >= 0)
-		xdp_program__set_run_prio(prog, (unsigned int)o->priority);
-	if (o->chain_actions != PR_CHAIN_DEFAULT)
-		for (unsigned int a = XDP_ABORTED; a <= XDP_REDIRECT; a++)
-			xdp_program__set_chain_call_enabled(prog, a, o->chain_actions & (1U << a));
-
-	ret = xdp_program__attach(prog, ifindex, mode, 0);
-	if (ret) {
-		libxdp_strerror(ret, msg, sizeof(msg));
-		if (ret == -EOPNOTSUPP && mode == XDP_MODE_NATIVE)
-			pr_err_set(err, "cannot attach to %s in native mode: the driver does not "
-					"support it; use --mode skb",
-				   ifname);
-		else
-			pr_err_set(err, "cannot attach to %s: %s (run with -v for libxdp's detail)",
-				   ifname, msg);
-		goto out;
-	}
 
 	pr_iface_inspect(ifindex, st);
 	if (!st->attached) {

@@ -32,6 +32,7 @@ struct pr_prog_info {
 	unsigned int id;
 	unsigned int priority;
 	unsigned int chain_actions;
+	bool frags; /* declares multi-buffer (frags) support */
 };
 
 /* What is on one interface, as far as the tool is concerned. */

@@ -2,7 +2,7 @@
 # Test programs and the `make check` entry point.
 
 TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply \
-	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params
+	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params tests/unit/test_frags
 TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/tc_pass.bpf.o
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
@@ -16,6 +16,9 @@ tests/unit/test_datapath: tests/unit/test_datapath.o $(TEST_COMMON_OBJS) $(LIB_A
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_reply: tests/unit/test_reply.o $(TEST_COMMON_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_frags: tests/unit/test_frags.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_rules: tests/unit/test_rules.o $(LIB_A)

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Jumbo frames through libxdp's dispatcher: a veth pair with MTU 9000, native
+# mode. xdp-portredir declares multi-buffer (frags) support, so its
+# dispatcher attaches at that MTU and 8,000-byte datagrams are redirected.
+# Which xdp-filter is installed decides the second half:
+#   one without frags (Debian 12's 1.3.1): the kernel refuses it at this MTU,
+#     alone and beside xdp-portredir, and xdp-portredir keeps redirecting;
+#   one with frags (Debian 13's 1.5.4): both share a frags dispatcher at this
+#     MTU, and the datagrams pass both programs.
+
+T_SUITE=vm-jumbo
+. "$(dirname "$0")/multiprog.bash"
+mp_begin "$0" "$@"
+
+A=$(ns_add a) && B=$(ns_add b) || { t_fail setup "cannot create namespaces"; t_done; }
+ADDR_B=10.116.0.2
+mp_veth "$A" ja 10.116.0.1 "$B" jb "$ADDR_B"
+ip -n "$A" link set ja mtu 9000 && ip -n "$B" link set jb mtu 9000 ||
+	{ t_fail setup "cannot set MTU 9000"; t_done; }
+t_on_exit inn "$B" xdp-filter unload --all
+t_on_exit PRn "$B" unload --all
+BIG=$(head -c 8000 /dev/zero | tr '\0' j)
+
+# big_round NAME: 5 datagrams of 8,000 bytes to 7999 must all reach 7998.
+big_round() {
+	local n=5
+	bg_ready "$MP_TMP/new" inn "$B" "$NETTOOL" udp-recv -l "$ADDR_B" -p $NEW_PORT -n $n -t 20000
+	inn "$A" "$NETTOOL" udp-send -a "$ADDR_B" -p $OLD_PORT -n $n -i 100000 -m "$BIG" >/dev/null
+	wait_until 25 grep -q '^received' "$MP_TMP/new"
+	t_eq "$1" "$(num_after "$MP_TMP/new" received)" $n
+}
+
+# Does this xdp-filter declare frags? Alone at MTU 9000 it loads only if so.
+if out=$(inn "$B" xdp-filter load jb 2>&1); then
+	filter_frags=1
+	t_pass filter-with-frags-loads-at-9000
+	inn "$B" xdp-filter unload jb >/dev/null 2>&1
+else
+	filter_frags=0
+	t_match filter-without-frags-refused-at-9000 "$out" "out of range|ERANGE|-34"
+fi
+
+mp_pr_load load-native-at-9000 "$B" jb --mode native
+t_match load-says-native "$PR_LOAD_OUT" "loaded on jb \(native mode"
+t_ok redirect PRn "$B" redirect --proto udp $OLD_PORT $NEW_PORT
+inn "$A" ping -c 1 -W 3 "$ADDR_B" >/dev/null 2>&1
+big_round alone/8000-byte-datagrams-redirected
+
+if [ $filter_frags = 0 ]; then
+	# Joining would make the dispatcher single-buffer: refused, ours stays.
+	if out=$(inn "$B" xdp-filter load jb 2>&1); then
+		t_fail beside/filter-without-frags-refused "xdp-filter joined at MTU 9000: $out"
+	else
+		t_pass beside/filter-without-frags-refused
+	fi
+	t_match beside/ours-still-attached "$(mp_chain "$B" jb)" '^[0-9]+ xdp_portredir '
+	t_eq beside/only-ours "$(mp_chain "$B" jb | wc -l)" 1
+	big_round beside/still-redirected
+else
+	t_ok beside/filter-with-frags-joins inn "$B" xdp-filter load jb
+	t_match beside/both-in-dispatcher "$(mp_chain "$B" jb | awk '{ print $2 }' | tr '\n' ' ')" \
+		'xdp_portredir xdpfilt_'
+	big_round beside/8000-byte-datagrams-through-both
+	passed=$(inn "$B" xdp-filter status 2>&1 | awk '$1 == "XDP_PASS" { print $2 }')
+	t_ge beside/filter-saw-them "${passed:-0}" 5
+fi
+t_done
