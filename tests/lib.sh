@@ -103,6 +103,38 @@ ns_add() {
 	echo "$ns"
 }
 
+# ns_veth NS_A IF_A NS_B IF_B N: a veth pair between two namespaces, up,
+# addressed 10.N.0.1/24 and fdN::1/64 on A, .2 and ::2 on B (no DAD), with
+# A's tx checksum offload off: complete checksums, so a capture can verify them.
+ns_veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+		ip -n "$1" addr add "10.$5.0.1/24" dev "$2" &&
+		ip -n "$3" addr add "10.$5.0.2/24" dev "$4" &&
+		ip -n "$1" addr add "fd$5::1/64" dev "$2" nodad &&
+		ip -n "$3" addr add "fd$5::2/64" dev "$4" nodad &&
+		ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up &&
+		ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
+}
+
+# udp_redirect_round NAME SEND_NS RECV_NS IFACE DST N [UDP-SEND ARGS...]:
+# N datagrams from SEND_NS to DST:7999 (a rule sends them to 7998 in
+# RECV_NS): all arrive on 7998, none on 7999, and a capture on IFACE finds
+# every checksum valid. Checks are named NAME/...
+udp_redirect_round() {
+	local name=$1 sns=$2 rns=$3 dev=$4 dst=$5 n=$6
+	shift 6
+	bg_ready "$tmp/cap" in_ns "$rns" "$NETTOOL" capture -i "$dev" -p 7998 -P udp -n "$n" -t 6000 >/dev/null
+	bg_ready "$tmp/new" in_ns "$rns" "$NETTOOL" udp-recv -l "$dst" -p 7998 -n "$n" -t 6000 >/dev/null
+	bg_ready "$tmp/old" in_ns "$rns" "$NETTOOL" udp-recv -l "$dst" -p 7999 -t 3000 >/dev/null
+	in_ns "$sns" "$NETTOOL" udp-send -a "$dst" -p 7999 -n "$n" "$@" >/dev/null
+	wait_until 8 grep -q '^received' "$tmp/new"
+	wait_until 8 grep -q '^captured' "$tmp/cap"
+	wait_until 8 grep -q '^received' "$tmp/old"
+	t_eq "$name/all-on-new-port" "$(num_after "$tmp/new" received)" "$n"
+	t_eq "$name/none-on-old-port" "$(num_after "$tmp/old" received)" 0
+	t_match "$name/capture-checksums-valid" "$(cat "$tmp/cap")" "captured $n ok $n bad 0"
+}
+
 # wait_until TIMEOUT_S CMD...: polls CMD every 50 ms until it succeeds.
 wait_until() {
 	local deadline=$((SECONDS + $1))

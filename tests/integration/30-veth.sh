@@ -7,15 +7,7 @@
 t_tool_suite
 
 A=$(ns_add a) B=$(ns_add b)
-ip link add va netns "$A" type veth peer name vb netns "$B"
-ip -n "$A" addr add 10.77.0.1/24 dev va
-ip -n "$B" addr add 10.77.0.2/24 dev vb
-ip -n "$A" addr add fd77::1/64 dev va nodad
-ip -n "$B" addr add fd77::2/64 dev vb nodad
-ip -n "$A" link set va up
-ip -n "$B" link set vb up
-# Complete checksums from the sender, so a capture can verify them.
-ip netns exec "$A" ethtool -K va tx off >/dev/null
+ns_veth "$A" va "$B" vb 77
 PR() { in_ns "$B" "$PORTREDIR" "$@"; }
 
 out=$(PR load vb 2>&1)
@@ -26,18 +18,9 @@ t_ne_zero() { [ -n "$2" ] && [ "$2" -gt 0 ] && t_pass "$1" || t_fail "$1" "got '
 
 # udp_case FAMILY DST
 udp_case() {
-	local fam=$1 dst=$2 lst=$3 n=20 before after
+	local fam=$1 dst=$2 n=20 before after
 	before=$(PR status --json | jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .packets')
-	bg_ready "$tmp/cap" in_ns "$B" "$NETTOOL" capture -i vb -p 7998 -P udp -n $n -t 5000 >/dev/null
-	bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l "$lst" -p 7998 -n $n -t 5000 >/dev/null
-	bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l "$lst" -p 7999 -t 2500 >/dev/null
-	in_ns "$A" "$NETTOOL" udp-send -a "$dst" -p 7999 -n $n -i 1000 >/dev/null
-	wait_until 6 grep -q '^received' "$tmp/new"
-	wait_until 6 grep -q '^captured' "$tmp/cap"
-	wait_until 6 grep -q '^received' "$tmp/old"
-	t_eq "udp-$fam/all-on-new-port" "$(num_after "$tmp/new" received)" $n
-	t_eq "udp-$fam/none-on-old-port" "$(num_after "$tmp/old" received)" 0
-	t_match "udp-$fam/capture-checksums-valid" "$(cat "$tmp/cap")" "captured $n ok $n bad 0"
+	udp_redirect_round "udp-$fam" "$A" "$B" vb "$dst" $n -i 1000
 	after=$(PR status --json | jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .packets')
 	t_eq "udp-$fam/counter-equals-sent" $((after - before)) $n
 }

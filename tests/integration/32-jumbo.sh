@@ -10,15 +10,7 @@
 t_tool_suite
 
 A=$(ns_add a) B=$(ns_add b)
-ip link add ja netns "$A" type veth peer name jb netns "$B"
-ip -n "$A" addr add 10.78.0.1/24 dev ja
-ip -n "$B" addr add 10.78.0.2/24 dev jb
-ip -n "$A" addr add fd78::1/64 dev ja nodad
-ip -n "$B" addr add fd78::2/64 dev jb nodad
-ip -n "$A" link set ja up
-ip -n "$B" link set jb up
-# Complete checksums from the sender, so the capture can verify them.
-ip netns exec "$A" ethtool -K ja tx off >/dev/null
+ns_veth "$A" ja "$B" jb 78
 PR() { in_ns "$B" "$PORTREDIR" "$@"; }
 BIG=$(head -c 8000 /dev/zero | tr '\0' j)
 # Byte count of a rule's traffic, and its packet count.
@@ -39,16 +31,7 @@ udp_case() { # MODE FAMILY DST
 	local mode=$1 fam=$2 dst=$3 n=10 bytes0 bytes1 err0 err1 key=UdpInCsumErrors
 	[ "$fam" = ipv6 ] && key=Udp6InCsumErrors
 	err0=$(snmp_counter "$B" $key) bytes0=$(rule_field udp bytes)
-	bg_ready "$tmp/cap" in_ns "$B" "$NETTOOL" capture -i jb -p 7998 -P udp -n $n -t 6000 >/dev/null
-	bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p 7998 -n $n -t 6000 >/dev/null
-	bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p 7999 -t 3000 >/dev/null
-	in_ns "$A" "$NETTOOL" udp-send -a "$dst" -p 7999 -n $n -i 20000 -m "$BIG" >/dev/null
-	wait_until 8 grep -q '^received' "$tmp/new"
-	wait_until 8 grep -q '^captured' "$tmp/cap"
-	wait_until 8 grep -q '^received' "$tmp/old"
-	t_eq "$mode/udp-$fam/8000-byte-datagrams-on-new-port" "$(num_after "$tmp/new" received)" $n
-	t_eq "$mode/udp-$fam/none-on-old-port" "$(num_after "$tmp/old" received)" 0
-	t_match "$mode/udp-$fam/capture-checksums-valid" "$(cat "$tmp/cap")" "captured $n ok $n bad 0"
+	udp_redirect_round "$mode/udp-$fam" "$A" "$B" jb "$dst" $n -i 20000 -m "$BIG"
 	err1=$(snmp_counter "$B" $key) bytes1=$(rule_field udp bytes)
 	t_eq "$mode/udp-$fam/no-$key" "$err1" "$err0"
 	# The rule counts whole frames: 8000 bytes of payload each, and more.
@@ -59,7 +42,8 @@ tcp_case() { # MODE FAMILY DST
 	local mode=$1 fam=$2 dst=$3 out pk0 pk1 by0 by1 errb erra
 	errb=$(snmp_counter "$B" TcpInCsumErrors) erra=$(snmp_counter "$A" TcpInCsumErrors)
 	pk0=$(rule_field tcp packets) by0=$(rule_field tcp bytes)
-	bg_ready "$tmp/srv" in_ns "$B" "$NETTOOL" tcp-server -l "$dst" -p 7998 -t 30000 >/dev/null
+	# nsenter execs the server, so $BG_PID is the server itself.
+	bg_ready "$tmp/srv" nsenter --net="/run/netns/$B" "$NETTOOL" tcp-server -l "$dst" -p 7998 -n 1 -t 30000 >/dev/null
 	srv=$BG_PID
 	bg_ready "$tmp/cap" in_ns "$B" "$NETTOOL" capture -i jb -p 7998 -P tcp -n 50 -t 8000 >/dev/null
 	out=$(in_ns "$A" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 2m -t 20000 2>&1)
