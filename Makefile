@@ -34,6 +34,11 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 override LDFLAGS += -fsanitize=address,undefined
 endif
 LDLIBS := $(LIBXDP_LIBS) $(LIBBPF_LIBS) $(LIBELF_LIBS) -lz
+# libmicrohttpd is optional (configure): only metrics --listen needs it.
+ifeq ($(HAVE_MHD),1)
+override CFLAGS += -DPR_HAVE_MHD $(MHD_CFLAGS)
+LDLIBS += $(MHD_LIBS)
+endif
 
 # BPF flags: -g for BTF (the libxdp dispatcher requires it), warnings fatal.
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Ibpf $(BPF_INCLUDES)

@@ -145,6 +145,23 @@ int pr_counter_read(int fd, __u32 key, struct pr_counter *sum)
 	return 0;
 }
 
+__u64 pr_monitor_dropped(int pcpu_fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pr_monitor_pcpu *v;
+	__u32 zero = 0;
+	__u64 sum = 0;
+
+	if (ncpus <= 0)
+		return 0;
+	v = calloc((size_t)ncpus, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(pcpu_fd, &zero, v))
+		for (int i = 0; i < ncpus; i++)
+			sum += v[i].dropped;
+	free(v);
+	return sum;
+}
+
 int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_err *err)
 {
 	const __u64 both = PR_FLOW_F_CLIENT_FIN | PR_FLOW_F_SERVER_FIN;

@@ -57,6 +57,9 @@ void pr_maps_close(struct pr_maps *m);
  */
 int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_err *err);
 
+/* Events the ring buffer had no room for, summed over CPUs (pcpu_fd: pr_monitor_pcpu). */
+__u64 pr_monitor_dropped(int pcpu_fd);
+
 /* Sums a per-CPU counter slot. */
 int pr_counter_read(int fd, __u32 key, struct pr_counter *sum);
 

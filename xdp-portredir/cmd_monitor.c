@@ -130,23 +130,6 @@ static int parse_sample(const char *s, __u32 *n)
 	return 0;
 }
 
-static __u64 dropped_total(int pcpu_fd)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct pr_monitor_pcpu *v;
-	__u32 zero = 0;
-	__u64 sum = 0;
-
-	if (ncpus <= 0)
-		return 0;
-	v = calloc((size_t)ncpus, sizeof(*v));
-	if (v && !bpf_map_lookup_elem(pcpu_fd, &zero, v))
-		for (int i = 0; i < ncpus; i++)
-			sum += v[i].dropped;
-	free(v);
-	return sum;
-}
-
 static int open_pin(const char *name, struct pr_err *err)
 {
 	char path[512];
@@ -209,7 +192,7 @@ static int monitor_run(void *p)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	dropped_before = dropped_total(pcpu_fd);
+	dropped_before = pr_monitor_dropped(pcpu_fd);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.owner_pid = (__u32)getpid();
 	cfg.ifindex = s->ifname ? if_nametoindex(s->ifname) : 0;
@@ -245,7 +228,7 @@ static int monitor_run(void *p)
 	cfg.owner_pid = 0;
 	bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY);
 	fprintf(stderr, "%ld events shown, %llu dropped by the kernel because the reader was too slow\n",
-		ctx.shown, (unsigned long long)(dropped_total(pcpu_fd) - dropped_before));
+		ctx.shown, (unsigned long long)(pr_monitor_dropped(pcpu_fd) - dropped_before));
 out:
 	ring_buffer__free(rb);
 	if (cfg_fd >= 0)

@@ -15,6 +15,7 @@ extern const struct pr_cmd pr_cmd_poll;
 extern const struct pr_cmd pr_cmd_monitor;
 extern const struct pr_cmd pr_cmd_apply;
 extern const struct pr_cmd pr_cmd_save;
+extern const struct pr_cmd pr_cmd_metrics;
 
 /*
  * Errors (fail.c): "xdp-portredir <cmd>: <message>" on stderr, or one JSON

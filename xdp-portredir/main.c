@@ -15,7 +15,7 @@
 
 static const struct pr_cmd *const commands[] = {
 	&pr_cmd_load, &pr_cmd_unload, &pr_cmd_redirect, &pr_cmd_status, &pr_cmd_poll, &pr_cmd_monitor,
-	&pr_cmd_apply, &pr_cmd_save, NULL,
+	&pr_cmd_apply, &pr_cmd_save, &pr_cmd_metrics, NULL,
 };
 
 /* Did the user ask this command for --json? Then its errors come as JSON too. */

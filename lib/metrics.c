@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus series from the state readers `status` uses (pr_iface_list,
+ * pr_rules_read, pr_counter_read, pr_flow_census): one way to read the maps,
+ * so the two cannot disagree. The format wants every sample of a family
+ * together after its HELP and TYPE lines, hence one pass per family.
+ *
+ * Rule counters live in pr_rule_stats keyed by (proto, first port); another
+ * rule's edit never touches them, so they only grow until their own rule is
+ * re-added (reset to zero, which Prometheus treats as a counter reset) or
+ * removed (its series are no longer written).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "maps.h"
+#include "metrics.h"
+#include "pins.h"
+#include "rules.h"
+
+struct rule_sample {
+	struct pr_rule_spec rule;
+	struct pr_counter c;
+};
+
+struct rule_samples {
+	struct rule_sample *v;
+	size_t n, cap;
+	int stats_fd;
+};
+
+static void port_range(char *buf, size_t len, unsigned int first, unsigned int last)
+{
+	if (first == last)
+		snprintf(buf, len, "%u", first);
+	else
+		snprintf(buf, len, "%u-%u", first, last);
+}
+
+static void label_proto(const struct pr_rule_spec *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", pr_proto_name(r->proto));
+}
+
+static void label_from(const struct pr_rule_spec *r, char *buf, size_t len)
+{
+	port_range(buf, len, r->first, r->last);
+}
+
+static void label_to(const struct pr_rule_spec *r, char *buf, size_t len)
+{
+	port_range(buf, len, r->to, (unsigned int)r->to + (r->last - r->first));
+}
+
+/*
+ * The labels of a rule's series, in order. Together they must name the rule
+ * uniquely: a rule attribute that tells two rules apart (a scope) is one
+ * more line here, and every per-rule series carries it.
+ */
+static const struct {
+	const char *name;
+	void (*value)(const struct pr_rule_spec *r, char *buf, size_t len);
+} rule_labels[] = {
+	{ "proto", label_proto },
+	{ "from_port", label_from },
+	{ "to_port", label_to },
+};
+
+void pr_metrics_label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP " PR_METRICS_PREFIX "%s %s\n# TYPE " PR_METRICS_PREFIX "%s %s\n", name,
+		help, name, type);
+}
+
+/* One sample; labels are name/value pairs ending with NULL. */
+static void sample(FILE *f, const char *name, const char *const *labels, unsigned long long v)
+{
+	fprintf(f, PR_METRICS_PREFIX "%s", name);
+	for (int i = 0; labels && labels[i]; i += 2) {
+		fprintf(f, "%s%s=\"", i ? "," : "{", labels[i]);
+		pr_metrics_label_value(f, labels[i + 1]);
+		fputc('"', f);
+		if (!labels[i + 2])
+			fputc('}', f);
+	}
+	fprintf(f, " %llu\n", v);
+}
+
+static int collect_rule(const struct pr_rule_spec *r, void *p)
+{
+	struct rule_samples *rs = p;
+
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct rule_sample *v = realloc(rs->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	rs->v[rs->n].rule = *r;
+	pr_counter_read(rs->stats_fd, PR_RULE_KEY(r->proto, r->first), &rs->v[rs->n].c);
+	rs->n++;
+	return 0;
+}
+
+static void rule_family(FILE *f, const struct rule_samples *rs, const char *name,
+			const char *help, bool bytes)
+{
+	char val[64];
+
+	family(f, name, "counter", help);
+	for (size_t i = 0; i < rs->n; i++) {
+		fprintf(f, PR_METRICS_PREFIX "%s{", name);
+		for (size_t l = 0; l < sizeof(rule_labels) / sizeof(rule_labels[0]); l++) {
+			rule_labels[l].value(&rs->v[i].rule, val, sizeof(val));
+			fprintf(f, "%s%s=\"", l ? "," : "", rule_labels[l].name);
+			pr_metrics_label_value(f, val);
+			fputc('"', f);
+		}
+		fprintf(f, "} %llu\n",
+			(unsigned long long)(bytes ? rs->v[i].c.bytes : rs->v[i].c.packets));
+	}
+}
+
+static int write_rules(FILE *f, const struct pr_maps *m, struct pr_err *err)
+{
+	struct rule_samples rs = { .stats_fd = m ? m->rule_stats : -1 };
+	struct pr_rule_table *table = NULL;
+	int ret = 0;
+
+	if (m) {
+		table = malloc(sizeof(*table));
+		if (!table)
+			return pr_err_set(err, "out of memory");
+		ret = pr_rules_read(m->rules, table, err);
+		if (!ret && pr_rule_table_foreach(table, collect_rule, &rs))
+			ret = pr_err_set(err, "out of memory");
+	}
+	if (!ret) {
+		rule_family(f, &rs, "rule_packets_total", "Packets a rule redirected.", false);
+		rule_family(f, &rs, "rule_bytes_total", "Bytes (frame lengths) a rule redirected.",
+			    true);
+	}
+	free(rs.v);
+	free(table);
+	return ret;
+}
+
+static void write_ifaces(FILE *f, const struct pr_iface_state *list, int n)
+{
+	family(f, "interface_info", "gauge",
+	       "Interfaces xdp-portredir is attached to or recorded on (value always 1).");
+	for (int i = 0; i < n; i++) {
+		const struct pr_iface_state *st = &list[i];
+		char prio[16] = "";
+		const char *labels[] = {
+			"ifname", st->name,
+			"state", st->attached ? "loaded" : st->opaque ? "unknown" :
+				 !st->exists ? "interface-gone" : "not-attached",
+			"mode", !st->attached ? "" : st->skb_mode ? "skb" : "native",
+			"dispatcher", !st->attached ? "" : st->dispatcher ? "true" : "false",
+			"priority", prio,
+			NULL,
+		};
+
+		if (st->attached)
+			snprintf(prio, sizeof(prio), "%u", st->self.priority);
+		sample(f, "interface_info", labels, 1);
+	}
+}
+
+static void write_counters(FILE *f, const struct pr_maps *m)
+{
+	static const char *const kind[2] = { "packets", "bytes" };
+	struct pr_counter c[PR_ACTION_SLOTS] = { 0 };
+	bool have[PR_ACTION_SLOTS] = { 0 };
+	char name[64], help[128];
+
+	for (__u32 a = 0; a < PR_ACTION_SLOTS; a++)
+		have[a] = !pr_counter_read(m->action_stats, a, &c[a]);
+	for (int k = 0; k < 2; k++) {
+		snprintf(name, sizeof(name), "action_%s_total", kind[k]);
+		snprintf(help, sizeof(help), "%s the XDP program saw, by the action it returned.",
+			 k ? "Bytes" : "Packets");
+		family(f, name, "counter", help);
+		for (__u32 a = 0; a < PR_ACTION_SLOTS; a++) {
+			const char *labels[] = { "action", pr_xdp_action_name(a), NULL };
+
+			if (have[a])
+				sample(f, name, labels, k ? c[a].bytes : c[a].packets);
+		}
+	}
+	if (!pr_counter_read(m->reply_stats, 0, &c[0])) {
+		family(f, "replies_translated_total", "counter",
+		       "Reply packets whose source port TC egress restored.");
+		sample(f, "replies_translated_total", NULL, c[0].packets);
+		family(f, "replies_translated_bytes_total", "counter",
+		       "Bytes of reply packets whose source port TC egress restored.");
+		sample(f, "replies_translated_bytes_total", NULL, c[0].bytes);
+	}
+}
+
+static void write_flows(FILE *f, const struct pr_maps *m)
+{
+	struct pr_flow_census c;
+	struct pr_err ignored;
+
+	if (pr_flow_census(m->flows, &c, &ignored))
+		return;
+
+	const struct {
+		const char *name, *help;
+		__u32 v;
+	} g[] = {
+		{ "flow_table_capacity", "Entries the flow table can hold.", c.capacity },
+		{ "flow_table_entries", "Entries in the flow table, dead or alive.", c.entries },
+		{ "flows_live", "Redirected flows still in use.", c.live },
+		{ "flows_closing", "Redirected TCP flows with a FIN seen on one side.", c.closing },
+		{ "flows_local", "Connections local sockets opened from rule ports.", c.local },
+	};
+
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		family(f, g[i].name, "gauge", g[i].help);
+		sample(f, g[i].name, NULL, g[i].v);
+	}
+}
+
+static void write_monitor(FILE *f)
+{
+	char path[512];
+	int fd;
+
+	pr_pin_path(path, sizeof(path), "pr_monitor_pcpu");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return; /* made by the first load: no program, no events */
+	family(f, "monitor_dropped_events_total", "counter",
+	       "Monitor events the kernel dropped because the reader was too slow.");
+	sample(f, "monitor_dropped_events_total", NULL, pr_monitor_dropped(fd));
+	close(fd);
+}
+
+static void write_build_info(FILE *f)
+{
+	const char *labels[] = { "version", PR_VERSION, "libbpf_version", libbpf_version_string(),
+				 "libxdp_version", PR_LIBXDP_BUILD_VERSION, NULL };
+
+	family(f, "build_info", "gauge",
+	       "Versions of xdp-portredir, the libbpf it runs with and the libxdp it was built "
+	       "with (value always 1).");
+	sample(f, "build_info", labels, 1);
+}
+
+/* Fails where status fails: programs run whose state this process cannot see. */
+static int state_reachable(const struct pr_iface_state *list, int n, bool mounted, bool have_maps,
+			   struct pr_err *err)
+{
+	for (int i = 0; i < n; i++) {
+		if (!list[i].attached && !list[i].opaque)
+			continue;
+		if (!mounted || (list[i].opaque && !have_maps))
+			return pr_err_set(err, "the state of the XDP programs on %s is out of reach "
+					       "(bpffs is not mounted at %s, or is another "
+					       "instance); 'xdp-portredir status' says more",
+					  list[i].name, PR_BPFFS_ROOT);
+		break;
+	}
+	return 0;
+}
+
+static int render(FILE *f, struct pr_err *err)
+{
+	struct pr_maps maps = PR_MAPS_INIT;
+	struct pr_iface_state *list = NULL;
+	bool mounted = pr_bpffs_mounted(), have_maps = false;
+	int n = 0, ret;
+
+	if (mounted && pr_pin_dir_exists()) {
+		if (pr_maps_open(&maps, err))
+			return -1;
+		have_maps = true;
+	}
+	ret = pr_iface_list(have_maps ? &maps : NULL, &list, &n, err);
+	if (!ret)
+		ret = state_reachable(list, n, mounted, have_maps, err);
+	if (!ret) {
+		write_build_info(f);
+		write_ifaces(f, list, n);
+		ret = write_rules(f, have_maps ? &maps : NULL, err);
+	}
+	if (!ret && have_maps) {
+		write_counters(f, &maps);
+		write_flows(f, &maps);
+		write_monitor(f);
+	}
+	free(list);
+	pr_maps_close(&maps);
+	return ret;
+}
+
+int pr_metrics_render(char **text, size_t *len, struct pr_err *err)
+{
+	FILE *f = open_memstream(text, len);
+	int ret, bad;
+
+	*text = NULL;
+	if (!f)
+		return pr_err_set(err, "out of memory");
+	ret = render(f, err);
+	bad = ferror(f);
+	if (fclose(f) || bad) {
+		if (!ret)
+			ret = pr_err_set(err, "out of memory");
+	}
+	if (ret) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+	}
+	return ret;
+}
