@@ -213,6 +213,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(url, "/metrics"))
 		return reply(c, MHD_HTTP_NOT_FOUND, not_found, MHD_RESPMEM_PERSISTENT,
 			     "text/plain");
+	/*
+	 * Answer a good request once it is all in (headers, then any body,
+	 * which is discarded), so the connection can stay open for the next
+	 * scrape; an answer queued earlier makes libmicrohttpd close it.
+	 */
+	if (!*req_cls) {
+		*req_cls = c;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (pr_metrics_render(&text, &len, &err)) {
 		char msg[sizeof(err.msg) + 1];
 
