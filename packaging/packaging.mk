@@ -33,6 +33,7 @@ MAN_DATE = $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%d)
 MAN_SRCS := $(wildcard man/*.[1-8])
 MAN_OUT := $(MAN_SRCS:man/%=$(PKG_OUT)/man/%)
 UNIT_OUT := $(PKG_OUT)/xdp-portredir.service
+METRICS_UNIT_OUT := $(PKG_OUT)/xdp-portredir-metrics.service
 COMPLETION := packaging/bash-completion/xdp-portredir
 EXAMPLE := packaging/xdp-portredir.conf.example
 
@@ -49,14 +50,14 @@ $(PKG_OUT)/man/%: man/% pkg-always
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # The unit names the binary and the configuration where this install puts them.
-$(UNIT_OUT): packaging/systemd/xdp-portredir.service.in pkg-always
+$(PKG_OUT)/%.service: packaging/systemd/%.service.in pkg-always
 	@mkdir -p $(@D)
 	@sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 pkg-always:
 
-install: $(CLI) $(MAN_OUT) $(UNIT_OUT)
+install: $(CLI) $(MAN_OUT) $(UNIT_OUT) $(METRICS_UNIT_OUT)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR)
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/xdp-portredir
 	@set -e; for page in $(MAN_OUT); do \
@@ -68,6 +69,7 @@ install: $(CLI) $(MAN_OUT) $(UNIT_OUT)
 	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
 	$(INSTALL) -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/xdp-portredir
 	$(INSTALL) -m 0644 $(UNIT_OUT) $(DESTDIR)$(UNITDIR)/xdp-portredir.service
+	$(INSTALL) -m 0644 $(METRICS_UNIT_OUT) $(DESTDIR)$(UNITDIR)/xdp-portredir-metrics.service
 	$(INSTALL) -m 0644 $(EXAMPLE) $(DESTDIR)$(DOCDIR)/examples/xdp-portredir.conf
 	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
@@ -77,7 +79,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/xdp-portredir
 	rm -f $(foreach p,$(MAN_SRCS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xdp-portredir
-	rm -f $(DESTDIR)$(UNITDIR)/xdp-portredir.service
+	rm -f $(DESTDIR)$(UNITDIR)/xdp-portredir.service $(DESTDIR)$(UNITDIR)/xdp-portredir-metrics.service
 	rm -f $(DESTDIR)$(DOCDIR)/examples/xdp-portredir.conf $(DESTDIR)$(DOCDIR)/README.md
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 

@@ -22,11 +22,12 @@ trixie) clang_major=19 systemd_pc=systemd-dev ;;
 esac
 clang_rt=libclang-rt-${clang_major:-19}-dev
 
-build="gcc make pkgconf clang llvm bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev"
+build="gcc make pkgconf clang llvm bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev
+       libmicrohttpd-dev"
 demo="$build xdp-tools iproute2"
 test="$demo jq socat tcpdump ethtool nftables man-db groff-base valgrind cppcheck clang-tidy gdb
       $clang_rt qemu-system-x86 mmdebstrap busybox-static cpio kmod procps psmisc
-      python3 iputils-ping util-linux"
+      python3 iputils-ping util-linux prometheus curl"
 bench="$demo nftables"
 package="$build debhelper dpkg-dev devscripts lintian rpm systemd $systemd_pc fakeroot bash-completion"
 

@@ -39,6 +39,7 @@ out=$(make -s install DESTDIR="$DEST" PREFIX=$PREFIX 2>&1)
 t_eq install/exit "$?" 0 || echo "$out" | tail -n 20
 want=(sbin/xdp-portredir share/man/man5/xdp-portredir.conf.5
 	share/bash-completion/completions/xdp-portredir lib/systemd/system/xdp-portredir.service
+	lib/systemd/system/xdp-portredir-metrics.service
 	share/doc/xdp-portredir/examples/xdp-portredir.conf)
 [ -e man/xdp-portredir.8 ] && want+=(share/man/man8/xdp-portredir.8)
 for f in "${want[@]}"; do
@@ -71,6 +72,14 @@ t_eq unit/systemd-analyze-verify "$(systemd-analyze verify --man=no "$tmp/unit/x
 sed "s|$PREFIX/sbin/|$tmp/nowhere/|g" "$unit" >"$tmp/unit/xdp-portredir.service"
 t_match unit/verify-refuses-missing-binary \
 	"$(systemd-analyze verify --man=no "$tmp/unit/xdp-portredir.service" 2>&1)" "is not executable"
+
+# The metrics listener's unit: this install's binary, 127.0.0.1, verifies.
+munit=$ROOT/lib/systemd/system/xdp-portredir-metrics.service
+t_match unit/metrics-exec-start "$(grep ^ExecStart= "$munit")" \
+	"^ExecStart=$PREFIX/sbin/xdp-portredir metrics --listen [\$]\{LISTEN\}$"
+t_match unit/metrics-listens-on-loopback "$(grep ^Environment= "$munit")" "^Environment=LISTEN=127\.0\.0\.1:[0-9]+$"
+sed "s|$PREFIX/|$ROOT/|g" "$munit" >"$tmp/unit/xdp-portredir-metrics.service"
+t_eq unit/metrics-systemd-analyze-verify "$(systemd-analyze verify --man=no "$tmp/unit/xdp-portredir-metrics.service" 2>&1)" ""
 
 # The example parses (commented out, it describes an empty state). The tool
 # asks for its capabilities before any command, --check included.

@@ -51,6 +51,7 @@ t_eq build/version "$(dpkg-deb -f "$deb" Version)" "$VERSION"
 depends=$(dpkg-deb -f "$deb" Depends)
 t_match build/depends-libxdp-via-shlibs "$depends" "(^|, )libxdp1 \("
 t_match build/depends-libbpf-via-shlibs "$depends" "(^|, )libbpf1 \("
+t_match build/depends-libmicrohttpd-via-shlibs "$depends" "(^|, )libmicrohttpd12 \("
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's,^\./,/,')
 for f in /usr/sbin/xdp-portredir /usr/share/man/man8/xdp-portredir.8.gz \
 	/usr/share/man/man5/xdp-portredir.conf.5.gz /usr/share/bash-completion/completions/xdp-portredir \
@@ -90,6 +91,8 @@ unit=$(dpkg -L xdp-portredir | grep '/systemd/system/xdp-portredir.service$')
 t_eq install/systemd-analyze-verify "$(systemd-analyze verify "$unit" 2>&1)" ""
 t_match install/unit-enabled "$(readlink /etc/systemd/system/multi-user.target.wants/xdp-portredir.service)" \
 	"/systemd/system/xdp-portredir.service$"
+t_match install/metrics-unit-installed "$(dpkg -L xdp-portredir)" "/systemd/system/xdp-portredir-metrics.service$"
+t_eq install/metrics-unit-not-enabled "$(ls /etc/systemd/system/multi-user.target.wants/xdp-portredir-metrics.service 2>/dev/null)" ""
 
 # --- the demo, from the installed binary, on the namespace's lo --------------------
 PR() { in_ns "$N" "$PI" "$@"; }

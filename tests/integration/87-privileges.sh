@@ -80,6 +80,8 @@ for who in nocaps nobody; do
 	denied $who status "$CAPS" status
 	denied $who status-json "$CAPS" status --json
 	denied $who poll "$CAPS" poll -n 1 -i 10
+	denied $who metrics "$CAPS" metrics
+	denied $who metrics-listen "$CAPS" metrics --listen 127.0.0.1:0
 	t_eq "$who/help-works" "$("as_$who" "$P" --help >/dev/null 2>&1; echo $?)" 0
 	t_eq "$who/command-help-works" "$("as_$who" "$P" load --help >/dev/null 2>&1; echo $?)" 0
 	t_match "$who/version-works" "$("as_$who" "$P" --version 2>&1)" '^xdp-portredir [0-9]'
