@@ -29,16 +29,14 @@ static int metrics_run(void *p)
 	char *text;
 
 	if (s->listen) {
-		if (pr_metrics_parse_listen(s->listen, &addr, &err)) {
-			fprintf(stderr, "xdp-portredir metrics: %s\n", err.msg);
-			return PR_EXIT_USAGE;
-		}
+		if (pr_metrics_parse_listen(s->listen, &addr, &err))
+			return pr_fail_usage("metrics", "%s", err.msg);
 		if (pr_metrics_serve(&addr, &err))
-			return pr_fail("metrics", err.msg);
+			return pr_fail("metrics", "%s", err.msg);
 		return PR_EXIT_OK;
 	}
 	if (pr_metrics_render(&text, &len, &err))
-		return pr_fail("metrics", err.msg);
+		return pr_fail("metrics", "%s", err.msg);
 	fwrite(text, 1, len, stdout);
 	free(text);
 	if (fflush(stdout) || ferror(stdout))
