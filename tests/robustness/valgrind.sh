@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Every CLI command under valgrind (memcheck): the normal paths (load,
-# redirect, status, status --json, poll, save, apply, monitor, unload) and
+# redirect, status, status --json, poll, metrics (once and serving), save,
+# apply, monitor, unload) and
 # the error paths (usage errors, unknown interface, overlap, missing rule,
 # no state, bad configuration), --help and --version. Each must exit with
 # the code the CLI contract gives it and valgrind must report 0 errors,
@@ -102,6 +103,8 @@ vg unknown-command 2 frob
 vg unknown-option 2 status --bogus
 vg status-no-state 0 status
 vg status-json-no-state 0 status --json
+vg metrics-no-state 0 metrics
+vg metrics-bad-listen 2 metrics --listen nonsense
 vg poll-no-state 1 poll -n 1 -i 10
 vg redirect-bad-port 2 redirect 0 7001
 vg redirect-missing-target 2 redirect 7000
@@ -116,6 +119,13 @@ vg status 0 status
 vg status-json 0 status --json
 vg poll 0 poll -n 2 -i 50
 vg poll-json 0 poll --json -n 1 -i 10
+vg metrics 0 metrics
+# The listener answering a scrape, a 404 and a 405 before its SIGINT.
+(u=http://127.0.0.1:19435
+ curl -s -m 10 --retry 15 --retry-delay 1 --retry-connrefused -o /dev/null $u/metrics
+ curl -s -m 10 -o /dev/null $u/other
+ curl -s -m 10 -o /dev/null -X POST $u/metrics) &
+vg_int metrics-listen 20 metrics --listen 19435
 vg save 0 save "$CONF"
 vg apply-check 0 apply --check "$CONF"
 vg apply-unchanged 0 apply "$CONF"
