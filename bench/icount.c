@@ -212,6 +212,9 @@ static int helper(struct vm *vm, int id)
 	case BPF_FUNC_ringbuf_reserve:
 		r[0] = 0; /* nobody reads the benchmark's ring buffer: as if full */
 		return 0;
+	case BPF_FUNC_xdp_get_buff_len:
+		r[0] = (uint64_t)(vm->data_end - vm->data); /* one buffer here */
+		return 0;
 	case BPF_FUNC_xdp_adjust_meta: {
 		uint8_t *meta = vm->data_meta + (int32_t)r[2];
 		size_t len = (size_t)(vm->data - meta);
