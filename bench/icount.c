@@ -206,6 +206,9 @@ static int helper(struct vm *vm, int id)
 		r[0] = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 		return 0;
 	}
+	case BPF_FUNC_xdp_get_buff_len: /* one buffer: frames here have no frags */
+		r[0] = (uint64_t)(vm->data_end - vm->data);
+		return 0;
 	case BPF_FUNC_get_smp_processor_id:
 		r[0] = 0;
 		return 0;
