@@ -84,19 +84,23 @@ static __always_inline int pr_parse_l4(void *l4, void *data_end, __u8 ipproto,
 static __always_inline int pr_parse_ipv4(void *l3, void *data_end, struct pr_pkt *pkt)
 {
 	struct iphdr *iph = l3;
-	__u32 hdrlen;
+	__u8 ver_ihl;
 
 	if ((void *)(iph + 1) > data_end)
 		return PR_PARSE_MALFORMED;
-	if (iph->version != 4 || iph->ihl < 5)
+	/*
+	 * Version 4 and IHL >= 5 is the byte range 0x45-0x4f: one load and two
+	 * compares, where the bitfields cost two loads, shifts and masks.
+	 */
+	ver_ihl = *(__u8 *)iph;
+	if (ver_ihl < 0x45 || ver_ihl > 0x4f)
 		return PR_PARSE_MALFORMED;
 	if (iph->frag_off & bpf_htons(PR_IP4_FRAG_OFFSET_MASK))
 		return PR_PARSE_FRAGMENT;
 
-	hdrlen = iph->ihl * 4;
 	pkt->l3 = iph;
 	pkt->ipv6 = 0;
-	return pr_parse_l4(l3 + hdrlen, data_end, iph->protocol, pkt);
+	return pr_parse_l4(l3 + (ver_ihl & 0xf) * 4, data_end, iph->protocol, pkt);
 }
 
 static __always_inline int pr_parse_ipv6(void *l3, void *data_end, struct pr_pkt *pkt)
@@ -163,8 +167,16 @@ static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *p
 
 	if (cur > data_end)
 		return PR_PARSE_MALFORMED;
-	proto = eth->h_proto;
+	/*
+	 * One 16-bit load: struct ethhdr is packed, so eth->h_proto compiles to
+	 * two byte loads and a shift. Frames start 2-byte aligned in practice,
+	 * and the architectures XDP runs on load unaligned halves anyway.
+	 */
+	proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
 	pkt->data_end = data_end;
+	/* Plain IPv4, the common case, skips the VLAN tag walk. */
+	if (proto == bpf_htons(ETH_P_IP))
+		return pr_parse_ipv4(cur, data_end, pkt);
 
 #pragma unroll
 	for (i = 0; i < PR_MAX_VLAN_TAGS; i++) {
