@@ -53,6 +53,7 @@ struct vm {
 	struct entry *entries;
 	char *err;
 	size_t errlen;
+	int cpu; /* whose slot of a per-CPU map the program sees */
 };
 
 static int fail(struct vm *vm, const char *fmt, ...)
@@ -94,7 +95,7 @@ static struct emu_map *map_of_ptr(struct vm *vm, uint64_t p)
 	return NULL;
 }
 
-/* The run's copy of map[key], read from the kernel on first use (CPU 0's for per-CPU maps). */
+/* The run's copy of map[key], read from the kernel on first use. */
 static struct entry *entry_get(struct vm *vm, struct emu_map *m, const void *key)
 {
 	size_t vsize = m->info.value_size, rsize = vsize;
@@ -118,7 +119,9 @@ static struct entry *entry_get(struct vm *vm, struct emu_map *m, const void *key
 	e->map = m;
 	memcpy(e->key, key, m->info.key_size);
 	e->present = !bpf_map_lookup_elem(m->fd, key, buf);
-	e->value = buf; /* CPU 0's value comes first */
+	if (rsize != vsize) /* per-CPU: the value of the CPU the kernel runs on */
+		memmove(buf, buf + ((vsize + 7) & ~(size_t)7) * (size_t)vm->cpu, vsize);
+	e->value = buf;
 	e->next = vm->entries;
 	vm->entries = e;
 	return e;
@@ -467,20 +470,22 @@ static int run(struct vm *vm, const struct bpf_insn *insns, size_t n, struct ico
 	return fail(vm, "more than %d instructions", MAX_STEPS);
 }
 
-int icount_xdp(const struct bpf_program *prog, const void *in, size_t in_len, void *out,
+int icount_xdp(const struct bpf_program *prog, int cpu, const void *in, size_t in_len, void *out,
 	       struct icount_result *res, char *err, size_t errlen)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!vm || in_len > sizeof(vm->pkt) - HEADROOM) {
+	if (!vm || in_len > sizeof(vm->pkt) - HEADROOM || cpu < 0 ||
+	    cpu >= libbpf_num_possible_cpus()) {
 		free(vm);
-		snprintf(err, errlen, vm ? "frame too long" : "out of memory");
+		snprintf(err, errlen, vm ? "frame too long or no such CPU" : "out of memory");
 		return -1;
 	}
 	vm->err = err;
 	vm->errlen = errlen;
+	vm->cpu = cpu;
 	vm->data = vm->data_meta = vm->pkt + HEADROOM;
 	vm->data_end = vm->data + in_len;
 	memcpy(vm->data, in, in_len);

@@ -4,8 +4,8 @@
  * running the program's loaded instructions (libbpf's final copy: relocated,
  * subprograms appended, map FDs filled in, exactly what went to the kernel)
  * through a small interpreter. Map lookups read the kernel's maps of that
- * same loaded instance; helpers are emulated (each call counts as one
- * instruction, its body none). See bench/README.md for what the count
+ * same loaded instance (per-CPU maps: the given CPU's value); helpers are
+ * emulated (each call counts as one instruction, its body none). See bench/README.md for what the count
  * includes and where it differs from the verifier's rewritten program.
  */
 #ifndef ICOUNT_H
@@ -24,11 +24,12 @@ struct icount_result {
 };
 
 /*
- * Runs prog on the frame in (in_len bytes); out must hold in_len bytes.
+ * Runs prog on the frame in (in_len bytes) as it would run on CPU cpu (the
+ * slot it sees of per-CPU maps); out must hold in_len bytes.
  * Returns 0, or -1 with the reason in err (an instruction or helper the
  * interpreter does not know, an access outside every known region).
  */
-int icount_xdp(const struct bpf_program *prog, const void *in, size_t in_len, void *out,
+int icount_xdp(const struct bpf_program *prog, int cpu, const void *in, size_t in_len, void *out,
 	       struct icount_result *res, char *err, size_t errlen);
 
 #endif
