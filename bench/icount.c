@@ -60,9 +60,7 @@ static int fail(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(vm->err, vm->errlen, fmt, ap);
-	va_end(ap);
+	va_start(ap, fmt), vsnprintf(vm->err, vm->errlen, fmt, ap), va_end(ap);
 	return -1;
 }
 
@@ -209,11 +207,8 @@ static int helper(struct vm *vm, int id)
 		r[0] = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 		return 0;
 	}
-	case BPF_FUNC_xdp_get_buff_len: /* one buffer: frames here have no frags */
-		r[0] = (uint64_t)(vm->data_end - vm->data);
-		return 0;
 	case BPF_FUNC_get_smp_processor_id:
-		r[0] = 0;
+		r[0] = (uint64_t)vm->cpu;
 		return 0;
 	case BPF_FUNC_ringbuf_reserve:
 		r[0] = 0; /* nobody reads the benchmark's ring buffer: as if full */
@@ -496,12 +491,9 @@ int icount_xdp(const struct bpf_program *prog, int cpu, const void *in, size_t i
 		res->meta_len = (size_t)(vm->data - vm->data_meta);
 		memcpy(out, vm->data, res->len);
 	}
-	while (vm->entries) {
-		struct entry *e = vm->entries;
-
-		vm->entries = e->next;
-		free(e->value);
-		free(e);
+	for (struct entry *e = vm->entries, *next; e; e = next) {
+		next = e->next;
+		free(e->value), free(e);
 	}
 	free(vm);
 	return ret;
