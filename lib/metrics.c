@@ -23,8 +23,16 @@
 #include "pins.h"
 #include "rules.h"
 
+/*
+ * The labels of a rule's series, in order. Together they name the rule
+ * uniquely: an attribute that tells two rules apart (a scope) is one more
+ * label here, which every collector fills ("" where it does not apply).
+ */
+enum { L_PROTO, L_FROM, L_TO, N_RULE_LABELS };
+static const char *const rule_label_names[N_RULE_LABELS] = { "proto", "from_port", "to_port" };
+
 struct rule_sample {
-	struct pr_rule_spec rule;
+	char val[N_RULE_LABELS][48];
 	struct pr_counter c;
 };
 
@@ -42,34 +50,28 @@ static void port_range(char *buf, size_t len, unsigned int first, unsigned int l
 		snprintf(buf, len, "%u-%u", first, last);
 }
 
-static void label_proto(const struct pr_rule_spec *r, char *buf, size_t len)
+/* A new sample with the labels every rule has filled in, the others ""; NULL if out of memory. */
+static struct rule_sample *rule_sample_add(struct rule_samples *rs, const struct pr_rule_spec *r)
 {
-	snprintf(buf, len, "%s", pr_proto_name(r->proto));
-}
+	struct rule_sample *s;
 
-static void label_from(const struct pr_rule_spec *r, char *buf, size_t len)
-{
-	port_range(buf, len, r->first, r->last);
-}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct rule_sample *v = realloc(rs->v, cap * sizeof(*v));
 
-static void label_to(const struct pr_rule_spec *r, char *buf, size_t len)
-{
-	port_range(buf, len, r->to, (unsigned int)r->to + (r->last - r->first));
+		if (!v)
+			return NULL;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	s = &rs->v[rs->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->val[L_PROTO], sizeof(s->val[L_PROTO]), "%s", pr_proto_name(r->proto));
+	port_range(s->val[L_FROM], sizeof(s->val[L_FROM]), r->first, r->last);
+	port_range(s->val[L_TO], sizeof(s->val[L_TO]), r->to,
+		   (unsigned int)r->to + (r->last - r->first));
+	return s;
 }
-
-/*
- * The labels of a rule's series, in order. Together they must name the rule
- * uniquely: a rule attribute that tells two rules apart (a scope) is one
- * more line here, and every per-rule series carries it.
- */
-static const struct {
-	const char *name;
-	void (*value)(const struct pr_rule_spec *r, char *buf, size_t len);
-} rule_labels[] = {
-	{ "proto", label_proto },
-	{ "from_port", label_from },
-	{ "to_port", label_to },
-};
 
 void pr_metrics_label_value(FILE *f, const char *s)
 {
@@ -89,16 +91,19 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 		help, name, type);
 }
 
-/* One sample; labels are name/value pairs ending with NULL. */
-static void sample(FILE *f, const char *name, const char *const *labels, unsigned long long v)
+struct label {
+	const char *name, *value;
+};
+
+#define N_LABELS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void sample(FILE *f, const char *name, const struct label *l, size_t n, unsigned long long v)
 {
 	fprintf(f, PR_METRICS_PREFIX "%s", name);
-	for (int i = 0; labels && labels[i]; i += 2) {
-		fprintf(f, "%s%s=\"", i ? "," : "{", labels[i]);
-		pr_metrics_label_value(f, labels[i + 1]);
-		fputc('"', f);
-		if (!labels[i + 2])
-			fputc('}', f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s%s=\"", i ? "," : "{", l[i].name);
+		pr_metrics_label_value(f, l[i].value);
+		fprintf(f, "\"%s", i + 1 == n ? "}" : "");
 	}
 	fprintf(f, " %llu\n", v);
 }
@@ -106,38 +111,24 @@ static void sample(FILE *f, const char *name, const char *const *labels, unsigne
 static int collect_rule(const struct pr_rule_spec *r, void *p)
 {
 	struct rule_samples *rs = p;
+	struct rule_sample *s = rule_sample_add(rs, r);
 
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct rule_sample *v = realloc(rs->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		rs->v = v;
-		rs->cap = cap;
-	}
-	rs->v[rs->n].rule = *r;
-	pr_counter_read(rs->stats_fd, PR_RULE_KEY(r->proto, r->first), &rs->v[rs->n].c);
-	rs->n++;
+	if (!s)
+		return -ENOMEM;
+	pr_counter_read(rs->stats_fd, PR_RULE_KEY(r->proto, r->first), &s->c);
 	return 0;
 }
 
-static void rule_family(FILE *f, const struct rule_samples *rs, const char *name,
-			const char *help, bool bytes)
+static void rule_family(FILE *f, const struct rule_samples *rs, const char *name, const char *help,
+			bool bytes)
 {
-	char val[64];
+	struct label l[N_RULE_LABELS];
 
 	family(f, name, "counter", help);
 	for (size_t i = 0; i < rs->n; i++) {
-		fprintf(f, PR_METRICS_PREFIX "%s{", name);
-		for (size_t l = 0; l < sizeof(rule_labels) / sizeof(rule_labels[0]); l++) {
-			rule_labels[l].value(&rs->v[i].rule, val, sizeof(val));
-			fprintf(f, "%s%s=\"", l ? "," : "", rule_labels[l].name);
-			pr_metrics_label_value(f, val);
-			fputc('"', f);
-		}
-		fprintf(f, "} %llu\n",
-			(unsigned long long)(bytes ? rs->v[i].c.bytes : rs->v[i].c.packets));
+		for (size_t k = 0; k < N_RULE_LABELS; k++)
+			l[k] = (struct label){ rule_label_names[k], rs->v[i].val[k] };
+		sample(f, name, l, N_RULE_LABELS, bytes ? rs->v[i].c.bytes : rs->v[i].c.packets);
 	}
 }
 
@@ -165,26 +156,36 @@ static int write_rules(FILE *f, const struct pr_maps *m, struct pr_err *err)
 	return ret;
 }
 
+static const char *iface_state(const struct pr_iface_state *st)
+{
+	if (st->attached)
+		return "loaded";
+	if (st->opaque)
+		return "unknown";
+	return st->exists ? "not-attached" : "interface-gone";
+}
+
 static void write_ifaces(FILE *f, const struct pr_iface_state *list, int n)
 {
 	family(f, "interface_info", "gauge",
 	       "Interfaces xdp-portredir is attached to or recorded on (value always 1).");
 	for (int i = 0; i < n; i++) {
 		const struct pr_iface_state *st = &list[i];
+		const char *mode = "", *dispatcher = "";
 		char prio[16] = "";
-		const char *labels[] = {
-			"ifname", st->name,
-			"state", st->attached ? "loaded" : st->opaque ? "unknown" :
-				 !st->exists ? "interface-gone" : "not-attached",
-			"mode", !st->attached ? "" : st->skb_mode ? "skb" : "native",
-			"dispatcher", !st->attached ? "" : st->dispatcher ? "true" : "false",
-			"priority", prio,
-			NULL,
+
+		if (st->attached) {
+			mode = st->skb_mode ? "skb" : "native";
+			dispatcher = st->dispatcher ? "true" : "false";
+			snprintf(prio, sizeof(prio), "%u", st->self.priority);
+		}
+		const struct label l[] = {
+			{ "ifname", st->name }, { "state", iface_state(st) },
+			{ "mode", mode },	{ "dispatcher", dispatcher },
+			{ "priority", prio },
 		};
 
-		if (st->attached)
-			snprintf(prio, sizeof(prio), "%u", st->self.priority);
-		sample(f, "interface_info", labels, 1);
+		sample(f, "interface_info", l, N_LABELS(l), 1);
 	}
 }
 
@@ -203,19 +204,19 @@ static void write_counters(FILE *f, const struct pr_maps *m)
 			 k ? "Bytes" : "Packets");
 		family(f, name, "counter", help);
 		for (__u32 a = 0; a < PR_ACTION_SLOTS; a++) {
-			const char *labels[] = { "action", pr_xdp_action_name(a), NULL };
+			const struct label l = { "action", pr_xdp_action_name(a) };
 
 			if (have[a])
-				sample(f, name, labels, k ? c[a].bytes : c[a].packets);
+				sample(f, name, &l, 1, k ? c[a].bytes : c[a].packets);
 		}
 	}
 	if (!pr_counter_read(m->reply_stats, 0, &c[0])) {
 		family(f, "replies_translated_total", "counter",
 		       "Reply packets whose source port TC egress restored.");
-		sample(f, "replies_translated_total", NULL, c[0].packets);
+		sample(f, "replies_translated_total", NULL, 0, c[0].packets);
 		family(f, "replies_translated_bytes_total", "counter",
 		       "Bytes of reply packets whose source port TC egress restored.");
-		sample(f, "replies_translated_bytes_total", NULL, c[0].bytes);
+		sample(f, "replies_translated_bytes_total", NULL, 0, c[0].bytes);
 	}
 }
 
@@ -240,7 +241,7 @@ static void write_flows(FILE *f, const struct pr_maps *m)
 
 	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
 		family(f, g[i].name, "gauge", g[i].help);
-		sample(f, g[i].name, NULL, g[i].v);
+		sample(f, g[i].name, NULL, 0, g[i].v);
 	}
 }
 
@@ -255,19 +256,22 @@ static void write_monitor(FILE *f)
 		return; /* made by the first load: no program, no events */
 	family(f, "monitor_dropped_events_total", "counter",
 	       "Monitor events the kernel dropped because the reader was too slow.");
-	sample(f, "monitor_dropped_events_total", NULL, pr_monitor_dropped(fd));
+	sample(f, "monitor_dropped_events_total", NULL, 0, pr_monitor_dropped(fd));
 	close(fd);
 }
 
 static void write_build_info(FILE *f)
 {
-	const char *labels[] = { "version", PR_VERSION, "libbpf_version", libbpf_version_string(),
-				 "libxdp_version", PR_LIBXDP_BUILD_VERSION, NULL };
+	const struct label l[] = {
+		{ "version", PR_VERSION },
+		{ "libbpf_version", libbpf_version_string() },
+		{ "libxdp_version", PR_LIBXDP_BUILD_VERSION },
+	};
 
 	family(f, "build_info", "gauge",
 	       "Versions of xdp-portredir, the libbpf it runs with and the libxdp it was built "
 	       "with (value always 1).");
-	sample(f, "build_info", labels, 1);
+	sample(f, "build_info", l, N_LABELS(l), 1);
 }
 
 /* Fails where status fails: programs run whose state this process cannot see. */
@@ -278,9 +282,10 @@ static int state_reachable(const struct pr_iface_state *list, int n, bool mounte
 		if (!list[i].attached && !list[i].opaque)
 			continue;
 		if (!mounted || (list[i].opaque && !have_maps))
-			return pr_err_set(err, "the state of the XDP programs on %s is out of reach "
-					       "(bpffs is not mounted at %s, or is another "
-					       "instance); 'xdp-portredir status' says more",
+			return pr_err_set(err,
+					  "the state of the XDP programs on %s is out of reach "
+					  "(bpffs is not mounted at %s, or is another "
+					  "instance); 'xdp-portredir status' says more",
 					  list[i].name, PR_BPFFS_ROOT);
 		break;
 	}

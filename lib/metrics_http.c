@@ -66,9 +66,10 @@ int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct p
 	in4->sin_port = htons((uint16_t)p);
 	return 0;
 bad:
-	return pr_err_set(err, "'%s' is not a listening address: use PORT, ADDR:PORT or "
-			       "[ADDR6]:PORT with a numeric address and a port 0-65535 (0: any "
-			       "free port), e.g. 127.0.0.1:9435",
+	return pr_err_set(err,
+			  "'%s' is not a listening address: use PORT, ADDR:PORT or "
+			  "[ADDR6]:PORT with a numeric address and a port 0-65535 (0: any "
+			  "free port), e.g. 127.0.0.1:9435",
 			  s);
 }
 
@@ -265,7 +266,8 @@ static int open_listener(const struct sockaddr_storage *ss, char *name, size_t l
 		return pr_err_set(err, "cannot listen: %s", strerror(e));
 	}
 	if (bound.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&bound)->sin6_addr, host, sizeof(host));
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&bound)->sin6_addr, host,
+			  sizeof(host));
 		port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
 		snprintf(name, len, "[%s]:%d", host, port);
 	} else {
@@ -286,14 +288,14 @@ int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_err *err)
 	fd = open_listener(addr, name, sizeof(name), err);
 	if (fd < 0)
 		return -1;
-	d = MHD_start_daemon(
-		MHD_USE_AUTO | (addr->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
-		handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)PR_HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)PR_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)PR_HTTP_MEMORY_PER_CONNECTION, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-		request_completed, NULL, MHD_OPTION_END);
+	d = MHD_start_daemon(MHD_USE_AUTO | (addr->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
+			     NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PR_HTTP_MAX_CONNECTIONS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)PR_HTTP_IDLE_TIMEOUT_S,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			     (size_t)PR_HTTP_MEMORY_PER_CONNECTION, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+			     MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL,
+			     MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_END);
 	if (!d) {
 		close(fd);
 		return pr_err_set(err, "libmicrohttpd could not start serving on %s", name);

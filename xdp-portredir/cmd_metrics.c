@@ -14,8 +14,11 @@ struct metrics_settings {
 };
 
 static const struct pr_opt metrics_opts[] = {
-	{ .name = "listen", .short_name = 'l', .type = PR_OPT_STRING,
-	  .offset = offsetof(struct metrics_settings, listen), .metavar = "[ADDR:]PORT",
+	{ .name = "listen",
+	  .short_name = 'l',
+	  .type = PR_OPT_STRING,
+	  .offset = offsetof(struct metrics_settings, listen),
+	  .metavar = "[ADDR:]PORT",
 	  .help = "Serve GET /metrics on ADDR:PORT until stopped (ADDR defaults to 127.0.0.1)" },
 	{ 0 },
 };
