@@ -75,11 +75,6 @@ bad:
 
 #ifndef PR_HAVE_MHD
 
-bool pr_metrics_http_available(void)
-{
-	return false;
-}
-
 int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_err *err)
 {
 	return pr_err_set(err, "this xdp-portredir was built without libmicrohttpd, so it cannot "
@@ -91,11 +86,6 @@ int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_err *err)
 #else
 
 #include <microhttpd.h>
-
-bool pr_metrics_http_available(void)
-{
-	return true;
-}
 
 /* One open connection, tracked for the request deadline. */
 struct conn {

@@ -19,9 +19,6 @@
 #define PR_HTTP_MEMORY_PER_CONNECTION (16 * 1024) /* request line and headers must fit */
 #define PR_HTTP_DEFAULT_ADDR "127.0.0.1"
 
-/* Was the tool built with libmicrohttpd? */
-bool pr_metrics_http_available(void);
-
 /*
  * Parses "PORT", ":PORT", "ADDR:PORT" or "[ADDR6]:PORT" (numeric addresses
  * only; no address means PR_HTTP_DEFAULT_ADDR) into ss.
