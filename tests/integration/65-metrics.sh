@@ -8,7 +8,8 @@
 # reset it (Prometheus sees no counter reset); a removed rule's series go.
 # `promtool check metrics` passes on the output. Bad clients (other paths and
 # methods, huge headers, slowloris connections, 200 scrapes at once) get an
-# error or are dropped, and the listener keeps serving. Runs in a network
+# error or are dropped, and the listener keeps serving. HEAD, an IPv6
+# listener, and label escaping (an interface named q"a\b). Runs in a network
 # namespace of its own with a private bpffs, so every port is free there.
 
 T_SUITE=metrics
@@ -151,6 +152,30 @@ t_ge concurrent/some-served "${ok%% *}" 1
 t_eq concurrent/still-serving "$(code "$URL")" 200
 t_ok listener/alive kill -0 $LPID
 t_eq prometheus/still-up "$(q 'up{job="xdp-portredir"}')" 1
+
+# HEAD: the headers alone.
+t_match head/200-no-body "$(curl -s -m 20 -I "$URL" | head -n 1)" '^HTTP/1\.1 200'
+
+# Label values are escaped: an interface named q"a\b (legal in Linux).
+if ip link add 'q"a\b' type veth peer name qpeer && ip link set 'q"a\b' up && ip link set qpeer up &&
+	"$P" load 'q"a\b' >/dev/null; then
+	out=$("$P" metrics)
+	t_match escape/ifname "$out" '^xdp_portredir_interface_info\{ifname="q\\"a\\\\b",'
+	t_eq escape/promtool "$(promtool check metrics <<<"$out" 2>&1; echo "exit $?")" "exit 0"
+	"$P" unload 'q"a\b' >/dev/null
+else
+	t_fail escape/setup "cannot make and load an interface named q\"a\\b"
+fi
+
+# IPv6: [::1]:0 serves there.
+"$P" metrics --listen '[::1]:0' >"$tmp/listen6" 2>&1 &
+L6=$!
+t_on_exit "kill -9 $L6"
+wait_until 20 grep -q '^serving ' "$tmp/listen6"
+U6=$(sed -n 's/^serving //p' "$tmp/listen6")
+t_match ipv6/address "$U6" '^http://\[::1\]:[0-9]+/metrics$'
+t_eq ipv6/serves "$(curl -s -g -m 20 -o /dev/null -w '%{http_code}' "$U6")" 200
+kill -TERM $L6
 
 # SIGTERM: a clean exit 0.
 kill -TERM $LPID
