@@ -124,4 +124,58 @@ static __always_inline void pr_flow_insert(struct pr_flow_key *key, __be16 orig_
 	bpf_map_update_elem(&pr_flows, key, &flow, BPF_ANY);
 }
 
+/*
+ * Records a new redirected flow (key: its REDIRECT key) and the FORWARD
+ * entry that finds it again by the original port once its rule is gone.
+ * Only new flows pay for the second entry.
+ */
+static __always_inline void pr_flow_insert_redirect(struct pr_flow_key *key, __be16 orig_port,
+						    __u32 ifindex, __u64 now)
+{
+	struct pr_flow flow = {
+		.orig_port = orig_port,
+		.to_port = key->server_port,
+		.ifindex = ifindex,
+		.last_seen_ns = now,
+	};
+
+	bpf_map_update_elem(&pr_flows, key, &flow, BPF_ANY);
+	key->kind = PR_FLOW_FORWARD;
+	key->server_port = orig_port;
+	bpf_map_update_elem(&pr_flows, key, &flow, BPF_ANY);
+	key->kind = PR_FLOW_REDIRECT;
+	key->server_port = flow.to_port;
+}
+
+/*
+ * Is this packet part of a flow recorded earlier, even if the rule that
+ * redirected it is gone or points elsewhere now? Then *to is the port the
+ * flow was sent to. New flows (a TCP SYN, a UDP flow idle past its timeout)
+ * get false: the current rules decide for them.
+ */
+static __always_inline bool pr_flow_follow(const struct pr_pkt *pkt, __be16 dport, __be16 *to)
+{
+	struct pr_flow_key key;
+	struct pr_flow *fwd, *flow;
+
+	if (pkt->proto == PR_PROTO_TCP &&
+	    (pr_tcp_flags(pkt) & (PR_TCP_SYN | PR_TCP_ACK)) == PR_TCP_SYN)
+		return false;
+	if (!pr_flow_key_make(&key, pkt, true, *(__be16 *)pkt->l4, dport, PR_FLOW_FORWARD))
+		return false;
+	fwd = bpf_map_lookup_elem(&pr_flows, &key);
+	if (!fwd)
+		return false;
+	key.kind = PR_FLOW_REDIRECT;
+	key.server_port = fwd->to_port;
+	flow = bpf_map_lookup_elem(&pr_flows, &key);
+	if (!flow)
+		return false; /* it ended (FIN/RST) or was evicted */
+	if (pkt->proto == PR_PROTO_UDP &&
+	    bpf_ktime_get_coarse_ns() - flow->last_seen_ns > PR_FLOW_UDP_TIMEOUT_S * 1000000000ULL)
+		return false;
+	*to = key.server_port;
+	return true;
+}
+
 #endif /* PR_FLOWS_H */

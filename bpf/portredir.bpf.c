@@ -36,6 +36,14 @@ const volatile bool pr_record_flows = true;
  */
 const volatile bool pr_csum_fixup = true;
 
+/*
+ * Per loaded instance, set by `unload --drain` on the running program: no
+ * new flows, only those already in pr_flows keep being redirected. A global
+ * costs one load on the hit path, where a per-interface map would cost a
+ * lookup.
+ */
+volatile __u32 pr_draining;
+
 /* libxdp reads this to place the program in the dispatcher's chain. */
 struct {
 	__uint(priority, PR_DEFAULT_PRIORITY);
@@ -53,7 +61,8 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 /*
  * Copies the rule for key with one 32-bit load: userspace may rewrite the
  * entry at any moment, and two loads could see an old to_port and then a
- * cleared one (a rewrite to port 0). Returns false if there is no rule.
+ * cleared one (a rewrite to port 0). Returns false if there is no rule;
+ * *rule then still tells a drain mark (first_port set) from nothing.
  */
 static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
 {
@@ -63,9 +72,7 @@ static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
 	} snap;
 	__u32 *entry = bpf_map_lookup_elem(&pr_rules, key);
 
-	if (!entry)
-		return false;
-	snap.word = *(volatile __u32 *)entry;
+	snap.word = entry ? *(volatile __u32 *)entry : 0;
 	*rule = snap.rule;
 	return rule->to_port != 0;
 }
@@ -113,10 +120,7 @@ static __always_inline void pr_leave_meta(struct xdp_md *ctx, __be16 old_port, _
 static __always_inline bool pr_is_local_reply(const struct pr_pkt *pkt, __be16 dport)
 {
 	struct pr_flow_key key;
-	__u64 *pf = pr_port_flags_of(pkt->proto, dport);
 
-	if (!pf || !(*pf & PR_PORT_LOCAL_SRC))
-		return false;
 	if (!pr_flow_key_make(&key, pkt, false, dport, *(__be16 *)pkt->l4, PR_FLOW_LOCAL))
 		return false;
 	return bpf_map_lookup_elem(&pr_flows, &key) != NULL;
@@ -124,7 +128,7 @@ static __always_inline bool pr_is_local_reply(const struct pr_pkt *pkt, __be16 d
 
 /* Makes sure a UDP flow is in pr_flows, through the per-CPU cache (flows.h). */
 static __always_inline void pr_udp_flow_note(struct pr_flow_key *key, __be16 orig_port,
-					     __be16 new_port)
+					     __be16 new_port, __u32 ifindex)
 {
 	__u32 idx = pr_flow_hash(key) & (PR_FLOW_CACHE_SLOTS - 1);
 	struct pr_flow_cache_slot *slot = bpf_map_lookup_elem(&pr_flow_cache, &idx);
@@ -143,7 +147,7 @@ static __always_inline void pr_udp_flow_note(struct pr_flow_key *key, __be16 ori
 		flow->orig_port = orig_port;
 		pr_flow_touch(flow, now);
 	} else {
-		pr_flow_insert(key, orig_port, now);
+		pr_flow_insert_redirect(key, orig_port, ifindex, now);
 		pr_port_flag_set(pr_port_flags_of(PR_PROTO_UDP, new_port), PR_PORT_REPLY);
 	}
 	if (slot) {
@@ -161,7 +165,7 @@ static __always_inline void pr_udp_flow_note(struct pr_flow_key *key, __be16 ori
  * once a second).
  */
 static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_port,
-					 __be16 new_port)
+					 __be16 new_port, __u32 ifindex)
 {
 	__be16 sport = *(__be16 *)pkt->l4;
 	struct pr_flow_key key;
@@ -177,6 +181,9 @@ static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_p
 		return;
 	if (tcp_flags & PR_TCP_RST) {
 		bpf_map_delete_elem(&pr_flows, &key);
+		key.kind = PR_FLOW_FORWARD;
+		key.server_port = orig_port;
+		bpf_map_delete_elem(&pr_flows, &key);
 		return;
 	}
 	if (tcp_flags & PR_TCP_FIN) {
@@ -186,13 +193,38 @@ static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_p
 		return;
 	}
 	if (pkt->proto == PR_PROTO_UDP) {
-		pr_udp_flow_note(&key, orig_port, new_port);
+		pr_udp_flow_note(&key, orig_port, new_port, ifindex);
 		return;
 	}
 	if (tcp_flags & PR_TCP_ACK)
 		return; /* a SYN-ACK is not a new connection */
-	pr_flow_insert(&key, orig_port, bpf_ktime_get_coarse_ns());
+	pr_flow_insert_redirect(&key, orig_port, ifindex, bpf_ktime_get_coarse_ns());
 	pr_port_flag_set(pr_port_flags_of(pkt->proto, new_port), PR_PORT_REPLY);
+}
+
+/*
+ * The flow-table side of a rule hit (or of a drain mark). One port-flags
+ * read for every port; a flow lookup only where the flags (or a draining
+ * interface) ask for one. Returns false if the packet must pass unchanged,
+ * else the target in *to (0: no rule and no flow) and in *follows whether it
+ * came from a recorded flow rather than the rule.
+ */
+static __always_inline bool pr_flow_decide(const struct pr_pkt *pkt, __be16 dport, __be16 *to,
+					   bool *follows)
+{
+	__u64 *pf = pr_port_flags_of(pkt->proto, dport);
+	__u64 flags = pf ? *pf : 0;
+
+	*follows = false;
+	if ((flags & PR_PORT_LOCAL_SRC) && pr_is_local_reply(pkt, dport))
+		return false;
+	if (!(flags & PR_PORT_DRAIN) && !pr_draining)
+		return true;
+	if (pr_flow_follow(pkt, dport, to)) {
+		*follows = true;
+		return true;
+	}
+	return !pr_draining; /* a draining interface takes no new flows */
 }
 
 /* Returns true if the packet was rewritten, with the port and checksum it had. */
@@ -204,13 +236,17 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	__be16 *dport = pkt->l4 + 2;
 	__u16 *check;
 	struct pr_rule rule;
+	bool follows = false;
 	__u32 key;
 	__be16 old;
 
 	key = PR_RULE_KEY(pkt->proto, bpf_ntohs(*dport));
-	if (!pr_rule_read(&key, &rule))
+	/* An all-zero entry is the common miss; a drain mark goes on. */
+	if (!pr_rule_read(&key, &rule) && !rule.first_port)
 		return false;
-	if (pr_record_flows && pr_is_local_reply(pkt, *dport))
+	if (pr_record_flows && !pr_flow_decide(pkt, *dport, &rule.to_port, &follows))
+		return false;
+	if (!rule.to_port)
 		return false;
 	mon = pr_monitor_on();
 	if (mon)
@@ -228,10 +264,12 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	*dport = rule.to_port;
 	*check = pr_l4_check(pkt, *check, old, rule.to_port);
 
+	/* Packets of a drained flow are no longer the current rule's work. */
 	key = PR_RULE_KEY(pkt->proto, rule.first_port);
-	pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
+	if (!follows)
+		pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
 	if (pr_record_flows)
-		pr_flow_note(pkt, old, rule.to_port);
+		pr_flow_note(pkt, old, rule.to_port, ifindex);
 	return true;
 }
 

@@ -60,6 +60,13 @@ struct pr_rule {
 	__u16 first_port; /* host byte order; first port of the owning rule */
 };
 
+/*
+ * to_port 0 with first_port set: no rule, but flows that a removed rule
+ * redirected may still arrive here (PR_PORT_DRAIN). An all-zero entry stays
+ * the one-compare miss.
+ */
+#define PR_RULE_DRAIN_MARK(port) ((struct pr_rule){ .to_port = 0, .first_port = (port) })
+
 /* Per-CPU packet and byte counters, summed by userspace. */
 struct pr_counter {
 	__u64 packets;
@@ -90,10 +97,14 @@ struct pr_meta {
  * client asked for. PR_FLOW_LOCAL entries are connections a local socket
  * opened FROM a rule's port: packets coming back to it are replies, not new
  * traffic for the rule, and are left alone (conntrack's reply direction).
+ * PR_FLOW_FORWARD entries index the same flows by the port the client asked
+ * for, so a flow keeps its target after its rule is removed or changed; they
+ * are read only for ports flagged PR_PORT_DRAIN (or on a draining interface).
  */
 enum pr_flow_kind {
 	PR_FLOW_REDIRECT = 0,
 	PR_FLOW_LOCAL = 1,
+	PR_FLOW_FORWARD = 2, /* server_port is the original port */
 };
 
 struct pr_flow_key {
@@ -109,7 +120,8 @@ struct pr_flow_key {
 
 struct pr_flow {
 	__be16 orig_port; /* REDIRECT: the port the client asked for */
-	__u16 pad[3];
+	__be16 to_port; /* REDIRECT, FORWARD: the port the flow is sent to */
+	__u32 ifindex; /* REDIRECT: the interface it came in on */
 	__u64 flags; /* PR_FLOW_F_*; atomic or from XDP and TC (64 bits: BPF ISA v1) */
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns(), refreshed at most every second */
 };
@@ -128,6 +140,8 @@ struct pr_flow {
 /* pr_port_flags bits, one __u64 per (protocol, port) like pr_rules. */
 #define PR_PORT_REPLY (1U << 0) /* some flow's server port: egress looks up replies */
 #define PR_PORT_LOCAL_SRC (1U << 1) /* a local socket sent from this rule port */
+/* Flows to this port outlive its rule (removed or changed): look them up. */
+#define PR_PORT_DRAIN (1U << 2)
 
 /*
  * Monitor. The data path emits events only while deadline_ns lies in the

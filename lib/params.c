@@ -82,6 +82,12 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 	case PR_OPT_STRING:
 		*FIELD(settings, o->offset, const char *) = arg;
 		return 0;
+	case PR_OPT_UINT_OPTIONAL:
+		if (!arg) {
+			*FIELD(settings, o->offset, long) = -1;
+			return 0;
+		}
+		/* fall through */
 	case PR_OPT_UINT: {
 		char *end;
 		long n;
@@ -231,6 +237,12 @@ int pr_params_parse(const struct pr_cmd *cmd, int argc, char **argv, void *setti
 					ret = apply(cmd, o, NULL, settings, help, verbosity);
 			} else if (eq) {
 				ret = apply(cmd, o, eq + 1, settings, help, verbosity);
+			} else if (o->type == PR_OPT_UINT_OPTIONAL) {
+				/* Takes the next argument only if it is a number. */
+				bool num = i + 1 < argc && argv[i + 1][0] &&
+					   strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]);
+
+				ret = apply(cmd, o, num ? argv[++i] : NULL, settings, help, verbosity);
 			} else if (i + 1 < argc) {
 				ret = apply(cmd, o, argv[++i], settings, help, verbosity);
 			} else {
@@ -284,17 +296,20 @@ static void print_opt(FILE *out, const struct pr_opt *o)
 
 	if (o->type == PR_OPT_ARGS)
 		return;
+	bool optional = o->type == PR_OPT_UINT_OPTIONAL;
+
 	snprintf(lhs, sizeof(lhs), "%c%c%s--%s%s%s%s", o->short_name ? '-' : ' ',
 		 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
-		 takes_arg(o) ? " <" : "", takes_arg(o) ? (o->metavar ? o->metavar : "value") : "",
-		 takes_arg(o) ? ">" : "");
+		 takes_arg(o) ? (optional ? " [<" : " <") : "",
+		 takes_arg(o) ? (o->metavar ? o->metavar : "value") : "",
+		 takes_arg(o) ? (optional ? ">]" : ">") : "");
 	fprintf(out, "  %-34s %s", lhs, o->help);
 	if (o->values) {
 		list_values(o->values, allowed, sizeof(allowed));
 		fprintf(out, " (%s: %s)", o->type == PR_OPT_ENUM_LIST ? "any of" : "one of",
 			allowed);
 	}
-	if (o->type == PR_OPT_UINT)
+	if (o->type == PR_OPT_UINT || optional)
 		fprintf(out, " (%ld-%ld)", o->min, o->max);
 	fputc('\n', out);
 }

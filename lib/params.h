@@ -22,6 +22,9 @@ enum pr_opt_type {
 	PR_OPT_FLAG, /* bool; no argument */
 	PR_OPT_COUNT, /* int, incremented per occurrence (-v -v) */
 	PR_OPT_UINT, /* long, bounded by min..max */
+	/* long, bounded by min..max; the value is optional (--opt=N or a number as the next
+	 * argument), and without one the field is set to -1 */
+	PR_OPT_UINT_OPTIONAL,
 	PR_OPT_STRING, /* const char * */
 	PR_OPT_ENUM, /* int: one of values[] */
 	PR_OPT_ENUM_LIST, /* unsigned int: bitwise OR of a comma list of values[] */

@@ -67,6 +67,13 @@ bool pr_state_exists(void)
 	return found;
 }
 
+/*
+ * Set when this process's pr_lock() made the pin directory: pr_unlock()
+ * removes it again if nothing was pinned in it, so a command that fails (or
+ * finds nothing to do) leaves bpffs as it found it.
+ */
+static bool made_pin_dir;
+
 int pr_lock(int timeout_s, struct pr_err *err)
 {
 	struct timespec start, now;
@@ -77,7 +84,9 @@ int pr_lock(int timeout_s, struct pr_err *err)
 		struct stat held, current;
 		int fd;
 
-		if (mkdir(pr_pin_dir(), 0700) && errno != EEXIST)
+		if (!mkdir(pr_pin_dir(), 0700))
+			made_pin_dir = true;
+		else if (errno != EEXIST)
 			return pr_err_set(err, "cannot create %s: %s", pr_pin_dir(),
 					  strerror(errno));
 		fd = open(pr_pin_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -119,6 +128,10 @@ int pr_lock(int timeout_s, struct pr_err *err)
 
 void pr_unlock(int lock_fd)
 {
+	/* Still under the lock: nobody can be pinning into it right now. */
+	if (lock_fd >= 0 && made_pin_dir && !pr_state_exists())
+		rmdir(pr_pin_dir());
+	made_pin_dir = false;
 	if (lock_fd >= 0)
 		close(lock_fd); /* closing drops the flock */
 }

@@ -32,6 +32,7 @@ bool pr_state_exists(void);
  * Returns the lock fd.
  */
 int pr_lock(int timeout_s, struct pr_err *err);
+/* Drops the lock; a pin directory pr_lock() made and nothing filled goes again. */
 void pr_unlock(int lock_fd);
 
 /* Removes every pin in the pin directory and the directory itself. */

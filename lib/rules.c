@@ -159,6 +159,11 @@ static const struct pr_rule *entry_at(const struct pr_rule_table *t, enum pr_pro
 	return &t->entry[PR_RULE_KEY(proto, port)];
 }
 
+bool pr_rule_spec_eq(const struct pr_rule_spec *a, const struct pr_rule_spec *b)
+{
+	return a->proto == b->proto && a->first == b->first && a->last == b->last && a->to == b->to;
+}
+
 bool pr_rule_table_get(const struct pr_rule_table *t, enum pr_proto proto, uint16_t port,
 		       struct pr_rule_spec *rule)
 {
@@ -286,8 +291,8 @@ int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool c
 		uint16_t port = (uint16_t)(spec->first + i);
 
 		keys[i] = PR_RULE_KEY(spec->proto, port);
-		if (!clear)
-			vals[i] = pr_rule_encode(spec, port);
+		/* A removed rule's flows may still arrive: see lib/drain.h. */
+		vals[i] = clear ? PR_RULE_DRAIN_MARK(port) : pr_rule_encode(spec, port);
 	}
 	if (bpf_map_update_batch(rules_fd, keys, vals, &count, NULL))
 		ret = pr_err_set(err, "cannot write the rule map (%u of %u entries written): %s",

@@ -47,6 +47,9 @@ int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_err *err);
 /* Checks a rule on its own: range order, target range fits, no self-redirect. */
 int pr_rule_validate(const struct pr_rule_spec *spec, struct pr_err *err);
 
+/* Same protocol, ports and target? */
+bool pr_rule_spec_eq(const struct pr_rule_spec *a, const struct pr_rule_spec *b);
+
 /* "udp 8000-8099 -> 9000-9099" */
 void pr_rule_format(const struct pr_rule_spec *spec, char *buf, size_t len);
 

@@ -204,6 +204,13 @@ snmp_counter() {
 # bulk data scale it with this (documented where used). XDP_PORTREDIR_VM is set
 # by tests/vm/init.
 T_IN_VM=${XDP_PORTREDIR_VM:-0}
+# Everything under the bpffs mount, byte for byte: every path with its type
+# and mode, and a hash of every pinned map's keys and values. Two equal
+# snapshots mean a command changed nothing there.
+bpffs_bytes() {
+	"$TOP/tests/tools/bpffs_snap" "$BPFFS"
+}
+
 t_scaled() { # t_scaled HOST_VALUE VM_VALUE
 	if [ "$T_IN_VM" = 1 ]; then echo "$2"; else echo "$1"; fi
 }

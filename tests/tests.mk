@@ -3,7 +3,7 @@
 
 TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply \
 	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params tests/unit/test_frags
-TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/tc_pass.bpf.o
+TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/bpffs_snap tests/tools/tc_pass.bpf.o
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
 .PHONY: tests
@@ -34,6 +34,9 @@ tests/unit/test_params: tests/unit/test_params.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/tools/progtime: tests/tools/progtime.c config.mk
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)
+
+tests/tools/bpffs_snap: tests/tools/bpffs_snap.c config.mk
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)
 
 tests/tools/tc_pass.bpf.o: tests/tools/tc_pass.bpf.c config.mk

@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "commands.h"
 #include "config.h"
+#include "drain.h"
 #include "log.h"
 #include "maps.h"
 #include "object.h"
@@ -278,7 +279,7 @@ static int do_step(const struct pr_config_step *step, struct sys_state *s, struc
 	d->step = step;
 	switch (step->op) {
 	case PR_CONFIG_RULE_DEL:
-		return pr_rules_remove(s->maps.rules, &step->rule->spec, err);
+		return pr_rule_remove_draining(&s->maps, &step->rule->spec, err);
 	case PR_CONFIG_RULE_ADD:
 		return pr_rules_add(s->maps.rules, s->maps.rule_stats, &step->rule->spec, err);
 	case PR_CONFIG_DETACH:
@@ -304,7 +305,7 @@ static int undo_step(const struct done *d, struct sys_state *s, struct pr_err *e
 		/* Comes back with its counters at zero. */
 		return pr_rules_add(s->maps.rules, s->maps.rule_stats, &step->rule->spec, err);
 	case PR_CONFIG_RULE_ADD:
-		return pr_rules_remove(s->maps.rules, &step->rule->spec, err);
+		return pr_rule_remove_draining(&s->maps, &step->rule->spec, err);
 	case PR_CONFIG_DETACH:
 		/* Stale records were only forgotten; there is nothing to put back. */
 		if (step->iface->status != PR_CONFIG_IFACE_OK &&
@@ -462,6 +463,8 @@ static int apply_run(void *p)
 		sys.have_maps = true;
 	}
 	ret = carry_out(&plan, &sys, name);
+	if (sys.have_maps && sys.maps.flows >= 0 && pr_drain_refresh(&sys.maps, &err))
+		pr_complain("apply", "%s", err.msg);
 	if (!ret)
 		printf("applied %s: %d change%s\n", name, plan.n, plan.n == 1 ? "" : "s");
 out:

@@ -7,6 +7,7 @@
 
 #include "attach.h"
 #include "commands.h"
+#include "drain.h"
 #include "maps.h"
 #include "params.h"
 #include "pins.h"
@@ -44,7 +45,7 @@ static int redirect_run(void *p)
 	struct pr_rule_spec specs[PR_NUM_PROTOS], have;
 	struct pr_maps maps = PR_MAPS_INIT;
 	struct pr_rule_table *table = NULL;
-	int n = 0, done = 0, lock, ret = PR_EXIT_OK;
+	int n = 0, done = 0, lock, ret = PR_EXIT_OK, n_there = 0;
 	bool had_state;
 	struct pr_err err;
 	char desc[80];
@@ -84,6 +85,14 @@ static int redirect_run(void *p)
 		char other[80];
 
 		pr_rule_format(&specs[i], desc, sizeof(desc));
+		if (!s->remove && pr_rule_table_overlap(table, &specs[i], &have) &&
+		    pr_rule_spec_eq(&have, &specs[i])) {
+			/* Scripts and config management re-run their commands: not an error. */
+			printf("note: rule %s is already there\n", desc);
+			specs[i--] = specs[--n];
+			n_there++;
+			continue;
+		}
 		if (!s->remove && pr_rule_table_overlap(table, &specs[i], &have)) {
 			pr_rule_format(&have, other, sizeof(other));
 			ret = pr_fail("redirect",
@@ -100,7 +109,7 @@ static int redirect_run(void *p)
 	}
 
 	for (done = 0; done < n; done++) {
-		int r = s->remove ? pr_rules_remove(maps.rules, &specs[done], &err) :
+		int r = s->remove ? pr_rule_remove_draining(&maps, &specs[done], &err) :
 				    pr_rules_add(maps.rules, maps.rule_stats, &specs[done], &err);
 
 		if (r) {
@@ -122,13 +131,17 @@ static int redirect_run(void *p)
 		}
 		goto out;
 	}
+	if (n && pr_drain_refresh(&maps, &err))
+		pr_complain("redirect", "%s", err.msg);
 	for (int i = 0; i < n; i++) {
 		if (s->remove)
 			pr_rule_table_get(table, specs[i].proto, specs[i].first, &specs[i]);
 		pr_rule_format(&specs[i], desc, sizeof(desc));
 		printf("%s rule %s\n", s->remove ? "removed" : "added", desc);
 	}
-	if (n == 0) {
+	if (n == 0 && n_there) {
+		/* Every rule asked for is in place: success, nothing changed. */
+	} else if (n == 0) {
 		ret = pr_fail("redirect", "no udp or tcp rule for port %s", s->args[0]);
 	} else if (!s->remove && pr_iface_count_attached(&maps, &err) == 0) {
 		printf("note: xdp-portredir is not loaded on any interface yet; the rule takes "

@@ -7,6 +7,7 @@
 
 #include "attach.h"
 #include "commands.h"
+#include "drain.h"
 #include "maps.h"
 #include "output.h"
 #include "params.h"
@@ -80,7 +81,21 @@ static void print_iface(const struct pr_iface_state *st)
 
 struct rule_ctx {
 	int stats_fd;
+	const struct pr_drain_group *groups;
+	int n_groups;
 };
+
+/* Flows to the rule's ports that still go where an earlier rule sent them. */
+static unsigned long long draining_in(const struct rule_ctx *ctx, const struct pr_rule_spec *r)
+{
+	unsigned long long n = 0;
+
+	for (int i = 0; i < ctx->n_groups; i++)
+		if (ctx->groups[i].proto == r->proto && ctx->groups[i].port >= r->first &&
+		    ctx->groups[i].port <= r->last)
+			n += ctx->groups[i].flows;
+	return n;
+}
 
 static int print_rule(const struct pr_rule_spec *r, void *p)
 {
@@ -99,8 +114,29 @@ static int print_rule(const struct pr_rule_spec *r, void *p)
 	out_json_u64("to-last", (unsigned long long)r->to + (r->last - r->first));
 	out_u64("packets", c.packets);
 	out_u64("bytes", c.bytes);
+	out_u64("draining-flows", draining_in(ctx, r));
 	out_obj_end();
 	return 0;
+}
+
+/* Every group of draining flows, the removed rules' ones included. */
+static void print_draining(const struct pr_drain_group *g, int n)
+{
+	out_arr_begin("draining");
+	for (int i = 0; i < n; i++) {
+		char desc[64];
+
+		snprintf(desc, sizeof(desc), "%s %u -> %u", pr_proto_name(g[i].proto), g[i].port,
+			 g[i].to);
+		out_obj_begin(NULL);
+		out_label("flows-of", desc);
+		out_json_str("proto", pr_proto_name(g[i].proto));
+		out_json_u64("port", g[i].port);
+		out_json_u64("to", g[i].to);
+		out_u64("flows", g[i].flows);
+		out_obj_end();
+	}
+	out_arr_end();
 }
 
 static int status_run(void *p)
@@ -111,10 +147,12 @@ static int status_run(void *p)
 	struct pr_rule_table *table = NULL;
 	bool mounted = pr_bpffs_mounted(), have_maps = false;
 	const struct pr_iface_state *first = NULL;
-	int n = 0, ret = PR_EXIT_OK, attached = 0;
+	int n = 0, ret = PR_EXIT_OK, attached = 0, n_groups = 0;
+	struct pr_drain_group *groups = NULL;
 	struct pr_err err;
 
-	if (mounted && pr_pin_dir_exists()) {
+	/* An empty pin directory (left by an older version) holds no state. */
+	if (mounted && pr_state_exists()) {
 		if (pr_maps_open(&maps, &err))
 			return pr_fail("status", "%s", err.msg);
 		have_maps = true;
@@ -164,9 +202,11 @@ static int status_run(void *p)
 		print_iface(&list[i]);
 	out_arr_end();
 
+	if (have_maps && pr_drain_groups(&maps, &groups, &n_groups, &err))
+		ret = PR_EXIT_ERROR;
 	out_arr_begin("rules");
 	if (have_maps) {
-		struct rule_ctx ctx = { maps.rule_stats };
+		struct rule_ctx ctx = { maps.rule_stats, groups, n_groups };
 
 		table = malloc(sizeof(*table));
 		if (!table)
@@ -177,6 +217,7 @@ static int status_run(void *p)
 			pr_rule_table_foreach(table, print_rule, &ctx);
 	}
 	out_arr_end();
+	print_draining(groups, n_groups);
 
 	if (have_maps) {
 		struct pr_flow_census c;
@@ -229,6 +270,7 @@ static int status_run(void *p)
 	out_finish();
 	if (ret)
 		ret = pr_fail("status", "%s", err.msg);
+	free(groups);
 	free(table);
 	free(list);
 	pr_maps_close(&maps);

@@ -13,13 +13,31 @@ bad() {
 	local name=$1 want_rc=$2 want_msg=$3 before after out rc
 	shift 3
 	before=$(pr_state)
+	bytes=$(bpffs_bytes)
 	out=$("$PORTREDIR" "$@" 2>&1)
 	rc=$?
 	after=$(pr_state)
 	t_eq "$name/exit-code" "$rc" "$want_rc"
 	t_match "$name/message" "$out" "$want_msg"
 	t_eq "$name/state-unchanged" "$after" "$before"
+	t_eq "$name/bpffs-unchanged" "$(bpffs_bytes)" "$bytes"
 }
+
+# Nothing loaded, no pins: failed commands must not leave a pin directory
+# (an empty one used to make status fail with nothing on stdout).
+t_eq empty/no-pin-dir "$(test -e "$PIN_DIR" && echo present)" ""
+bad empty/unload-not-loaded 1 "xdp-portredir is not loaded on 'lo'" unload lo
+bad empty/remove-missing 1 "no udp or tcp rule for port 7999" redirect --remove 7999
+bad empty/load-unknown-interface 1 "unknown interface 'nosuchif0'" load nosuchif0
+t_eq empty/still-no-pin-dir "$(test -e "$PIN_DIR" && echo present)" ""
+out=$("$PORTREDIR" status 2>&1)
+t_eq empty/status-exit "$?" 0
+t_match empty/status-says-no-pins "$out" "pin-dir: *none"
+t_match empty/status-json "$("$PORTREDIR" status --json)" '"pin-dir":"none"'
+# An empty pin directory (what older versions left) is no state either.
+mkdir -p "$PIN_DIR"
+t_match empty-dir/status-json "$("$PORTREDIR" status --json)" '"pin-dir":"none"'
+rmdir "$PIN_DIR"
 
 # A known state to compare against: loaded on lo, two rules.
 "$PORTREDIR" load lo >/dev/null || t_fail setup "load lo failed"
@@ -39,6 +57,18 @@ bad range-dangling 2 "invalid port range '8000-'" redirect 8000- 9000
 bad self-redirect 2 "redirects the port to itself" redirect 7000 7000
 bad self-redirect-range 2 "redirects every port to itself" redirect 7000-7010 7000
 bad overlap-names-existing 1 "overlaps existing rule tcp 8000-8099 -> 9000-9099" redirect 8050 100 --proto tcp
+# The same rule again is no error (scripts re-run their commands); a different one is.
+bytes=$(bpffs_bytes)
+out=$("$PORTREDIR" redirect 8000-8099 9000 --proto tcp 2>&1)
+t_eq identical-rule/exit-0 "$?" 0
+t_match identical-rule/says-already-there "$out" "rule tcp 8000-8099 -> 9000-9099 is already there"
+t_eq identical-rule/bpffs-unchanged "$(bpffs_bytes)" "$bytes"
+out=$("$PORTREDIR" redirect 7999 7998 2>&1)
+t_eq identical-one-proto/exit-0 "$?" 0
+t_match identical-one-proto/notes-udp "$out" "rule udp 7999 -> 7998 is already there"
+t_match identical-one-proto/adds-tcp "$out" "added rule tcp 7999 -> 7998"
+"$PORTREDIR" redirect --remove 7999 --proto tcp >/dev/null
+bad different-target-refused 1 "overlaps existing rule tcp 8000-8099 -> 9000-9099" redirect 8000-8099 9100 --proto tcp
 bad overlap-second-proto-rolls-back 1 "overlaps existing rule udp 7999 -> 7998" redirect 7990-8000 100
 bad remove-missing 1 "no udp or tcp rule for port 1234" redirect --remove 1234
 bad remove-missing-proto 1 "no tcp rule for port 7999" redirect --remove 7999 --proto tcp
