@@ -64,7 +64,7 @@ done
 unit=$ROOT/lib/systemd/system/xdp-portredir.service
 t_match unit/exec-start "$(grep ^ExecStart= "$unit")" \
 	"^ExecStart=$PREFIX/sbin/xdp-portredir apply --wait [0-9]+ $PREFIX/etc/xdp-portredir.conf$"
-t_match unit/exec-stop "$(grep ^ExecStop= "$unit")" "^ExecStop=$PREFIX/sbin/xdp-portredir unload --all$"
+t_match unit/exec-stop "$(grep ^ExecStop= "$unit")" "^ExecStop=$PREFIX/sbin/xdp-portredir unload --all --drain 10$"
 mkdir -p "$tmp/unit"
 sed "s|$PREFIX/|$ROOT/|g" "$unit" >"$tmp/unit/xdp-portredir.service"
 t_eq unit/systemd-analyze-verify "$(systemd-analyze verify --man=no "$tmp/unit/xdp-portredir.service" 2>&1)" ""
