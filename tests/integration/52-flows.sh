@@ -21,7 +21,8 @@ client() {
 	t_on_exit "kill $!"
 	wait_until 90 grep -Eq '^(connected|fail)' "$tmp/$1.out"
 }
-# check NAME: the client's next check result ("ok PORT BULKPORT" or "fail WHY").
+# check NAME: the next check result of client NAME, TCP ("ok PORT BULKPORT")
+# or UDP ("ok PORT"), or "fail WHY".
 check() {
 	local before
 	before=$(grep -Ec '^(ok|fail)' "$tmp/$1.out")
@@ -48,20 +49,13 @@ mkfifo "$tmp/u.ctl"
 python3 "$PEER" udp 127.0.0.1 7999 "$tmp/u.ctl" >"$tmp/u.out" 2>&1 &
 t_on_exit "kill $!"
 wait_until 30 grep -q connected "$tmp/u.out"
-udp_check() {
-	local n
-	n=$(grep -Ec '^(ok|fail)' "$tmp/u.out")
-	echo check >"$tmp/u.ctl"
-	wait_until 60 bash -c "[ \$(grep -Ec '^(ok|fail)' '$tmp/u.out') -gt $n ]"
-	grep -E '^(ok|fail)' "$tmp/u.out" | tail -n 1
-}
-t_eq udp/start "$(udp_check)" "ok 7998"
+t_eq udp/start "$(check u)" "ok 7998"
 
 # --- rule removed: flows go on, new ones are not redirected -----------------
 "$PORTREDIR" redirect --remove 7999 >/dev/null || t_fail remove/cmd "remove failed"
 t_eq remove/v4-survives "$(check a4)" "ok 7998 7998"
 t_eq remove/v6-survives "$(check a6)" "ok 7998 7998"
-t_eq remove/udp-survives "$(udp_check)" "ok 7998"
+t_eq remove/udp-survives "$(check u)" "ok 7998"
 json=$("$PORTREDIR" status --json)
 t_eq remove/status-draining-tcp "$(jq '[.draining[] | select(.proto=="tcp" and .port==7999 and .to==7998) | .flows] | add' <<<"$json")" 4
 t_eq remove/status-draining-udp "$(jq '[.draining[] | select(.proto=="udp" and .port==7999) | .flows] | add' <<<"$json")" 1
@@ -117,21 +111,14 @@ mkfifo "$tmp/v.ctl"
 python3 "$PEER" udp ::1 7999 "$tmp/v.ctl" >"$tmp/v.out" 2>&1 &
 t_on_exit "kill $!"
 wait_until 30 grep -q connected "$tmp/v.out"
-v_check() {
-	local n
-	n=$(grep -Ec '^(ok|fail)' "$tmp/v.out")
-	echo check >"$tmp/v.ctl"
-	wait_until 60 bash -c "[ \$(grep -Ec '^(ok|fail)' '$tmp/v.out') -gt $n ]"
-	grep -E '^(ok|fail)' "$tmp/v.out" | tail -n 1
-}
-t_eq udp-idle/before "$(v_check)" "ok 7998"
+t_eq udp-idle/before "$(check v)" "ok 7998"
 "$PORTREDIR" redirect --remove 7999 >/dev/null
-t_eq udp-idle/survives-removal "$(v_check)" "ok 7998"
+t_eq udp-idle/survives-removal "$(check v)" "ok 7998"
 # Idle past the UDP timeout (30 s): the flow is over, status says so...
 wait_until 150 bash -c "[ \"\$('$PORTREDIR' status --json | jq .flows.live)\" = 0 ]" ||
 	t_fail udp-idle/expires "still live after 150 s"
 # ...and the same socket's next datagram is a new flow: no rule, no redirect.
-t_match udp-idle/not-followed-after-idle "$(v_check)" "^fail"
+t_match udp-idle/not-followed-after-idle "$(check v)" "^fail"
 echo quit >"$tmp/v.ctl"
 "$PORTREDIR" unload lo >/dev/null
 t_assert_clean

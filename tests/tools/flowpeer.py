@@ -11,8 +11,8 @@ client HOST PORT CTL  open an interactive and a bulk connection to HOST:PORT, th
                     obey lines written to the FIFO CTL: "check" pings and waits for
                     the bulk stream to move on, printing "ok PORT BULKPORT" or
                     "fail WHY"; "quit" closes both and exits.
-udp HOST PORT CTL   one UDP socket; "check" sends a datagram, prints "ok PORT" or
-                    "fail WHY".
+udp HOST PORT CTL   one UDP socket; "check" sends a datagram (again if no answer
+                    comes), prints "ok PORT" or "fail WHY".
 Every wait is bounded (WAIT seconds), so a dead flow shows up as "fail", never a hang.
 """
 import os
@@ -161,12 +161,21 @@ def udp(host, port, ctl):
     for cmd in commands(ctl):
         if cmd == "quit":
             return 0
-        try:
-            s.send(b"hello")
-            s.settimeout(float(os.environ.get("FLOWPEER_UDP_WAIT", "3")))
-            print("ok %s" % s.recv(2048).decode().split()[1], flush=True)
-        except OSError as e:
-            print("fail %s" % (str(e) or type(e).__name__), flush=True)
+        # A lost datagram is retried (up to WAIT s); a refusal (ICMP port
+        # unreachable: nothing listens where it went) is the answer.
+        result, deadline = "fail no reply in %g s" % WAIT, time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            try:
+                s.send(b"hello")
+                s.settimeout(3)
+                result = "ok %s" % s.recv(2048).decode().split()[1]
+                break
+            except socket.timeout:
+                continue
+            except OSError as e:
+                result = "fail %s" % (str(e) or type(e).__name__)
+                break
+        print(result, flush=True)
     return 0
 
 
