@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,38 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* Arrays in one batch call each 4096 entries: ~1000x fewer syscalls. */
+static int array_hash(int fd, const struct bpf_map_info *info, size_t vsize, uint64_t *h)
+{
+	__u32 chunk = 4096, in = 0, out = 0, count;
+	void *keys = calloc(chunk, info->key_size), *vals = calloc(chunk, vsize);
+	bool first = true;
+	int err = 0;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -1;
+	}
+	for (;;) {
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+		if (err && errno != ENOENT)
+			break;
+		*h = fnv(*h, keys, (size_t)count * info->key_size);
+		*h = fnv(*h, vals, (size_t)count * vsize);
+		if (err) {
+			err = 0; /* ENOENT: that was the last batch */
+			break;
+		}
+		in = out;
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
 /* Hash of every (key, value) pair, in the map's own iteration order. */
 static int map_hash(int fd, const struct bpf_map_info *info, uint64_t *out)
 {
@@ -37,6 +70,12 @@ static int map_hash(int fd, const struct bpf_map_info *info, uint64_t *out)
 	if (info->type == BPF_MAP_TYPE_PERCPU_ARRAY || info->type == BPF_MAP_TYPE_PERCPU_HASH ||
 	    info->type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
 		vsize = ((vsize + 7) & ~(size_t)7) * (size_t)(ncpus > 0 ? ncpus : 1);
+	if ((info->type == BPF_MAP_TYPE_ARRAY || info->type == BPF_MAP_TYPE_PERCPU_ARRAY) &&
+	    !array_hash(fd, info, vsize, &h)) {
+		*out = h;
+		return 0;
+	}
+	h = 0xcbf29ce484222325ULL;
 	key = calloc(1, info->key_size ? info->key_size : 1);
 	next = calloc(1, info->key_size ? info->key_size : 1);
 	val = calloc(1, vsize ? vsize : 1);
