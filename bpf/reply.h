@@ -120,8 +120,13 @@ int tc_portredir_out(struct __sk_buff *skb)
 	if (bpf_l4_csum_replace(skb, csum_off, sport, orig, flags) ||
 	    bpf_skb_store_bytes(skb, sport_off, &orig, sizeof(orig), 0))
 		return TC_ACT_OK;
-	if (ends)
+	if (ends) {
 		bpf_map_delete_elem(&pr_flows, &key);
+		/* And its index by the original port (flows.h). */
+		key.kind = PR_FLOW_FORWARD;
+		key.server_port = orig;
+		bpf_map_delete_elem(&pr_flows, &key);
+	}
 
 	idx = 0;
 	{
