@@ -88,9 +88,13 @@ int pr_rule_remove_draining(const struct pr_maps *m, const struct pr_rule_spec *
 
 	if (!t)
 		return pr_err_set(err, "out of memory");
-	/* Flag the whole rule that owns the port; pr_rules_remove() checks the match. */
+	/*
+	 * Flag the rule's ports only if pr_rules_remove() will remove it (the
+	 * same match); otherwise it fails and nothing may have changed.
+	 */
 	if (!pr_rules_read(m->rules, t, err) &&
-	    pr_rule_table_get(t, spec->proto, spec->first, &have))
+	    pr_rule_table_get(t, spec->proto, spec->first, &have) && have.first == spec->first &&
+	    have.last == spec->last && (!spec->to || have.to == spec->to))
 		ret = pr_drain_prepare(m, &have, err);
 	free(t);
 	return ret ? ret : pr_rules_remove(m->rules, spec, err);

@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "drain.h"
 #include "maps.h"
 #include "object.h"
 #include "pins.h"
@@ -167,34 +167,26 @@ int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_err *err)
 	const __u64 both = PR_FLOW_F_CLIENT_FIN | PR_FLOW_F_SERVER_FIN;
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
+	__u64 now = pr_flow_clock_ns();
 	struct pr_flow_key key;
 	struct pr_flow flow;
-	struct timespec ts;
-	__u64 now;
 	int more;
 
 	memset(c, 0, sizeof(*c));
 	if (bpf_obj_get_info_by_fd(flows_fd, &info, &len))
 		return pr_err_set(err, "cannot read the flow table: %s", strerror(errno));
 	c->capacity = info.max_entries;
-	/* The programs stamp flows with the coarse monotonic clock. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	for (more = !bpf_map_get_next_key(flows_fd, NULL, &key); more;
 	     more = !bpf_map_get_next_key(flows_fd, &key, &key)) {
 		if (bpf_map_lookup_elem(flows_fd, &key, &flow))
 			continue;
 		c->entries++;
-		if (key.kind == PR_FLOW_LOCAL) {
-			c->local++;
-		} else if (key.proto == IPPROTO_TCP) {
-			if ((flow.flags & both) == both)
-				continue;
-			c->live++;
-			c->closing += (flow.flags & both) != 0;
-		} else if (now < flow.last_seen_ns + PR_FLOW_UDP_TIMEOUT_S * 1000000000ULL) {
-			c->live++;
-		}
+		/* FORWARD entries only index REDIRECT ones: a flow counts once. */
+		c->local += key.kind == PR_FLOW_LOCAL;
+		if (!pr_flow_live(&key, &flow, now))
+			continue;
+		c->live++;
+		c->closing += key.proto == IPPROTO_TCP && (flow.flags & both) != 0;
 	}
 	return 0;
 }
