@@ -15,6 +15,7 @@ struct settings {
 	bool flag;
 	int count;
 	long num;
+	long wait; /* optional value */
 	const char *str;
 	int mode;
 	unsigned int list;
@@ -31,6 +32,8 @@ static const struct pr_opt opts[] = {
 	  .offset = offsetof(struct settings, count) },
 	{ .name = "number", .short_name = 'n', .type = PR_OPT_UINT,
 	  .offset = offsetof(struct settings, num), .min = 10, .max = 20 },
+	{ .name = "wait", .type = PR_OPT_UINT_OPTIONAL, .offset = offsetof(struct settings, wait),
+	  .min = 1, .max = 99 },
 	{ .name = "name", .short_name = 's', .type = PR_OPT_STRING,
 	  .offset = offsetof(struct settings, str) },
 	{ .name = "mode", .short_name = 'm', .type = PR_OPT_ENUM,
@@ -94,6 +97,21 @@ static void ok(void)
 	check(!ret && !s.flag && s.n_args == 1 && !strcmp(s.args[0], "-f"), "ok/double-dash",
 	      "ret %d flag %d args %d", ret, s.flag, s.n_args);
 	release(&s);
+	/* An optional value: given (three spellings), or not (-1), and a name is no value. */
+	ret = run("--wait 7 a", &s, &help, &v);
+	check(!ret && s.wait == 7 && s.n_args == 1, "ok/optional-value-next", "ret %d wait %ld",
+	      ret, s.wait);
+	release(&s);
+	ret = run("--wait=8 a", &s, &help, &v);
+	check(!ret && s.wait == 8, "ok/optional-value-eq", "ret %d wait %ld", ret, s.wait);
+	release(&s);
+	ret = run("--wait lo", &s, &help, &v);
+	check(!ret && s.wait == -1 && s.n_args == 1 && !strcmp(s.args[0], "lo"),
+	      "ok/optional-value-absent", "ret %d wait %ld args %d", ret, s.wait, s.n_args);
+	release(&s);
+	ret = run("a --wait", &s, &help, &v);
+	check(!ret && s.wait == -1, "ok/optional-value-last", "ret %d wait %ld", ret, s.wait);
+	release(&s);
 	ret = run("--help", &s, &help, &v);
 	check(!ret && help, "ok/help-needs-no-args", "ret %d help %d", ret, help);
 	release(&s);
@@ -113,6 +131,8 @@ static const struct {
 	{ "bad-list", "--modes red,pink a" },
 	{ "flag-with-value", "--flag=1 a" },
 	{ "missing-value", "a --number" },
+	{ "optional-above-range", "--wait 100 a" },
+	{ "optional-zero", "--wait=0 a" },
 	{ "missing-arg", "-f" },
 	{ "too-many-args", "a b c" },
 };
