@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs the test suite on a second kernel: Debian 12's cloud kernel in qemu
-# (TCG, no KVM needed), with an initramfs built from the current build tree.
+# Runs the test suite on another kernel: a Debian release's cloud kernel in
+# qemu (TCG, no KVM needed), with an initramfs built from the current build
+# tree and this machine's userland (Debian 12's kernel and userland here), or
+# with --release REL, REL's kernel and REL's userland from its tests/distro
+# root, with the project built there.
 # This is where libxdp's multiprog dispatcher can be proven: the host kernel
 # may refuse freplace (lockdown), the VM's kernel does not.
 #
 # Usage: tests/vm/run-vm.sh [-k PATTERN | --all] [--log FILE] [--timeout SECS]
-#                           [--keep] [--shell]
+#                           [--keep] [--shell] [--release REL]
 #   -k PATTERN      run only suites whose name contains PATTERN (unit/...,
 #                   integration/..., vm/<scenario>)
 #   --all           every suite but tests/vm/host-only's (default: the
@@ -16,6 +19,7 @@
 #   --timeout SECS  bound on the whole VM run (default 290)
 #   --keep          keep the initramfs and its staging tree in build/vm/
 #   --shell         boot to an interactive shell instead of running the suite
+#   --release REL   REL's kernel and userland (trixie); build dir build/vm-REL
 #
 # The project must be built first (make). Output: the guest's result lines,
 # each suite header labelled with the VM's kernel, then "N passed, N failed";
@@ -25,7 +29,7 @@
 set -u -o pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-VMDIR=${VM_BUILD_DIR:-$TOP/build/vm}
+BTOP=$TOP
 GUEST_TOP=/opt/xdp-portredir
 MEM=${VM_MEM:-1024}
 SMP=${VM_SMP:-2}
@@ -33,9 +37,9 @@ SMP=${VM_SMP:-2}
 MODULES="veth dummy 8021q sch_ingress cls_bpf act_bpf nf_tables nft_chain_nat nft_nat nft_redir nft_ct nft_reject_inet"
 LIBXDP_OBJDIR=/usr/lib/x86_64-linux-gnu/bpf
 
-pattern="" log="" timeout_s=290 keep=0 mode=suite all=0
+pattern="" log="" timeout_s=290 keep=0 mode=suite all=0 release=""
 usage() {
-	echo "usage: $0 [-k PATTERN | --all] [--log FILE] [--timeout SECS] [--keep] [--shell]" >&2
+	echo "usage: $0 [-k PATTERN | --all] [--log FILE] [--timeout SECS] [--keep] [--shell] [--release REL]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -46,12 +50,15 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1 ;;
 	--all) all=1 ;;
 	--shell) mode=shell ;;
+	--release) [ $# -ge 2 ] || usage; release=$2; shift ;;
 	-h | --help) usage ;;
 	*) usage ;;
 	esac
 	shift
 done
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || { echo "run-vm.sh: --timeout wants seconds" >&2; exit 2; }
+[[ "$release" =~ ^[a-z]*$ ]] || { echo "run-vm.sh: --release wants a Debian codename" >&2; exit 2; }
+VMDIR=${VM_BUILD_DIR:-$TOP/build/vm${release:+-$release}}
 log=${log:-$VMDIR/last.log}
 t_start=$SECONDS
 
@@ -62,6 +69,8 @@ die() {
 	exit 1
 }
 note() { echo "vm: $*"; }
+. "$TOP/tests/vm/userland.bash"
+. "$TOP/tests/vm/modules.bash"
 
 mkdir -p "$VMDIR" || die "cannot create $VMDIR"
 # Two runs in one build dir would share the staging tree.
@@ -99,17 +108,18 @@ fi
 
 # Prints the versioned package that linux-image-cloud-amd64 depends on.
 kernel_pkg() {
-	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+	ul apt-cache depends linux-image-cloud-amd64 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 
 # download_kernel PKG: apt-get download + dpkg -x into $VMDIR/kernel/PKG.
 download_kernel() {
-	local pkg=$1 dl=$VMDIR/download.$$ deb dir=$VMDIR/kernel/$1
+	local pkg=$1 dl=${UL:+$UL/var/tmp}/download.$$ deb dir=$VMDIR/kernel/$1
+	[ -n "$UL" ] || dl=$VMDIR/download.$$
 	note "downloading $pkg"
 	rm -rf "$dl" "$dir" "$dir.tmp"
 	mkdir -p "$dl" "$dir.tmp"
-	if (cd "$dl" && apt-get download -q "$pkg" >/dev/null 2>&1) &&
+	if ul_download "$pkg" "$dl" >/dev/null 2>&1 &&
 		deb=$(ls "$dl"/*.deb 2>/dev/null | head -n 1) && [ -n "$deb" ] &&
 		dpkg -x "$deb" "$dir.tmp"; then
 		mv "$dir.tmp" "$dir" && touch "$dir/.complete"
@@ -128,7 +138,7 @@ fetch_kernel() {
 		KDIR=$VMDIR/kernel/$pkg
 	elif [ -n "$pkg" ] && download_kernel "$pkg"; then
 		KDIR=$VMDIR/kernel/$pkg
-	elif [ $root -eq 1 ] && apt-get update -qq >/dev/null 2>&1 &&
+	elif [ $root -eq 1 ] && ul_apt apt-get update -qq >/dev/null 2>&1 &&
 		pkg=$(kernel_pkg) && [ -n "$pkg" ] &&
 		{ [ -e "$VMDIR/kernel/$pkg/.complete" ] || download_kernel "$pkg"; }; then
 		# No lists yet, or stale ones naming a version the mirror dropped.
@@ -147,8 +157,10 @@ fetch_kernel() {
 	VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -n 1)
 	[ -n "$VMLINUZ" ] || die "no boot/vmlinuz-* in $KDIR"
 	KVER=${VMLINUZ##*/vmlinuz-}
+	# Debian 13's kernel packages moved the modules to /usr/lib.
 	KMODDIR=$KDIR/lib/modules/$KVER
-	[ -d "$KMODDIR" ] || die "no lib/modules/$KVER in $KDIR"
+	[ -d "$KMODDIR" ] || KMODDIR=$KDIR/usr/lib/modules/$KVER
+	[ -d "$KMODDIR" ] || die "no lib/modules/$KVER or usr/lib/modules/$KVER in $KDIR"
 }
 
 # --- The initramfs -----------------------------------------------------------
@@ -161,28 +173,28 @@ is_elf() { [ "$(head -c 4 "$1" 2>/dev/null)" = $'\x7fELF' ]; }
 # copy_libs FILE: every library the dynamic loader maps for FILE.
 copy_libs() {
 	local lib
-	for lib in $(ldd "$1" 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do
+	for lib in $(ul ldd "$1" 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do
 		copy_path "$lib" nolibs
 	done
 }
 
-# copy_path PATH [nolibs]: copies a host file to the same path in the guest.
+# copy_path PATH [nolibs]: copies a userland file to the same path in the guest.
 # Symlinks stay symlinks (to the final target) so alternatives and kmod's
 # multi-call links cost one copy.
 copy_path() {
 	local p=$1 real
 	[ -n "${COPIED[$p]:-}" ] && return 0
 	COPIED[$p]=1
-	if [ -L "$p" ]; then
-		real=$(readlink -f "$p") || return 1
+	if [ -L "$UL$p" ]; then
+		real=$(ul readlink -f "$p") || return 1
 		copy_path "$real" "${2:-}" || return 1
 		[ "$real" = "$p" ] && return 0
 		mkdir -p "$ROOT${p%/*}" && ln -sfn "$real" "$ROOT$p"
 		return
 	fi
-	[ -f "$p" ] || return 1
-	mkdir -p "$ROOT${p%/*}" && cp "$p" "$ROOT$p" || return 1
-	if [ "${2:-}" != nolibs ] && [ -x "$p" ] && is_elf "$p"; then
+	[ -f "$UL$p" ] || return 1
+	mkdir -p "$ROOT${p%/*}" && cp "$UL$p" "$ROOT$p" || return 1
+	if [ "${2:-}" != nolibs ] && [ -x "$UL$p" ] && is_elf "$UL$p"; then
 		copy_libs "$p"
 	fi
 }
@@ -192,43 +204,13 @@ copy_path() {
 copy_tool() {
 	local t p
 	for t in "$@"; do
-		p=$(type -P "$t" 2>/dev/null)
+		p=$(ul_which "$t")
 		if [ -n "$p" ]; then
 			copy_path "$p"
 		else
 			MISSING_TOOLS="$MISSING_TOOLS $t"
 		fi
 	done
-}
-
-# Prints module file paths (relative to KMODDIR) for the modules named and
-# everything they depend on, dependencies first.
-module_closure() {
-	local -A seen=()
-	local order=()
-	visit() {
-		local name=${1//-/_} f deps d
-		[ -n "${seen[$name]:-}" ] && return
-		seen[$name]=1
-		# File names may spell the module's underscores as dashes.
-		f=$(cd "$KMODDIR" && find kernel -name "${name//_/[_-]}.ko*" -print -quit)
-		if [ -z "$f" ]; then
-			# Built into the kernel, or not built at all.
-			grep -q "/$name.ko" "$KMODDIR/modules.builtin" 2>/dev/null ||
-				echo "vm: warning: kernel module $1 not found in $KVER" >&2
-			return
-		fi
-		deps=$(tr '\0' '\n' <"$KMODDIR/$f" | sed -n 's/^depends=//p' | head -n 1)
-		for d in ${deps//,/ }; do
-			visit "$d"
-		done
-		order+=("$f")
-	}
-	local m
-	for m in "$@"; do
-		visit "$m"
-	done
-	printf '%s\n' "${order[@]}"
 }
 
 build_initramfs() {
@@ -250,9 +232,9 @@ build_initramfs() {
 
 	# coreutils whole (the suites use many of them; it is 7 MB), the rest
 	# by name. Busybox fills in whatever is absent.
-	if dpkg-query -L coreutils >/dev/null 2>&1; then
-		for f in $(dpkg-query -L coreutils | grep -E '^/(usr/)?s?bin/'); do
-			[ -f "$f" ] && [ -x "$f" ] && copy_path "$f"
+	if ul dpkg-query -L coreutils >/dev/null 2>&1; then
+		for f in $(ul dpkg-query -L coreutils | grep -E '^/(usr/)?s?bin/'); do
+			[ -f "$UL$f" ] && [ -x "$UL$f" ] && copy_path "$f"
 		done
 	else
 		copy_tool cat cp mv rm ln ls mkdir rmdir chmod chown touch stat \
@@ -272,20 +254,20 @@ build_initramfs() {
 	[ -e "$ROOT/usr/bin/sh" ] || ln -s bash "$ROOT/usr/bin/sh"
 	# glibc's C.UTF-8 locale, as the host's test runs most likely have.
 	mkdir -p "$ROOT/usr/lib/locale"
-	[ -d /usr/lib/locale/C.utf8 ] && cp -r /usr/lib/locale/C.utf8 "$ROOT/usr/lib/locale/" 2>/dev/null
+	[ -d "$UL/usr/lib/locale/C.utf8" ] && cp -r "$UL/usr/lib/locale/C.utf8" "$ROOT/usr/lib/locale/" 2>/dev/null
 
-	t=$(command -v busybox)
+	t=$(ul_which busybox)
 	copy_path "$t"
-	t=$(readlink -f "$t")
-	for f in $("$t" --list); do
+	t=$(ul readlink -f "$t")
+	for f in $(ul "$t" --list); do
 		ln -s "$t" "$ROOT/usr/libexec/busybox/$f"
 	done
 	# The kernel's module autoloader calls /sbin/modprobe.
 	[ -e "$ROOT/usr/sbin/modprobe" ] || ln -s "$t" "$ROOT/usr/sbin/modprobe"
 
 	# libxdp's dispatcher and xdp-filter's programs.
-	for f in "$LIBXDP_OBJDIR"/*.o; do
-		[ -e "$f" ] && copy_path "$f"
+	for f in "$UL$LIBXDP_OBJDIR"/*.o; do
+		[ -e "$f" ] && copy_path "${f#"$UL"}"
 	done
 
 	# Kernel modules and their dependencies.
@@ -316,13 +298,14 @@ build_initramfs() {
 		nogroup:x:65534:
 	EOF
 	printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
-	for f in /etc/protocols /etc/services /etc/nsswitch.conf /etc/ethertypes; do
-		[ -f "$f" ] && cp "$f" "$ROOT$f"
+	# os-release: the guest's tests/run.sh names its userland from it.
+	for f in /etc/protocols /etc/services /etc/nsswitch.conf /etc/ethertypes /etc/os-release /usr/lib/os-release; do
+		[ -f "$UL$f" ] && cp "$UL$f" "$ROOT$f"
 	done
 	ln -s /proc/self/mounts "$ROOT/etc/mtab"
-	if [ -f /etc/ld.so.conf ]; then
-		cp /etc/ld.so.conf "$ROOT/etc/"
-		[ -d /etc/ld.so.conf.d ] && cp -r /etc/ld.so.conf.d "$ROOT/etc/"
+	if [ -f "$UL/etc/ld.so.conf" ]; then
+		cp "$UL/etc/ld.so.conf" "$ROOT/etc/"
+		[ -d "$UL/etc/ld.so.conf.d" ] && cp -r "$UL/etc/ld.so.conf.d" "$ROOT/etc/"
 		ldconfig -X -r "$ROOT" 2>/dev/null
 	fi
 
@@ -330,32 +313,32 @@ build_initramfs() {
 	# everything from its own location.
 	d=$ROOT$GUEST_TOP
 	mkdir -p "$d"
-	tar -C "$TOP" --exclude='*.o' --exclude='*.a' -cf - tests | tar -C "$d" -xf - ||
+	tar -C "$BTOP" --exclude='*.o' --exclude='*.a' -cf - tests | tar -C "$d" -xf - ||
 		die "cannot copy tests/"
 	# Suites that cannot work in the guest (tests/vm/host-only) are left
 	# out, so tests/run.sh there does not see them; the run says so.
 	HOST_ONLY=""
 	while read -r f _; do
 		case "$f" in '' | '#'*) continue ;; esac
-		for t in "$TOP"/$f; do
+		for t in "$BTOP"/$f; do
 			[ -e "$t" ] || continue
-			rm -f "$d/${t#"$TOP"/}"
-			t=${t#"$TOP"/tests/}
+			rm -f "$d/${t#"$BTOP"/}"
+			t=${t#"$BTOP"/tests/}
 			HOST_ONLY="$HOST_ONLY ${t%.sh}"
 		done
-	done <"$TOP/tests/vm/host-only"
+	done <"$BTOP/tests/vm/host-only"
 	for f in xdp-portredir/xdp-portredir bpf/*.o bpf/*.h tests/tools/*.bpf.o scripts VERSION README.md man; do
-		for t in "$TOP"/$f; do
+		for t in "$BTOP"/$f; do
 			[ -e "$t" ] || continue
-			mkdir -p "$d/$(dirname "${t#"$TOP"/}")"
-			cp -r "$t" "$d/${t#"$TOP"/}"
+			mkdir -p "$d/$(dirname "${t#"$BTOP"/}")"
+			cp -r "$t" "$d/${t#"$BTOP"/}"
 		done
 	done
 	while IFS= read -r f; do
-		is_elf "$f" && copy_libs "$TOP/${f#"$d"/}"
+		is_elf "$f" && copy_libs "${BTOP#"$UL"}/${f#"$d"/}"
 	done < <(find "$d" -type f -perm -u+x)
 
-	cp "$TOP/tests/vm/init" "$ROOT/init" && chmod 755 "$ROOT/init"
+	cp "$BTOP/tests/vm/init" "$ROOT/init" && chmod 755 "$ROOT/init"
 	{
 		printf 'VM_TOP=%q\n' "$GUEST_TOP"
 		printf 'VM_PATTERN=%q\n' "$pattern"
@@ -379,14 +362,16 @@ build_initramfs() {
 
 # --- Preconditions: a built tree ---------------------------------------------
 
+[ -z "$release" ] || ul_setup "$release"
+
 built_missing=""
 have_any=0
-for f in "$TOP"/xdp-portredir/xdp-portredir.c "$TOP"/tests/unit/test_*.c "$TOP"/tests/tools/*.c; do
+for f in "$BTOP"/xdp-portredir/xdp-portredir.c "$BTOP"/tests/unit/test_*.c "$BTOP"/tests/tools/*.c; do
 	[ -e "$f" ] || continue
 	f=${f%.c}
-	if [ -x "$f" ]; then have_any=1; else built_missing="$built_missing ${f#"$TOP"/}"; fi
+	if [ -x "$f" ]; then have_any=1; else built_missing="$built_missing ${f#"$BTOP"/}"; fi
 done
-[ -x "$TOP/xdp-portredir/xdp-portredir" ] && have_any=1 ||
+[ -x "$BTOP/xdp-portredir/xdp-portredir" ] && have_any=1 ||
 	built_missing="$built_missing xdp-portredir/xdp-portredir"
 [ "$have_any" -eq 1 ] || die "nothing is built: run make first"
 [ -z "$built_missing" ] ||
@@ -450,7 +435,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 		line=${BASH_REMATCH[2]}
 	fi
 	# tests/run.sh in the guest calls its kernel "host"; here it is the VM.
-	[ -n "$gver" ] && line=${line//"[host $gver]"/"[vm $gver]"}
+	[ -n "$gver" ] && line=${line//"[host $gver"/"[vm $gver"}
 	printf '%s\n' "$line"
 done < <(
 	timeout --kill-after=5 "$timeout_s" "${QEMU[@]}" </dev/null 2>&1 |
