@@ -86,9 +86,11 @@ run_suite distro "distro/trixie" "Debian 13" bash tests/distro/trixie.sh
 
 if [ "$novm" -eq 0 ] && [ -x tests/vm/run-vm.sh ]; then
 	run_suite vm "vm/suite" "$HOST_USERLAND" tests/vm/run-vm.sh
-	# Not in the default command yet: on 6.12 with libxdp 1.5.4 a native
-	# attach on veth is refused (EINVAL; see /work/notes/issue14.md). Run it
-	# with VM_TRIXIE=1 tests/run.sh -k vm/trixie, or tests/vm/run-vm.sh --release trixie.
+	# Not in the default command yet: Debian 13's 6.12 refuses our XDP program
+	# as an extension of libxdp 1.5.4's dispatcher ("Extension program changes
+	# packet data, while original does not": bpf_xdp_adjust_meta), so every
+	# attach through the dispatcher fails with EINVAL. Run it with
+	# VM_TRIXIE=1 tests/run.sh -k vm/trixie, or tests/vm/run-vm.sh --release trixie.
 	[ "${VM_TRIXIE:-0}" = 1 ] &&
 		run_suite vm "vm/trixie" "Debian 13" tests/vm/run-vm.sh --release trixie
 fi
