@@ -31,19 +31,9 @@ static void prog_info(struct xdp_program *p, struct pr_prog_info *info)
 /* Id of the pinned rule map, the mark of our programs; 0 if not pinned. */
 static __u32 our_rules_map_id(void)
 {
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	char path[512];
-	int fd;
+	struct bpf_map_info info;
 
-	pr_pin_path(path, sizeof(path), PR_MAP_RULES);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.id = 0;
-	close(fd);
-	return info.id;
+	return pr_object_pinned_info(pr_pin_dir(), PR_MAP_RULES, &info) ? 0 : info.id;
 }
 
 /*
@@ -159,30 +149,26 @@ static bool may_see_pending_csums(const char *ifname, enum xdp_attach_mode mode)
 	return access(path, F_OK) != 0;
 }
 
-/* Refuses what libxdp would refuse, with a message that says what to do. */
-static int check_existing(const char *ifname, const struct pr_iface_state *now,
-			  enum xdp_attach_mode *mode, struct pr_err *err)
+int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool config_words,
+		      struct pr_err *err)
 {
-	if (now->attached)
-		return pr_err_set(err, "xdp-portredir is already loaded on %s; "
-				       "unload it first with 'xdp-portredir unload %s'",
-				  ifname, ifname);
-	if (!now->xdp_progs)
+	const char *have = pr_mode_name(pr_mode_of(now->skb_mode));
+
+	if (now->xdp_progs - now->attached <= 0)
 		return 0;
 	if (!now->dispatcher)
 		return pr_err_set(err,
 				  "%s already has XDP program '%s' attached without a libxdp dispatcher, "
 				  "so no second program can join it; unload that program first",
-				  ifname, now->n_others ? now->others[0].name : "?");
-	if (*mode == XDP_MODE_UNSPEC) {
-		*mode = now->skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE;
-	} else if ((*mode == XDP_MODE_SKB) != now->skb_mode) {
+				  now->name, now->n_others ? now->others[0].name : "?");
+	if (*mode == PR_MODE_ANY)
+		*mode = pr_mode_of(now->skb_mode);
+	else if (*mode != pr_mode_of(now->skb_mode))
 		return pr_err_set(err,
 				  "%s has XDP programs in %s mode; programs in one dispatcher share "
-				  "its mode: load with --mode %s",
-				  ifname, pr_mode_name(pr_mode_of(now->skb_mode)),
-				  pr_mode_name(pr_mode_of(now->skb_mode)));
-	}
+				  "its mode: %s %s%s",
+				  now->name, have, config_words ? "use 'mode" : "load with --mode", have,
+				  config_words ? "'" : "");
 	return 0;
 }
 
@@ -262,7 +248,8 @@ static int attach_xdp(const char *ifname, const struct pr_load_opts *o,
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
 		    struct pr_iface_state *st, struct pr_err *err)
 {
-	enum xdp_attach_mode mode = pr_mode_to_xdp(o->mode);
+	enum pr_mode want = o->mode;
+	enum xdp_attach_mode mode;
 	struct portredir_bpf *skel = NULL;
 	struct xdp_program *prog = NULL;
 	int ifindex, ret;
@@ -272,8 +259,13 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	if (!ifindex)
 		return pr_err_set(err, "unknown interface '%s' (see 'ip link')", ifname);
 	pr_iface_inspect(ifindex, st);
-	if (check_existing(ifname, st, &mode, err))
+	if (st->attached)
+		return pr_err_set(err, "xdp-portredir is already loaded on %s; "
+				       "unload it first with 'xdp-portredir unload %s'",
+				  ifname, ifname);
+	if (pr_iface_can_join(st, &want, false, err))
 		return -1;
+	mode = pr_mode_to_xdp(want);
 	ret = attach_xdp(ifname, o, st, mode, &skel, &prog, err);
 	if (ret)
 		goto out;

@@ -58,6 +58,14 @@ struct pr_iface_state {
 
 /* Reads what the kernel has on ifindex into st (record fields untouched). */
 void pr_iface_inspect(int ifindex, struct pr_iface_state *st);
+/*
+ * Can our program join the other XDP programs on an interface, as now
+ * (pr_iface_inspect()) shows them? Refuses, before anything changes, what
+ * libxdp would refuse, saying what to do: as the config file (config_words)
+ * or as load's options spell the mode. *mode PR_MODE_ANY becomes theirs.
+ */
+int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool config_words,
+		      struct pr_err *err);
 
 /*
  * Loads a fresh instance of the program (maps shared through the pins) and

@@ -52,18 +52,11 @@ static bool valid_ifname(const char *s)
 
 static bool parse_priority(const char *s, long *out)
 {
-	long v = 0;
+	unsigned long v;
 
-	if (!*s || strlen(s) > 4)
+	if (pr_parse_uint(s, 0, PR_PRIORITY_MAX, &v))
 		return false;
-	for (const char *c = s; *c; c++) {
-		if (!isdigit((unsigned char)*c))
-			return false;
-		v = v * 10 + (*c - '0');
-	}
-	if (v > PR_PRIORITY_MAX)
-		return false;
-	*out = v;
+	*out = (long)v;
 	return true;
 }
 
@@ -168,8 +161,7 @@ static void parse_interface(struct parser *p, char **tok, int n)
 
 static void parse_flow_table_size(struct parser *p, char **tok, int n)
 {
-	unsigned long v = 0;
-	const char *c;
+	unsigned long v;
 
 	if (n != 2) {
 		perr(p,
@@ -178,12 +170,7 @@ static void parse_flow_table_size(struct parser *p, char **tok, int n)
 		     n < 2 ? "" : tok[2]);
 		return;
 	}
-	for (c = tok[1]; *c && v <= PR_FLOW_TABLE_MAX; c++) {
-		if (!isdigit((unsigned char)*c))
-			break;
-		v = v * 10 + (unsigned long)(*c - '0');
-	}
-	if (*c || c == tok[1] || v < PR_FLOW_TABLE_MIN || v > PR_FLOW_TABLE_MAX) {
+	if (pr_parse_uint(tok[1], PR_FLOW_TABLE_MIN, PR_FLOW_TABLE_MAX, &v)) {
 		perr(p, "invalid flow-table-size '%s' (expected a number in %d-%d)", tok[1],
 		     PR_FLOW_TABLE_MIN, PR_FLOW_TABLE_MAX);
 		return;

@@ -122,21 +122,26 @@ int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_er
 	return pr_maps_open(m, err);
 }
 
+int pr_maps_remake_flows(struct pr_maps *m, unsigned int size, struct pr_err *err)
+{
+	char path[512];
+
+	pr_maps_close(m);
+	pr_pin_path(path, sizeof(path), PR_MAP_FLOWS);
+	if (unlink(path) && errno != ENOENT)
+		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
+	return pr_maps_create(m, size, err);
+}
+
 int pr_counter_read(int fd, __u32 key, struct pr_counter *sum)
 {
-	int ncpus = libbpf_num_possible_cpus();
 	struct pr_counter *v;
+	int ncpus;
 
 	memset(sum, 0, sizeof(*sum));
-	if (ncpus <= 0)
-		return -1;
-	v = calloc((size_t)ncpus, sizeof(*v));
+	v = pr_percpu_read(fd, key, sizeof(*v), &ncpus);
 	if (!v)
 		return -1;
-	if (bpf_map_lookup_elem(fd, &key, v)) {
-		free(v);
-		return -1;
-	}
 	for (int i = 0; i < ncpus; i++) {
 		sum->packets += v[i].packets;
 		sum->bytes += v[i].bytes;
@@ -147,17 +152,13 @@ int pr_counter_read(int fd, __u32 key, struct pr_counter *sum)
 
 __u64 pr_monitor_dropped(int pcpu_fd)
 {
-	int ncpus = libbpf_num_possible_cpus();
 	struct pr_monitor_pcpu *v;
-	__u32 zero = 0;
 	__u64 sum = 0;
+	int ncpus;
 
-	if (ncpus <= 0)
-		return 0;
-	v = calloc((size_t)ncpus, sizeof(*v));
-	if (v && !bpf_map_lookup_elem(pcpu_fd, &zero, v))
-		for (int i = 0; i < ncpus; i++)
-			sum += v[i].dropped;
+	v = pr_percpu_read(pcpu_fd, 0, sizeof(*v), &ncpus);
+	for (int i = 0; v && i < ncpus; i++)
+		sum += v[i].dropped;
 	free(v);
 	return sum;
 }

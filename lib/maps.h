@@ -12,6 +12,7 @@
 
 #include "../bpf/portredir_abi.h"
 #include "errbuf.h"
+#include "percpu.h"
 
 struct pr_maps {
 	int rules;
@@ -49,6 +50,12 @@ int pr_maps_open(struct pr_maps *m, struct pr_err *err);
  */
 int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_err *err);
 void pr_maps_close(struct pr_maps *m);
+/*
+ * Makes the flow table again at size entries (0: the default) and opens the
+ * maps into m again. Only while no program uses the table: its entries are
+ * worthless then, and the interfaces attach to the new one.
+ */
+int pr_maps_remake_flows(struct pr_maps *m, unsigned int size, struct pr_err *err);
 
 /*
  * Counts the flow table: a redirected TCP flow is live until both sides sent

@@ -36,21 +36,27 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err)
 	return skel;
 }
 
-__u32 pr_object_pinned_max_entries(const char *pin_root, const char *name)
+int pr_object_pinned_info(const char *pin_root, const char *name, struct bpf_map_info *info)
 {
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	char path[512];
-	int fd;
+	int fd, ret;
 
+	memset(info, 0, sizeof(*info));
 	snprintf(path, sizeof(path), "%s/%s", pin_root, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.max_entries = 0;
+		return -1;
+	ret = bpf_obj_get_info_by_fd(fd, info, &len);
 	close(fd);
-	return info.max_entries;
+	return ret ? -1 : 0;
+}
+
+__u32 pr_object_pinned_max_entries(const char *pin_root, const char *name)
+{
+	struct bpf_map_info info;
+
+	return pr_object_pinned_info(pin_root, name, &info) ? 0 : info.max_entries;
 }
 
 struct portredir_bpf *pr_object_load_private(struct pr_err *err)

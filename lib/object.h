@@ -19,6 +19,10 @@ struct portredir_bpf;
  */
 struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err);
 
+struct bpf_map_info;
+
+/* The kernel's info on map `name` pinned under pin_root; -1 if not pinned. */
+int pr_object_pinned_info(const char *pin_root, const char *name, struct bpf_map_info *info);
 /* max_entries of map `name` pinned under pin_root, 0 if not pinned. */
 __u32 pr_object_pinned_max_entries(const char *pin_root, const char *name);
 

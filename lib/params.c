@@ -52,6 +52,28 @@ __attribute__((format(printf, 2, 3))) static int usage_error(const struct pr_cmd
 	return ret;
 }
 
+int pr_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	bool big = false;
+	const char *c;
+
+	for (c = s; *c >= '0' && *c <= '9'; c++) {
+		unsigned long d = (unsigned long)(*c - '0');
+
+		if (big || d > max || v > (max - d) / 10)
+			big = true; /* keep reading: "99x" is invalid, not large */
+		else
+			v = v * 10 + d;
+	}
+	if (c == s || *c)
+		return PR_NUM_INVALID;
+	if (big || v < min)
+		return PR_NUM_RANGE;
+	*out = v;
+	return 0;
+}
+
 static void list_values(const struct pr_enum_val *v, char *buf, size_t len)
 {
 	size_t used = 0;
@@ -89,20 +111,16 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 		}
 		/* fall through */
 	case PR_OPT_UINT: {
-		char *end;
-		long n;
+		unsigned long n;
 
-		errno = 0;
-		n = strtol(arg, &end, 10);
-		if (!*arg || *end || errno || n < o->min || n > o->max || arg[0] == '+' ||
-		    arg[0] == '-') {
+		if (pr_parse_uint(arg, (unsigned long)o->min, (unsigned long)o->max, &n)) {
 			char hint[64];
 
 			snprintf(hint, sizeof(hint), "(expected a number in %ld-%ld)", o->min,
 				 o->max);
 			return usage_hint(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
 		}
-		*FIELD(settings, o->offset, long) = n;
+		*FIELD(settings, o->offset, long) = (long)n;
 		return 0;
 	}
 	case PR_OPT_ENUM:

@@ -72,6 +72,15 @@ void pr_params_release(const struct pr_cmd *cmd, void *settings);
 /* Finds a command by unique prefix; NULL and a message if none or ambiguous. */
 const struct pr_cmd *pr_cmd_find(const struct pr_cmd *const *cmds, const char *name);
 
+/*
+ * The one number parser (options, ports, the config file's values): s is
+ * decimal digits only, no sign or blanks, and min <= value <= max. Returns
+ * 0, PR_NUM_INVALID if s is not such a number, PR_NUM_RANGE if it is one
+ * outside the range (however many digits it has).
+ */
+enum { PR_NUM_INVALID = -1, PR_NUM_RANGE = -2 };
+int pr_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
 /* Parses "a,b,c" of values' names into the OR of their values; -1 if a name is unknown. */
 int pr_enum_parse_list(const struct pr_enum_val *values, const char *list, unsigned int *mask);
 

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "percpu.h"
 #include "rules.h"
 
 static const char *const proto_names[PR_NUM_PROTOS] = {
@@ -60,19 +61,16 @@ int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_err *er
 
 int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_err *err)
 {
-	unsigned long v = 0;
-	const char *c;
+	unsigned long v;
 
 	if (!*s)
 		return pr_err_set(err, "missing port number");
-	for (c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return pr_err_set(err, "invalid port '%s': expected a number 1-65535", s);
-		if (v <= 65535)
-			v = v * 10 + (unsigned long)(*c - '0');
-	}
-	if (v < 1 || v > 65535)
+	switch (pr_parse_uint(s, 1, 65535, &v)) {
+	case PR_NUM_INVALID:
+		return pr_err_set(err, "invalid port '%s': expected a number 1-65535", s);
+	case PR_NUM_RANGE:
 		return pr_err_set(err, "port %s is out of range 1-65535", s);
+	}
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -305,22 +303,11 @@ out:
 
 static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct pr_err *err)
 {
-	int ncpus = libbpf_num_possible_cpus();
 	__u32 key = PR_RULE_KEY(spec->proto, spec->first);
-	struct pr_counter *zero;
-	int ret = 0;
 
-	if (stats_fd < 0)
-		return 0;
-	if (ncpus <= 0)
-		return pr_err_set(err, "cannot count possible CPUs");
-	zero = calloc((size_t)ncpus, sizeof(*zero));
-	if (!zero)
-		return pr_err_set(err, "out of memory");
-	if (bpf_map_update_elem(stats_fd, &key, zero, BPF_ANY))
-		ret = pr_err_set(err, "cannot reset the rule's counters: %s", strerror(errno));
-	free(zero);
-	return ret;
+	if (stats_fd >= 0 && pr_percpu_clear(stats_fd, key, sizeof(struct pr_counter)))
+		return pr_err_set(err, "cannot reset the rule's counters: %s", strerror(errno));
+	return 0;
 }
 
 /*

@@ -22,7 +22,9 @@
 #include "object.h"
 #include "params.h"
 #include "pins.h"
+#include "report.h"
 #include "rules.h"
+#include "state.h"
 
 struct apply_settings {
 	bool check;
@@ -58,60 +60,6 @@ static const struct pr_opt apply_opts[] = {
 		  "anywhere in the file is reported as FILE:LINE and nothing is applied." },
 	{ 0 },
 };
-
-/* What the system has now, and the same as a configuration. */
-struct sys_state {
-	struct pr_maps maps;
-	bool have_maps;
-	struct pr_iface_state *list;
-	int n;
-	struct pr_rule_table *table;
-	struct pr_config cfg;
-};
-
-static void sys_release(struct sys_state *s)
-{
-	pr_config_free(&s->cfg);
-	free(s->table);
-	free(s->list);
-	pr_maps_close(&s->maps);
-	s->table = NULL;
-	s->list = NULL;
-	s->have_maps = false;
-}
-
-static int sys_read(struct sys_state *s, struct pr_err *err)
-{
-	memset(s, 0, sizeof(*s));
-	s->maps = (struct pr_maps)PR_MAPS_INIT;
-	if (pr_bpffs_mounted() && pr_state_exists()) {
-		if (pr_maps_open(&s->maps, err))
-			return -1;
-		s->have_maps = true;
-	}
-	if (pr_iface_list(s->have_maps ? &s->maps : NULL, &s->list, &s->n, err))
-		goto fail;
-	if (s->have_maps) {
-		s->table = malloc(sizeof(*s->table));
-		if (!s->table) {
-			pr_err_set(err, "out of memory");
-			goto fail;
-		}
-		if (pr_rules_read(s->maps.rules, s->table, err))
-			goto fail;
-	}
-	if (pr_config_from_state(
-		    s->list, s->n, s->table,
-		    s->have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), PR_MAP_FLOWS) : 0,
-		    &s->cfg)) {
-		pr_err_set(err, "out of memory");
-		goto fail;
-	}
-	return 0;
-fail:
-	sys_release(s);
-	return -1;
-}
 
 static int read_config(const char *path, const char **name, struct pr_config *cfg)
 {
@@ -159,10 +107,7 @@ static void wait_for_ifaces(const struct pr_config *cfg, long seconds)
 	}
 }
 
-/*
- * Refuses, before anything changes, what pr_iface_attach() would refuse
- * because of other XDP programs on the interface.
- */
+/* Refuses, before anything changes, an attach libxdp would refuse. */
 static int preflight(const struct pr_config_plan *plan, const char *name)
 {
 	int bad = 0;
@@ -170,26 +115,14 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 	for (int i = 0; i < plan->n; i++) {
 		const struct pr_config_iface *w = plan->steps[i].iface;
 		struct pr_iface_state now = { 0 };
-		const char *mode;
+		enum pr_mode mode = w ? w->mode : PR_MODE_ANY;
+		struct pr_err err;
 
 		if (plan->steps[i].op != PR_CONFIG_ATTACH)
 			continue;
 		pr_iface_inspect((int)if_nametoindex(w->name), &now);
-		if (!now.n_others)
-			continue;
-		mode = pr_mode_name(pr_mode_of(now.skb_mode));
-		if (!now.dispatcher) {
-			fprintf(stderr,
-				"%s:%d: %s already has XDP program '%s' attached without a "
-				"libxdp dispatcher, so no second program can join it; unload "
-				"that program first\n",
-				name, w->line, w->name, now.others[0].name);
-			bad++;
-		} else if (w->mode != PR_MODE_ANY && w->mode != pr_mode_of(now.skb_mode)) {
-			fprintf(stderr,
-				"%s:%d: %s has XDP programs in %s mode; programs in one "
-				"dispatcher share its mode: use 'mode %s'\n",
-				name, w->line, w->name, mode, mode);
+		if (pr_iface_can_join(&now, &mode, true, &err)) {
+			fprintf(stderr, "%s:%d: %s\n", name, w->line, err.msg);
 			bad++;
 		}
 	}
@@ -207,9 +140,7 @@ static struct pr_load_opts load_opts_of(const struct pr_config_iface *ifc)
 	return o;
 }
 
-/* done: the attached interface for a carried-out ATTACH, else NULL. */
-static void describe(const struct pr_config_step *st, bool would, const struct pr_iface_state *done,
-		     char *buf, size_t len)
+static void describe(const struct pr_config_step *st, bool would, char *buf, size_t len)
 {
 	char what[96];
 
@@ -231,38 +162,11 @@ static void describe(const struct pr_config_step *st, bool would, const struct p
 			 would ? "would remake" : "remade", st->flows[0], st->flows[1]);
 		break;
 	case PR_CONFIG_ATTACH:
-		if (done) {
-			/* Without a dispatcher the program reports the object's defaults. */
-			pr_chain_format(done->dispatcher || st->iface->chain_actions ==
-									   PR_CONFIG_CHAIN_UNSET ?
-						       done->self.chain_actions :
-						       st->iface->chain_actions,
-					       what, sizeof(what));
-			snprintf(buf, len, "loaded on %s (%s mode, priority %u, chain-call %s%s)",
-				 done->name, pr_mode_name(pr_mode_of(done->skb_mode)), done->self.priority,
-				 what, done->tc_egress_id ? ", reply translation" : "");
-			break;
-		}
 		pr_config_iface_format(st->iface, what, sizeof(what));
 		snprintf(buf, len, "%s %s%s%s%s", would ? "would load on" : "loaded on",
 			 st->iface->name, what[0] ? " (" : "", what, what[0] ? ")" : "");
 		break;
 	}
-}
-
-/*
- * Makes the flow table again at size entries. Only while no program uses it:
- * the plan detaches every interface first, and they attach to the new one.
- */
-static int remake_flows(struct sys_state *s, unsigned int size, struct pr_err *err)
-{
-	char path[512];
-
-	pr_maps_close(&s->maps);
-	pr_pin_path(path, sizeof(path), PR_MAP_FLOWS);
-	if (unlink(path) && errno != ENOENT)
-		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
-	return pr_maps_create(&s->maps, size, err);
 }
 
 /* One carried-out step and what it takes to undo it. */
@@ -271,7 +175,7 @@ struct done {
 	struct pr_iface_state st; /* ATTACH: what was attached */
 };
 
-static int do_step(const struct pr_config_step *step, struct sys_state *s, struct done *d,
+static int do_step(const struct pr_config_step *step, struct pr_sys *s, struct done *d,
 		   struct pr_err *err)
 {
 	struct pr_load_opts o;
@@ -286,7 +190,7 @@ static int do_step(const struct pr_config_step *step, struct sys_state *s, struc
 		return pr_iface_detach(&s->list[step->iface->ref], s->have_maps ? &s->maps : NULL,
 				       err);
 	case PR_CONFIG_FLOWS_RESIZE:
-		return remake_flows(s, step->flows[1], err);
+		return pr_maps_remake_flows(&s->maps, step->flows[1], err);
 	case PR_CONFIG_ATTACH:
 		o = load_opts_of(step->iface);
 		return pr_iface_attach(step->iface->name, &o, &s->maps, &d->st, err);
@@ -294,7 +198,7 @@ static int do_step(const struct pr_config_step *step, struct sys_state *s, struc
 	return 0;
 }
 
-static int undo_step(const struct done *d, struct sys_state *s, struct pr_err *err)
+static int undo_step(const struct done *d, struct pr_sys *s, struct pr_err *err)
 {
 	const struct pr_config_step *step = d->step;
 	struct pr_iface_state again;
@@ -314,14 +218,14 @@ static int undo_step(const struct done *d, struct sys_state *s, struct pr_err *e
 		o = load_opts_of(step->iface);
 		return pr_iface_attach(step->iface->name, &o, &s->maps, &again, err);
 	case PR_CONFIG_FLOWS_RESIZE:
-		return remake_flows(s, step->flows[0], err);
+		return pr_maps_remake_flows(&s->maps, step->flows[0], err);
 	case PR_CONFIG_ATTACH:
 		return pr_iface_detach(&d->st, &s->maps, err);
 	}
 	return 0;
 }
 
-static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, const char *name)
+static int carry_out(const struct pr_config_plan *plan, struct pr_sys *s, const char *name)
 {
 	struct done *done = calloc((size_t)plan->n, sizeof(*done));
 	int n_done = 0, failures = 0, ret;
@@ -343,8 +247,11 @@ static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, con
 				pr_complain("apply", "%s", err.msg);
 			break;
 		}
-		describe(step, false, step->op == PR_CONFIG_ATTACH ? &done[n_done].st : NULL, line,
-			 sizeof(line));
+		if (step->op == PR_CONFIG_ATTACH) {
+			report_loaded(&done[n_done].st, "");
+			continue;
+		}
+		describe(step, false, line, sizeof(line));
 		printf("%s\n", line);
 	}
 	if (n_done == plan->n) {
@@ -354,7 +261,7 @@ static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, con
 	/* All or nothing: take back what this run changed, newest first. */
 	for (int i = n_done - 1; i >= 0; i--) {
 		if (undo_step(&done[i], s, &err)) {
-			describe(done[i].step, false, NULL, line, sizeof(line));
+			describe(done[i].step, false, line, sizeof(line));
 			pr_complain("apply", "could not undo '%s': %s", line, err.msg);
 			failures++;
 		}
@@ -374,23 +281,23 @@ static int carry_out(const struct pr_config_plan *plan, struct sys_state *s, con
 static int check_only(const struct pr_config *want, const char *name)
 {
 	struct pr_config_plan plan;
-	struct sys_state s;
+	struct pr_sys s;
 	struct pr_err err;
 	char line[256];
 	int bad;
 
-	if (sys_read(&s, &err)) {
+	if (pr_sys_read(&s, &err)) {
 		printf("%s: the configuration is valid (the current state cannot be read: %s)\n",
 		       name, err.msg);
 		return PR_EXIT_OK;
 	}
 	if (pr_config_diff(want, &s.cfg, &plan)) {
-		sys_release(&s);
+		pr_sys_release(&s);
 		return pr_fail("apply", "out of memory");
 	}
 	bad = preflight(&plan, name);
 	for (int i = 0; i < plan.n; i++) {
-		describe(&plan.steps[i], true, NULL, line, sizeof(line));
+		describe(&plan.steps[i], true, line, sizeof(line));
 		printf("%s\n", line);
 	}
 	if (!bad)
@@ -398,7 +305,7 @@ static int check_only(const struct pr_config *want, const char *name)
 		       plan.n ? "applying it would make the changes above" :
 				"the system already matches it");
 	pr_config_plan_free(&plan);
-	sys_release(&s);
+	pr_sys_release(&s);
 	return bad ? PR_EXIT_ERROR : PR_EXIT_OK;
 }
 
@@ -407,7 +314,7 @@ static int apply_run(void *p)
 	struct apply_settings *s = p;
 	struct pr_config want;
 	struct pr_config_plan plan = { 0 };
-	struct sys_state sys = { .maps = PR_MAPS_INIT };
+	struct pr_sys sys = PR_SYS_INIT;
 	bool had_state, empty;
 	const char *name;
 	struct pr_err err;
@@ -439,7 +346,7 @@ static int apply_run(void *p)
 		return pr_fail("apply", "%s", err.msg);
 	}
 	had_state = pr_state_exists();
-	if (sys_read(&sys, &err)) {
+	if (pr_sys_read(&sys, &err)) {
 		ret = pr_fail("apply", "%s", err.msg);
 		goto out;
 	}
@@ -469,7 +376,7 @@ static int apply_run(void *p)
 		printf("applied %s: %d change%s\n", name, plan.n, plan.n == 1 ? "" : "s");
 out:
 	pr_config_plan_free(&plan);
-	sys_release(&sys);
+	pr_sys_release(&sys);
 	/*
 	 * No pins when nothing is wanted, when a failed run found none, or when
 	 * only the lock made the directory.

@@ -14,6 +14,7 @@
 #include "object.h"
 #include "params.h"
 #include "pins.h"
+#include "report.h"
 
 struct load_settings {
 	int mode;
@@ -68,10 +69,9 @@ static void load_defaults(void *p)
  * The flow table is made once and shared; while no interface uses it, its
  * entries are worthless and it can be made again at another size.
  */
-static int resize_flow_table(unsigned int size, struct pr_err *err)
+static int resize_flow_table(struct pr_maps *m, unsigned int size, struct pr_err *err)
 {
 	__u32 have = pr_object_pinned_max_entries(pr_pin_dir(), PR_MAP_FLOWS);
-	char path[512];
 	int attached;
 
 	if (!have || have == size)
@@ -84,27 +84,7 @@ static int resize_flow_table(unsigned int size, struct pr_err *err)
 				  "the flow table already exists with %u entries, shared by every "
 				  "interface; unload everywhere first to change --flow-table-size",
 				  have);
-	pr_pin_path(path, sizeof(path), PR_MAP_FLOWS);
-	if (unlink(path))
-		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
-	return 0;
-}
-
-static void report(const struct pr_iface_state *st)
-{
-	char chain[128];
-
-	pr_chain_format(st->self.chain_actions, chain, sizeof(chain));
-	printf("xdp-portredir loaded on %s (%s mode, priority %u, chain-call %s%s%s%s)\n",
-	       st->name, pr_mode_name(pr_mode_of(st->skb_mode)), st->self.priority, chain,
-	       st->dispatcher ? ", libxdp dispatcher" : "",
-	       st->tc_egress_id ? ", reply translation" : "",
-	       st->csum_fixup ? "" : ", no checksum fix-up needed (hardware NIC)");
-	if (!st->dispatcher)
-		printf("note: this kernel refused the libxdp dispatcher, so xdp-portredir is attached "
-		       "to %s as its only XDP program: no other XDP program can share %s while it "
-		       "is loaded, and --priority and --chain-call-actions have no effect.\n",
-		       st->name, st->name);
+	return pr_maps_remake_flows(m, size, err);
 }
 
 static int load_run(void *p)
@@ -133,11 +113,9 @@ static int load_run(void *p)
 	if (lock < 0)
 		return pr_fail("load", "%s", err.msg);
 	had_state = pr_state_exists();
-	if (s->flow_table_size && resize_flow_table((unsigned int)s->flow_table_size, &err)) {
-		ret = pr_fail("load", "%s", err.msg);
-		goto out;
-	}
-	if (pr_maps_create(&maps, (unsigned int)s->flow_table_size, &err)) {
+	if (pr_maps_create(&maps, (unsigned int)s->flow_table_size, &err) ||
+	    (s->flow_table_size &&
+	     resize_flow_table(&maps, (unsigned int)s->flow_table_size, &err))) {
 		ret = pr_fail("load", "%s", err.msg);
 		goto out;
 	}
@@ -161,7 +139,7 @@ static int load_run(void *p)
 		}
 	} else {
 		for (int i = 0; i < n_done; i++)
-			report(&done[i]);
+			report_loaded(&done[i], "xdp-portredir ");
 	}
 	free(done);
 out:

@@ -116,15 +116,9 @@ static int print_event(void *p, void *data, size_t size)
 
 static int parse_sample(const char *s, __u32 *n)
 {
-	const char *num = s;
-	char *end;
 	unsigned long v;
 
-	if (!strncmp(s, "1/", 2))
-		num = s + 2;
-	errno = 0;
-	v = strtoul(num, &end, 10);
-	if (!*num || *end || errno || v < 1 || v > 1000000)
+	if (pr_parse_uint(strncmp(s, "1/", 2) ? s : s + 2, 1, 1000000, &v))
 		return -1;
 	*n = (__u32)v;
 	return 0;

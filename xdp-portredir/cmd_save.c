@@ -18,6 +18,7 @@
 #include "params.h"
 #include "pins.h"
 #include "rules.h"
+#include "state.h"
 
 struct save_settings {
 	const char **files;
@@ -77,59 +78,32 @@ static int save_to(const char *path, const struct pr_config *cfg, struct pr_err 
 static int save_run(void *p)
 {
 	struct save_settings *s = p;
-	struct pr_maps maps = PR_MAPS_INIT;
-	struct pr_iface_state *list = NULL;
-	struct pr_rule_table *table = NULL;
-	struct pr_config cfg = { 0 };
-	bool have_maps = false;
-	int n = 0, ret = PR_EXIT_OK, attached = 0;
+	struct pr_sys sys;
+	int ret = PR_EXIT_OK, attached = 0;
 	struct pr_err err;
 
-	if (pr_bpffs_mounted() && pr_state_exists()) {
-		if (pr_maps_open(&maps, &err))
-			return pr_fail("save", "%s", err.msg);
-		have_maps = true;
-	}
-	if (pr_iface_list(have_maps ? &maps : NULL, &list, &n, &err)) {
-		ret = pr_fail("save", "%s", err.msg);
-		goto out;
-	}
-	for (int i = 0; i < n; i++)
-		attached += list[i].attached;
+	if (pr_sys_read(&sys, &err))
+		return pr_fail("save", "%s", err.msg);
+	for (int i = 0; i < sys.n; i++)
+		attached += sys.list[i].attached;
 	if (!pr_bpffs_mounted() && attached) {
 		/* Saving the interfaces without their rules would lose the rules on apply. */
 		ret = pr_fail(
 			"save",
 			"xdp-portredir is attached to %s, but bpffs is not mounted at %s, so its "
 			"rules cannot be read; mount it with: mount -t bpf bpf %s",
-			list[0].name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
-		goto out;
-	}
-	if (have_maps) {
-		table = malloc(sizeof(*table));
-		if (!table || pr_rules_read(maps.rules, table, &err)) {
-			ret = pr_fail("save", "%s", table ? err.msg : "out of memory");
-			goto out;
-		}
-	}
-	if (pr_config_from_state(
-		    list, n, table,
-		    have_maps ? pr_object_pinned_max_entries(pr_pin_dir(), PR_MAP_FLOWS) : 0, &cfg)) {
-		ret = pr_fail("save", "out of memory");
+			sys.list[0].name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
 		goto out;
 	}
 	/* "-" is standard output, as it is standard input for apply. */
 	if (s->n_files && strcmp(s->files[0], "-")) {
-		if (save_to(s->files[0], &cfg, &err))
+		if (save_to(s->files[0], &sys.cfg, &err))
 			ret = pr_fail("save", "%s", err.msg);
-	} else if (pr_config_write(stdout, &cfg, header)) {
+	} else if (pr_config_write(stdout, &sys.cfg, header)) {
 		ret = pr_fail("save", "cannot write to standard output");
 	}
 out:
-	pr_config_free(&cfg);
-	free(table);
-	free(list);
-	pr_maps_close(&maps);
+	pr_sys_release(&sys);
 	return ret;
 }
 

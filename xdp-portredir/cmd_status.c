@@ -13,6 +13,7 @@
 #include "params.h"
 #include "pins.h"
 #include "rules.h"
+#include "state.h"
 
 struct status_settings {
 	bool json;
@@ -142,34 +143,24 @@ static void print_draining(const struct pr_drain_group *g, int n)
 static int status_run(void *p)
 {
 	struct status_settings *s = p;
-	struct pr_maps maps = PR_MAPS_INIT;
-	struct pr_iface_state *list = NULL;
-	struct pr_rule_table *table = NULL;
-	bool mounted = pr_bpffs_mounted(), have_maps = false;
-	const struct pr_iface_state *first = NULL;
-	int n = 0, ret = PR_EXIT_OK, attached = 0, n_groups = 0;
+	bool mounted = pr_bpffs_mounted();
+	const struct pr_iface_state *first = NULL, *list;
+	int n, ret = PR_EXIT_OK, n_groups = 0;
 	struct pr_drain_group *groups = NULL;
 	struct pr_err err;
+	struct pr_sys sys;
 
-	/* An empty pin directory (left by an older version) holds no state. */
-	if (mounted && pr_state_exists()) {
-		if (pr_maps_open(&maps, &err))
-			return pr_fail("status", "%s", err.msg);
-		have_maps = true;
-	}
-	if (pr_iface_list(have_maps ? &maps : NULL, &list, &n, &err)) {
-		pr_maps_close(&maps);
+	if (pr_sys_read(&sys, &err))
 		return pr_fail("status", "%s", err.msg);
-	}
-	for (int i = 0; i < n; i++) {
-		attached += list[i].attached;
-		if (!first && (list[i].attached || list[i].opaque))
+	list = sys.list;
+	n = sys.n;
+	for (int i = 0; i < n && !first; i++)
+		if (list[i].attached || list[i].opaque)
 			first = &list[i];
-	}
-	if (first && (!mounted || (first->opaque && !have_maps))) {
+	if (first && (!mounted || (first->opaque && !sys.have_maps))) {
 		/* Programs run, but their state is out of reach. */
 		if (mounted)
-			pr_complain(
+			ret = pr_fail(
 				"status",
 				"cannot tell whether xdp-portredir is among the XDP programs on "
 				"%s: libxdp keeps their dispatcher's state in bpffs, and it is "
@@ -177,54 +168,48 @@ static int status_run(void *p)
 				"mount namespace they were loaded in",
 				first->name, PR_BPFFS_ROOT);
 		else if (first->attached)
-			pr_complain(
+			ret = pr_fail(
 				"status",
 				"xdp-portredir is attached to %s, but bpffs is not mounted at %s, "
 				"so its rules and counters cannot be read; mount it with: mount -t "
 				"bpf bpf %s",
 				first->name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
 		else
-			pr_complain(
+			ret = pr_fail(
 				"status",
 				"cannot tell whether xdp-portredir is among the XDP programs on "
 				"%s: libxdp keeps their dispatcher's state in bpffs, which is not "
 				"mounted at %s; mount it with: mount -t bpf bpf %s",
 				first->name, PR_BPFFS_ROOT, PR_BPFFS_ROOT);
-		free(list);
-		return PR_EXIT_ERROR;
+		pr_sys_release(&sys);
+		return ret;
 	}
 
 	out_init(stdout, s->json);
 	out_obj_begin(NULL);
-	out_str("pin-dir", have_maps ? pr_pin_dir() : "none");
+	out_str("pin-dir", sys.have_maps ? pr_pin_dir() : "none");
 	out_arr_begin("interfaces");
 	for (int i = 0; i < n; i++)
 		print_iface(&list[i]);
 	out_arr_end();
 
-	if (have_maps && pr_drain_groups(&maps, &groups, &n_groups, &err))
+	if (sys.have_maps && pr_drain_groups(&sys.maps, &groups, &n_groups, &err))
 		ret = PR_EXIT_ERROR;
 	out_arr_begin("rules");
-	if (have_maps) {
-		struct rule_ctx ctx = { maps.rule_stats, groups, n_groups };
+	if (sys.have_maps) {
+		struct rule_ctx ctx = { sys.maps.rule_stats, groups, n_groups };
 
-		table = malloc(sizeof(*table));
-		if (!table)
-			ret = pr_err_set(&err, "out of memory");
-		else if (pr_rules_read(maps.rules, table, &err))
-			ret = -1;
-		else
-			pr_rule_table_foreach(table, print_rule, &ctx);
+		pr_rule_table_foreach(sys.table, print_rule, &ctx);
 	}
 	out_arr_end();
 	print_draining(groups, n_groups);
 
-	if (have_maps) {
+	if (sys.have_maps) {
 		struct pr_flow_census c;
 		struct pr_counter replies;
 
-		if (!pr_flow_census(maps.flows, &c, &err)) {
-			pr_counter_read(maps.reply_stats, 0, &replies);
+		if (!pr_flow_census(sys.maps.flows, &c, &err)) {
+			pr_counter_read(sys.maps.reply_stats, 0, &replies);
 			out_obj_begin("flows");
 			out_u64("live", c.live);
 			out_u64("closing", c.closing);
@@ -237,10 +222,10 @@ static int status_run(void *p)
 	}
 
 	out_arr_begin("actions");
-	for (__u32 a = 0; have_maps && a < PR_ACTION_SLOTS; a++) {
+	for (__u32 a = 0; sys.have_maps && a < PR_ACTION_SLOTS; a++) {
 		struct pr_counter c;
 
-		if (pr_counter_read(maps.action_stats, a, &c))
+		if (pr_counter_read(sys.maps.action_stats, a, &c))
 			continue;
 		out_obj_begin(NULL);
 		out_label("action", pr_xdp_action_name(a));
@@ -271,9 +256,7 @@ static int status_run(void *p)
 	if (ret)
 		ret = pr_fail("status", "%s", err.msg);
 	free(groups);
-	free(table);
-	free(list);
-	pr_maps_close(&maps);
+	pr_sys_release(&sys);
 	return ret;
 }
 

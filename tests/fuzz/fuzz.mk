@@ -49,7 +49,8 @@ $(FUZZ_DP): $(FUZZ_OUT)/obj/fuzz_datapath.o $(FUZZ_OUT)/obj/model.o $(FUZZ_OUT)/
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(FUZZ_RULES): $(FUZZ_OUT)/obj/fuzz_rules.o $(FUZZ_OUT)/obj/lib-rules.o \
-	       $(FUZZ_OUT)/obj/lib-errbuf.o
+	       $(FUZZ_OUT)/obj/lib-errbuf.o $(FUZZ_OUT)/obj/lib-percpu.o \
+	       $(FUZZ_OUT)/obj/lib-params.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # The config parser and the output module are the code under test in these two.

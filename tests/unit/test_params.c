@@ -164,8 +164,47 @@ static void enum_lists(void)
 	check(!strcmp(buf, "green,blue"), "list/format", "got '%s'", buf);
 }
 
+static const struct {
+	const char *s;
+	unsigned long min, max;
+	int ret;
+	unsigned long v;
+} numbers[] = {
+	{ "0", 0, 10, 0, 0 },
+	{ "10", 0, 10, 0, 10 },
+	{ "007", 0, 10, 0, 7 },
+	{ "65535", 1, 65535, 0, 65535 },
+	{ "65536", 1, 65535, PR_NUM_RANGE, 0 },
+	{ "0", 1, 65535, PR_NUM_RANGE, 0 },
+	{ "99999999999999999999999", 1, 65535, PR_NUM_RANGE, 0 },
+	{ "99999999999999999999x", 1, 65535, PR_NUM_INVALID, 0 },
+	{ "", 0, 10, PR_NUM_INVALID, 0 },
+	{ "+5", 0, 10, PR_NUM_INVALID, 0 },
+	{ "-5", 0, 10, PR_NUM_INVALID, 0 },
+	{ " 5", 0, 10, PR_NUM_INVALID, 0 },
+	{ "5 ", 0, 10, PR_NUM_INVALID, 0 },
+	{ "0x10", 0, 100, PR_NUM_INVALID, 0 },
+	{ "16777216", 256, 16777216, 0, 16777216 },
+};
+
+static void number_cases(void)
+{
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		unsigned long v = 0;
+		int ret = pr_parse_uint(numbers[i].s, numbers[i].min, numbers[i].max, &v);
+		char name[80];
+
+		snprintf(name, sizeof(name), "number/'%s' in %lu-%lu", numbers[i].s, numbers[i].min,
+			 numbers[i].max);
+		check(ret == numbers[i].ret && (ret || v == numbers[i].v), name,
+		      "returned %d value %lu, want %d value %lu", ret, v, numbers[i].ret,
+		      numbers[i].v);
+	}
+}
+
 int main(void)
 {
+	number_cases();
 	ok();
 	mistakes();
 	enum_lists();
