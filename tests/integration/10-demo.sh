@@ -7,7 +7,10 @@
 t_tool_suite
 
 out=$("$PORTREDIR" load lo --priority 10 2>&1)
-t_ok load "$PORTREDIR" status >/dev/null && t_match load-says-skb-mode "$out" "loaded on lo \(skb mode, priority 10"
+rc=$?
+# The load case checks the load: its exit code and what status then shows on lo.
+t_eq load "$rc $("$PORTREDIR" status --json | jq -r '.interfaces[] | select(.name == "lo") | "\(.state) \(.priority)"')" "0 loaded 10"
+t_match load-says-skb-mode "$out" "loaded on lo \(skb mode, priority 10"
 t_ok redirect "$PORTREDIR" redirect 7999 7998 --proto udp
 
 bg_ready "$tmp/r7998" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7998 -n 1 -t 4000 -v >/dev/null

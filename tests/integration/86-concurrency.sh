@@ -77,6 +77,16 @@ same_maps load-4/one-rule-map v0 v1 v2 v3
 
 # Unload two, load them back, and status --json, all at once.
 par unload-load-status 6 "bash -c 'case %i in 0|1) $P unload v%i ;; 4) $P redirect --remove 5000 ;; *) $P status --json ;; esac'"
+# Each status read a whole state: JSON that parses, with v2 and v3 (which
+# nobody touched in this round) loaded.
+for i in 2 3 5; do
+	t_eq "unload-load-status/status-$i-sees-v2-v3" \
+		"$(jq -c '[.interfaces[] | select(.name == "v2" or .name == "v3") | .state]' "$WORK/unload-load-status.$i" 2>&1)" \
+		'["loaded","loaded"]'
+done
+j=$("$P" status --json)
+t_eq unload-load-status/loaded-after "$(jq -c '[.interfaces[] | select(.state == "loaded") | .name] | sort' <<<"$j")" '["v2","v3"]'
+t_eq unload-load-status/rule-removed "$(jq '[.rules[] | select(.first == 5000)] | length' <<<"$j")" 0
 par reload 2 "$P load v%i"
 j=$("$P" status --json)
 r_truth reload/status-true "$j" v0 v1 v2 v3
@@ -86,6 +96,13 @@ same_maps reload/one-rule-map v0 v1 v2 v3
 # the state stays readable, and a final unload --all leaves nothing.
 par unload-all-vs-redirect 6 "bash -c 'if [ %i = 0 ]; then $P unload --all; else $P redirect 6%i00 7%i00; fi'"
 t_ok unload-all-vs-redirect/status-readable "$P" status --json
+# unload --all ran once, before or after each redirect: nothing stays loaded,
+# and every rule left is one of the five redirects, whole.
+j=$("$P" status --json)
+t_eq unload-all-vs-redirect/nothing-loaded "$(jq '[.interfaces[] | select(.state == "loaded")] | length' <<<"$j")" 0
+t_eq unload-all-vs-redirect/only-raced-rules \
+	"$(jq -r '[.rules[].rule | select(test("^(udp|tcp) 6[1-5]00 -> 7[1-5]00$") | not)] | length' <<<"$j")" 0
+t_eq unload-all-vs-redirect/rules-in-pairs "$(jq '[.rules[]] | length % 2' <<<"$j")" 0
 par unload-all-parallel 3 "$P unload --all"
 r_assert_clean unload-all-parallel/clean
 
