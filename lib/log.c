@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -25,24 +26,23 @@ void pr_verbose(const char *fmt, ...)
 }
 
 /* Library chatter is detail: -v shows its warnings and info, -vv its debug. */
+__attribute__((format(printf, 3, 0))) static int print_library(const char *who, bool debug,
+							       const char *fmt, va_list ap)
+{
+	if (log_verbosity < (debug ? 2 : 1))
+		return 0;
+	fprintf(stderr, "%s: ", who);
+	return vfprintf(stderr, fmt, ap);
+}
+
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	int need = level == LIBBPF_DEBUG ? 2 : 1;
-
-	if (log_verbosity < need)
-		return 0;
-	fprintf(stderr, "libbpf: ");
-	return vfprintf(stderr, fmt, ap);
+	return print_library("libbpf", level == LIBBPF_DEBUG, fmt, ap);
 }
 
 static int print_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	int need = level == LIBXDP_DEBUG ? 2 : 1;
-
-	if (log_verbosity < need)
-		return 0;
-	fprintf(stderr, "libxdp: ");
-	return vfprintf(stderr, fmt, ap);
+	return print_library("libxdp", level == LIBXDP_DEBUG, fmt, ap);
 }
 
 void pr_log_hook_libraries(void)

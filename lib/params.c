@@ -18,38 +18,20 @@ static const struct pr_opt common_opts[] = {
 
 #define FIELD(settings, off, type) ((type *)((char *)(settings) + (off)))
 
-static int vusage(const struct pr_cmd *cmd, const char *hint, const char *fmt, va_list ap)
+/* A usage error: the message, hint (may be NULL) after it, and where --help is. */
+__attribute__((format(printf, 3, 4))) static int usage(const struct pr_cmd *cmd, const char *hint,
+						       const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s %s: ", PROG, cmd->name);
+	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	if (hint)
 		fprintf(stderr, " %s", hint);
 	fprintf(stderr, "\nTry '%s %s --help'.\n", PROG, cmd->name);
 	return PR_EXIT_USAGE;
-}
-
-__attribute__((format(printf, 3, 4))) static int usage_hint(const struct pr_cmd *cmd,
-							   const char *hint, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vusage(cmd, hint, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-__attribute__((format(printf, 2, 3))) static int usage_error(const struct pr_cmd *cmd,
-							    const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vusage(cmd, NULL, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 int pr_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -118,7 +100,7 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 
 			snprintf(hint, sizeof(hint), "(expected a number in %ld-%ld)", o->min,
 				 o->max);
-			return usage_hint(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
+			return usage(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
 		}
 		*FIELD(settings, o->offset, long) = (long)n;
 		return 0;
@@ -129,7 +111,7 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 
 			list_values(o->values, allowed, sizeof(allowed));
 			snprintf(hint, sizeof(hint), "(one of: %s)", allowed);
-			return usage_hint(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
+			return usage(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
 		}
 		*FIELD(settings, o->offset, int) = (int)v;
 		return 0;
@@ -142,7 +124,7 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 		}
 		list_values(o->values, allowed, sizeof(allowed));
 		snprintf(hint, sizeof(hint), "(a comma-separated list of: %s)", allowed);
-		return usage_hint(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
+		return usage(cmd, hint, "invalid value '%s' for --%s", arg, o->name);
 	}
 	default:
 		return PR_EXIT_USAGE;
@@ -243,14 +225,14 @@ int pr_params_parse(const struct pr_cmd *cmd, int argc, char **argv, void *setti
 
 			o = find_long(cmd, a + 2, len, &ambiguous);
 			if (!o) {
-				ret = usage_error(cmd, "%s option '%s'",
-						  ambiguous ? "ambiguous" : "unknown", a);
+				ret = usage(cmd, NULL, "%s option '%s'",
+					    ambiguous ? "ambiguous" : "unknown", a);
 				break;
 			}
 			if (!takes_arg(o)) {
 				if (eq)
-					ret = usage_error(cmd, "option '--%s' takes no value",
-							  o->name);
+					ret = usage(cmd, NULL, "option '--%s' takes no value",
+						    o->name);
 				else
 					ret = apply(cmd, o, NULL, settings, help, verbosity);
 			} else if (eq) {
@@ -264,7 +246,7 @@ int pr_params_parse(const struct pr_cmd *cmd, int argc, char **argv, void *setti
 			} else if (i + 1 < argc) {
 				ret = apply(cmd, o, argv[++i], settings, help, verbosity);
 			} else {
-				ret = usage_error(cmd, "option '--%s' needs a value", o->name);
+				ret = usage(cmd, NULL, "option '--%s' needs a value", o->name);
 			}
 		} else {
 			/* one or more short options: -vv, -m skb, -mskb */
@@ -273,7 +255,7 @@ int pr_params_parse(const struct pr_cmd *cmd, int argc, char **argv, void *setti
 
 				o = find_short(cmd, *c);
 				if (!o) {
-					ret = usage_error(cmd, "unknown option '%s'", opt);
+					ret = usage(cmd, NULL, "unknown option '%s'", opt);
 				} else if (!takes_arg(o)) {
 					ret = apply(cmd, o, NULL, settings, help, verbosity);
 				} else if (c[1]) {
@@ -282,7 +264,7 @@ int pr_params_parse(const struct pr_cmd *cmd, int argc, char **argv, void *setti
 				} else if (i + 1 < argc) {
 					ret = apply(cmd, o, argv[++i], settings, help, verbosity);
 				} else {
-					ret = usage_error(cmd, "option '%s' needs a value", opt);
+					ret = usage(cmd, NULL, "option '%s' needs a value", opt);
 				}
 			}
 		}
@@ -290,13 +272,13 @@ int pr_params_parse(const struct pr_cmd *cmd, int argc, char **argv, void *setti
 
 	if (ret == PR_EXIT_OK && !*help) {
 		if (!args_opt && npos) {
-			ret = usage_error(cmd, "unexpected argument '%s'", positional[0]);
+			ret = usage(cmd, NULL, "unexpected argument '%s'", positional[0]);
 		} else if (args_opt) {
 			if (npos < args_opt->min)
-				ret = usage_error(cmd, "missing %s", args_opt->name);
+				ret = usage(cmd, NULL, "missing %s", args_opt->name);
 			else if (args_opt->max && npos > args_opt->max)
-				ret = usage_error(cmd, "too many arguments starting at '%s'",
-						  positional[args_opt->max]);
+				ret = usage(cmd, NULL, "too many arguments starting at '%s'",
+					    positional[args_opt->max]);
 		}
 	}
 	if (ret == PR_EXIT_OK && args_opt) {
