@@ -175,7 +175,7 @@ static void write_ifaces(FILE *f, const struct pr_iface_state *list, int n)
 		char prio[16] = "";
 
 		if (st->attached) {
-			mode = st->skb_mode ? "skb" : "native";
+			mode = pr_mode_name(pr_mode_of(st->skb_mode));
 			dispatcher = st->dispatcher ? "true" : "false";
 			snprintf(prio, sizeof(prio), "%u", st->self.priority);
 		}
@@ -250,7 +250,7 @@ static void write_monitor(FILE *f)
 	char path[512];
 	int fd;
 
-	pr_pin_path(path, sizeof(path), "pr_monitor_pcpu");
+	pr_pin_path(path, sizeof(path), PR_MAP_MONITOR_PCPU);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return; /* made by the first load: no program, no events */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "params.h"
 #include "metrics_http.h"
 
 int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct pr_err *err)
@@ -34,7 +35,6 @@ int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct p
 	char addr[INET6_ADDRSTRLEN + 2] = PR_HTTP_DEFAULT_ADDR;
 	const char *port = s, *colon = strrchr(s, ':');
 	unsigned long p;
-	char *end;
 
 	memset(ss, 0, sizeof(*ss));
 	if (colon) {
@@ -48,9 +48,7 @@ int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct p
 		}
 		port = colon + 1;
 	}
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (!*port || *end || errno || p > 65535 || *port == '-' || *port == '+')
+	if (pr_parse_uint(port, 0, 65535, &p))
 		goto bad;
 	if (addr[0] == '[' && addr[strlen(addr) - 1] == ']') {
 		addr[strlen(addr) - 1] = '\0';
