@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Prometheus series from the state readers `status` uses (pr_iface_list,
- * pr_rules_read, pr_counter_read, pr_flow_census): one way to read the maps,
+ * Prometheus series from the state reader `status` uses (pr_sys_read, then
+ * pr_counter_read, pr_flow_census): one way to read the maps,
  * so the two cannot disagree. The format wants every sample of a family
  * together after its HELP and TYPE lines, hence one pass per family.
  *
@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pins.h"
 #include "rules.h"
+#include "state.h"
 
 /*
  * The labels of a rule's series, in order. Together they name the rule
@@ -132,27 +133,19 @@ static void rule_family(FILE *f, const struct rule_samples *rs, const char *name
 	}
 }
 
-static int write_rules(FILE *f, const struct pr_maps *m, struct pr_err *err)
+static int write_rules(FILE *f, const struct pr_sys *sys, struct pr_err *err)
 {
-	struct rule_samples rs = { .stats_fd = m ? m->rule_stats : -1 };
-	struct pr_rule_table *table = NULL;
+	struct rule_samples rs = { .stats_fd = sys->have_maps ? sys->maps.rule_stats : -1 };
 	int ret = 0;
 
-	if (m) {
-		table = malloc(sizeof(*table));
-		if (!table)
-			return pr_err_set(err, "out of memory");
-		ret = pr_rules_read(m->rules, table, err);
-		if (!ret && pr_rule_table_foreach(table, collect_rule, &rs))
-			ret = pr_err_set(err, "out of memory");
-	}
+	if (sys->table && pr_rule_table_foreach(sys->table, collect_rule, &rs))
+		ret = pr_err_set(err, "out of memory");
 	if (!ret) {
 		rule_family(f, &rs, "rule_packets_total", "Packets a rule redirected.", false);
 		rule_family(f, &rs, "rule_bytes_total", "Bytes (frame lengths) a rule redirected.",
 			    true);
 	}
 	free(rs.v);
-	free(table);
 	return ret;
 }
 
@@ -294,31 +287,23 @@ static int state_reachable(const struct pr_iface_state *list, int n, bool mounte
 
 static int render(FILE *f, struct pr_err *err)
 {
-	struct pr_maps maps = PR_MAPS_INIT;
-	struct pr_iface_state *list = NULL;
-	bool mounted = pr_bpffs_mounted(), have_maps = false;
-	int n = 0, ret;
+	struct pr_sys sys;
+	int ret;
 
-	if (mounted && pr_pin_dir_exists()) {
-		if (pr_maps_open(&maps, err))
-			return -1;
-		have_maps = true;
-	}
-	ret = pr_iface_list(have_maps ? &maps : NULL, &list, &n, err);
-	if (!ret)
-		ret = state_reachable(list, n, mounted, have_maps, err);
+	if (pr_sys_read(&sys, err))
+		return -1;
+	ret = state_reachable(sys.list, sys.n, pr_bpffs_mounted(), sys.have_maps, err);
 	if (!ret) {
 		write_build_info(f);
-		write_ifaces(f, list, n);
-		ret = write_rules(f, have_maps ? &maps : NULL, err);
+		write_ifaces(f, sys.list, sys.n);
+		ret = write_rules(f, &sys, err);
 	}
-	if (!ret && have_maps) {
-		write_counters(f, &maps);
-		write_flows(f, &maps);
+	if (!ret && sys.have_maps) {
+		write_counters(f, &sys.maps);
+		write_flows(f, &sys.maps);
 		write_monitor(f);
 	}
-	free(list);
-	pr_maps_close(&maps);
+	pr_sys_release(&sys);
 	return ret;
 }
 
