@@ -61,8 +61,7 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 /*
  * Copies the rule for key with one 32-bit load: userspace may rewrite the
  * entry at any moment, and two loads could see an old to_port and then a
- * cleared one (a rewrite to port 0). Returns false if there is no rule;
- * *rule then still tells a drain mark (first_port set) from nothing.
+ * cleared one (a rewrite to port 0). Returns false if there is no rule.
  */
 static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
 {
@@ -72,9 +71,27 @@ static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
 	} snap;
 	__u32 *entry = bpf_map_lookup_elem(&pr_rules, key);
 
-	snap.word = entry ? *(volatile __u32 *)entry : 0;
+	if (!entry)
+		return false;
+	snap.word = *(volatile __u32 *)entry;
 	*rule = snap.rule;
 	return rule->to_port != 0;
+}
+
+/* Like pr_rule_read(), but true for any nonzero entry, a drain mark included. */
+static __always_inline bool pr_rule_word(__u32 *key, struct pr_rule *rule)
+{
+	union {
+		struct pr_rule rule;
+		__u32 word;
+	} snap;
+	__u32 *entry = bpf_map_lookup_elem(&pr_rules, key);
+
+	if (!entry)
+		return false;
+	snap.word = *(volatile __u32 *)entry;
+	*rule = snap.rule;
+	return snap.word != 0;
 }
 
 /* Returns the checksum field's new value for a port change old -> new. */
@@ -203,28 +220,26 @@ static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_p
 }
 
 /*
- * The flow-table side of a rule hit (or of a drain mark). One port-flags
- * read for every port; a flow lookup only where the flags (or a draining
- * interface) ask for one. Returns false if the packet must pass unchanged,
- * else the target in *to (0: no rule and no flow) and in *follows whether it
- * came from a recorded flow rather than the rule.
+ * The flow-table side of a rule hit or a drain mark, taken only when the
+ * port's flags (or a draining interface, or a mark) ask for it, so the
+ * common hit pays one flag test. Returns 0 if the packet must pass
+ * unchanged, else the target port (network order) with PR_FOLLOWS set when
+ * it came from a recorded flow rather than the rule.
  */
-static __always_inline bool pr_flow_decide(const struct pr_pkt *pkt, __be16 dport, __be16 *to,
-					   bool *follows)
-{
-	__u64 *pf = pr_port_flags_of(pkt->proto, dport);
-	__u64 flags = pf ? *pf : 0;
+#define PR_FOLLOWS (1U << 16)
 
-	*follows = false;
+static __always_inline __u32 pr_flow_decide(const struct pr_pkt *pkt, __be16 dport,
+					    __u64 flags, __be16 rule_to)
+{
+	__be16 to = 0;
+
 	if ((flags & PR_PORT_LOCAL_SRC) && pr_is_local_reply(pkt, dport))
-		return false;
+		return 0;
 	if (!(flags & PR_PORT_DRAIN) && !pr_draining)
-		return true;
-	if (pr_flow_follow(pkt, dport, to)) {
-		*follows = true;
-		return true;
-	}
-	return !pr_draining; /* a draining interface takes no new flows */
+		return rule_to;
+	if (pr_flow_follow(pkt, dport, &to))
+		return PR_FOLLOWS | to;
+	return pr_draining ? 0 : rule_to; /* a draining interface takes no new flows */
 }
 
 /* Returns true if the packet was rewritten, with the port and checksum it had. */
@@ -236,18 +251,26 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	__be16 *dport = pkt->l4 + 2;
 	__u16 *check;
 	struct pr_rule rule;
-	bool follows = false;
-	__u32 key;
+	__u32 key, decided = 0;
+	__u64 *pf;
 	__be16 old;
 
 	key = PR_RULE_KEY(pkt->proto, bpf_ntohs(*dport));
-	/* An all-zero entry is the common miss; a drain mark goes on. */
-	if (!pr_rule_read(&key, &rule) && !rule.first_port)
+	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
+	if (!pr_rule_word(&key, &rule))
 		return false;
-	if (pr_record_flows && !pr_flow_decide(pkt, *dport, &rule.to_port, &follows))
-		return false;
-	if (!rule.to_port)
-		return false;
+	if (pr_record_flows) {
+		pf = pr_port_flags_of(pkt->proto, *dport);
+		if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)) || pr_draining ||
+		    !rule.to_port) {
+			decided = pr_flow_decide(pkt, *dport, pf ? *pf : 0, rule.to_port);
+			if (!(decided & 0xffff))
+				return false;
+			rule.to_port = (__be16)decided;
+		}
+	} else if (!rule.to_port) {
+		return false; /* a drain mark: no flows to follow without reply translation */
+	}
 	mon = pr_monitor_on();
 	if (mon)
 		pr_monitor_emit(mon, pkt, ifindex, (__u32)bytes,
@@ -266,7 +289,7 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 
 	/* Packets of a drained flow are no longer the current rule's work. */
 	key = PR_RULE_KEY(pkt->proto, rule.first_port);
-	if (!follows)
+	if (!(decided & PR_FOLLOWS))
 		pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
 	if (pr_record_flows)
 		pr_flow_note(pkt, old, rule.to_port, ifindex);
