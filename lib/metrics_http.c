@@ -167,14 +167,23 @@ static void enforce_deadline(void)
 		}
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, char *body,
-			     enum MHD_ResponseMemoryMode mode, const char *type)
+/*
+ * Every body is handed over as malloc'd memory with free() as its release
+ * callback: the buffer call that 0.9.75 (Debian 12) and 1.0 (Debian 13) both
+ * have. The mode-taking call was superseded in 0.9.77 by _static and _copy
+ * variants that 0.9.75 lacks.
+ */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned int code, char *body, size_t len,
+			     const char *type)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, mode);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	enum MHD_Result ret;
 
-	if (!r)
+	if (!r) {
+		free(body);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -183,25 +192,27 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, char *
 	return ret;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *text)
+{
+	char *body = strdup(text);
+
+	return body ? queue(c, code, body, strlen(body), "text/plain") : MHD_NO;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
-	static char not_found[] = "only /metrics is served here\n";
-	static char not_allowed[] = "only GET and HEAD are served here\n";
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 	struct pr_err err;
+	char msg[sizeof(err.msg) + 1];
 	size_t len;
 	char *text;
 
 	/* Answered before any body is read: libmicrohttpd then closes the connection. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, not_allowed, MHD_RESPMEM_PERSISTENT,
-			     "text/plain");
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here\n");
 	if (strcmp(url, "/metrics"))
-		return reply(c, MHD_HTTP_NOT_FOUND, not_found, MHD_RESPMEM_PERSISTENT,
-			     "text/plain");
+		return reply(c, MHD_HTTP_NOT_FOUND, "only /metrics is served here\n");
 	/*
 	 * Answer a good request once it is all in (headers, then any body,
 	 * which is discarded), so the connection can stay open for the next
@@ -216,21 +227,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (pr_metrics_render(&text, &len, &err)) {
-		char msg[sizeof(err.msg) + 1];
-
 		snprintf(msg, sizeof(msg), "%s\n", err.msg);
-		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, msg, MHD_RESPMEM_MUST_COPY,
-			     "text/plain");
+		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
 	}
-	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PR_METRICS_CONTENT_TYPE);
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	return queue(c, MHD_HTTP_OK, text, len, PR_METRICS_CONTENT_TYPE);
 }
 
 static int open_listener(const struct sockaddr_storage *ss, char *name, size_t len,
