@@ -33,9 +33,12 @@ static size_t ext_len(const struct pkt_ext *e)
 	return e->type == IPPROTO_FRAGMENT ? 8 : e->len;
 }
 
+/* The largest L4 segment built: jumbo frames (test_multibuf) included. */
+#define PKT_SEG_MAX 16384
+
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_layout *lay)
 {
-	uint8_t seg[PKT_MAX];
+	uint8_t seg[PKT_SEG_MAX];
 	size_t off = 0, l4_hdr, seg_len, keep, ip_hdr_len, l3, i;
 	uint32_t sum;
 	int v;

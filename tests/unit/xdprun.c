@@ -9,7 +9,7 @@
 
 int xdprun(int prog_fd, const void *in, size_t in_len, void *out, struct xdprun_result *res)
 {
-	unsigned char buf[8192];
+	unsigned char buf[16384]; /* jumbo frames (test_multibuf) fit */
 	struct xdp_md ctx_in = { .data_end = (__u32)in_len }, ctx_out = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)in_len,
 		    .data_out = buf, .data_size_out = sizeof(buf), .ctx_in = &ctx_in,
