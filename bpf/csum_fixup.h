@@ -43,11 +43,11 @@ int tc_portredir_in(struct __sk_buff *skb)
 	__u32 csum_off;
 
 	if ((void *)(meta + 1) > data || meta->magic != PR_META_MAGIC)
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 	old_port = meta->old_port;
 	old_check = meta->old_check;
 	if (pr_parse(data, data_end, &pkt) != PR_PARSE_OK)
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 
 	new_port = *(__be16 *)(pkt.l4 + 2);
 	if (pkt.proto == PR_PROTO_UDP) {
@@ -60,9 +60,9 @@ int tc_portredir_in(struct __sk_buff *skb)
 	meta->magic = 0;
 
 	if (bpf_skb_store_bytes(skb, csum_off, &old_check, sizeof(old_check), 0))
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 	bpf_l4_csum_replace(skb, csum_off, old_port, new_port, flags);
-	return TC_ACT_OK;
+	return PR_TC_NEXT;
 }
 
 #endif /* PR_CSUM_FIXUP_H */

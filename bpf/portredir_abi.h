@@ -209,8 +209,17 @@ struct pr_iface_rec {
 /* Where the tool's TC programs sit: clsact, this handle and priority. */
 #define PR_TC_HANDLE 0x7072
 #define PR_TC_PRIORITY 1
+/*
+ * What the TC programs return: no verdict of their own (TC_ACT_UNSPEC, which
+ * TCX calls TCX_NEXT), so the programs after them on the hook, TCX links or
+ * clsact filters, still run, and with none left the packet goes on.
+ * TC_ACT_OK would end the hook's chain there.
+ */
+#define PR_TC_NEXT (-1)
 
 #define PR_IFACE_F_SKB_MODE (1U << 0)
 #define PR_IFACE_F_DISPATCHER (1U << 1)
+/* Loaded declaring frags (the kernel tells no one without a dispatcher). */
+#define PR_IFACE_F_FRAGS (1U << 2)
 
 #endif /* PORTREDIR_ABI_H */

@@ -75,30 +75,30 @@ int tc_portredir_out(struct __sk_buff *skb)
 	if (ret == PR_PARSE_MALFORMED && skb->len > data_end - data) {
 		/* Headers not all in the linear area: pull them in and retry once. */
 		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256))
-			return TC_ACT_OK;
+			return PR_TC_NEXT;
 		data_end = (void *)(long)skb->data_end;
 		data = (void *)(long)skb->data;
 		ret = pr_parse(data, data_end, &pkt);
 	}
 	if (ret != PR_PARSE_OK)
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 
 	sport = ((__be16 *)pkt.l4)[0];
 	dport = ((__be16 *)pkt.l4)[1];
 	idx = PR_RULE_KEY(pkt.proto, bpf_ntohs(sport));
 	port_flags = bpf_map_lookup_elem(&pr_port_flags, &idx);
 	if (!port_flags)
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 	if (pr_rule_read(&idx, &rule))
 		pr_note_local(&pkt, sport, dport, port_flags);
 	if (!(*port_flags & PR_PORT_REPLY))
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 
 	if (!pr_flow_key_make(&key, &pkt, false, dport, sport, PR_FLOW_REDIRECT))
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 	flow = bpf_map_lookup_elem(&pr_flows, &key);
 	if (!flow)
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 	orig = flow->orig_port;
 	if (pkt.proto == PR_PROTO_TCP)
 		ends = pr_tcp_reply_ends_flow(&pkt, flow);
@@ -119,7 +119,7 @@ int tc_portredir_out(struct __sk_buff *skb)
 	}
 	if (bpf_l4_csum_replace(skb, csum_off, sport, orig, flags) ||
 	    bpf_skb_store_bytes(skb, sport_off, &orig, sizeof(orig), 0))
-		return TC_ACT_OK;
+		return PR_TC_NEXT;
 	if (ends) {
 		bpf_map_delete_elem(&pr_flows, &key);
 		/* And its index by the original port (flows.h). */
@@ -137,7 +137,7 @@ int tc_portredir_out(struct __sk_buff *skb)
 			c->bytes += skb->len;
 		}
 	}
-	return TC_ACT_OK;
+	return PR_TC_NEXT;
 }
 
 #endif /* PR_REPLY_H */

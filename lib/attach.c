@@ -89,6 +89,7 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 		return;
 	st->tc_ingress_id = pr_tc_query(ifindex, PR_TC_INGRESS);
 	st->tc_egress_id = pr_tc_query(ifindex, PR_TC_EGRESS);
+	st->tc_tcx = pr_tc_is_tcx(ifindex, PR_TC_INGRESS) || pr_tc_is_tcx(ifindex, PR_TC_EGRESS);
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp) || !mp) {
 		LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -120,7 +121,8 @@ static int record(const struct pr_maps *m, const struct pr_iface_state *st, stru
 	snprintf(rec.name, sizeof(rec.name), "%s", st->name);
 	rec.xdp_prog_id = st->self.id;
 	rec.flags = (st->skb_mode ? PR_IFACE_F_SKB_MODE : 0) |
-		    (st->dispatcher ? PR_IFACE_F_DISPATCHER : 0);
+		    (st->dispatcher ? PR_IFACE_F_DISPATCHER : 0) |
+		    (st->self.frags ? PR_IFACE_F_FRAGS : 0);
 	rec.priority = st->self.priority;
 	rec.chain_actions = st->self.chain_actions;
 	rec.tc_ingress_prog_id = st->tc_ingress_id;
@@ -285,6 +287,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 			st->self.priority = (unsigned int)o->priority;
 		if (o->chain_actions != PR_CHAIN_DEFAULT)
 			st->self.chain_actions = o->chain_actions;
+		st->self.frags = xdp_program__xdp_frags_support(prog);
 	}
 	/* The object is loaded now (libxdp did it), so its TC programs have fds. */
 	st->csum_fixup = skel->rodata->pr_csum_fixup;
@@ -364,9 +367,10 @@ int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, st
 	/* XDP first: no packet may be rewritten once its TC fixup is gone. */
 	if (st->attached)
 		ret = st->dispatcher ? detach_from_dispatcher(st, err) : detach_single(st, err);
-	if (!ret && st->exists)
+	/* Also where the interface is gone: its TCX link pins are ours to remove. */
+	if (!ret)
 		ret = pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, err);
-	if (!ret && st->exists)
+	if (!ret)
 		ret = pr_tc_detach(st->ifindex, PR_TC_EGRESS, st->tc_egress_id, err);
 	if (ret)
 		return ret;
@@ -444,6 +448,7 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 		if (st->attached && !st->dispatcher) {
 			st->self.priority = rec.priority;
 			st->self.chain_actions = rec.chain_actions;
+			st->self.frags = rec.flags & PR_IFACE_F_FRAGS;
 		}
 		if (!st->attached)
 			st->skb_mode = rec.flags & PR_IFACE_F_SKB_MODE;

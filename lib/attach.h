@@ -51,6 +51,7 @@ struct pr_iface_state {
 	__u32 tc_ingress_id; /* our TC ingress program (checksum fixup), 0 if none */
 	bool csum_fixup; /* load decided the interface may carry pending checksums */
 	__u32 tc_egress_id; /* our TC egress program (reply translation), 0 if none */
+	bool tc_tcx; /* our TC programs are TCX links (else clsact filters) */
 	/* An XDP program is attached that libxdp cannot look into (a dispatcher
 	 * whose state is in an unmounted bpffs): ours may or may not be inside. */
 	bool opaque;

@@ -41,18 +41,20 @@ int pr_frags_refusal(const char *ifname, unsigned int mtu, const struct pr_iface
 	if (len >= sizeof(names))
 		snprintf(names + sizeof(names) - 4, 4, "...");
 	if (lacking)
-		return pr_err_set(err,
-				  "cannot attach to %s in native mode: its MTU (%u) needs every XDP "
-				  "program on it to support multi-buffer frames (frags), and %s %s "
-				  "not; load %s with frags support, lower the MTU (ip link set dev %s "
-				  "mtu 1500), or load with --mode skb",
-				  ifname, mtu, names, lacking > 1 ? "do" : "does",
-				  lacking > 1 ? "those programs" : "that program", ifname);
-	return pr_err_set(err,
-			  "cannot attach to %s in native mode: the driver refuses XDP at its MTU "
-			  "(%u) (for veth, the peer's MTU counts); lower the MTU (ip link set dev %s "
-			  "mtu 1500) or load with --mode skb",
-			  ifname, mtu, ifname);
+		return pr_err_set(
+			err,
+			"cannot attach to %s in native mode: its MTU (%u) needs every XDP "
+			"program on it to support multi-buffer frames (frags), and %s %s "
+			"not; load %s with frags support, lower the MTU (ip link set dev %s "
+			"mtu 1500), or load with --mode skb",
+			ifname, mtu, names, lacking > 1 ? "do" : "does",
+			lacking > 1 ? "those programs" : "that program", ifname);
+	return pr_err_set(
+		err,
+		"cannot attach to %s in native mode: the driver refuses XDP at its MTU "
+		"(%u) (for veth, the peer's MTU counts); lower the MTU (ip link set dev %s "
+		"mtu 1500) or load with --mode skb",
+		ifname, mtu, ifname);
 }
 
 int pr_attach_refusal(const char *ifname, int ret, enum xdp_attach_mode mode,
@@ -61,8 +63,9 @@ int pr_attach_refusal(const char *ifname, int ret, enum xdp_attach_mode mode,
 	char msg[128];
 
 	if (ret == -EOPNOTSUPP && mode == XDP_MODE_NATIVE)
-		return pr_err_set(err, "cannot attach to %s in native mode: the driver does not "
-				       "support it; use --mode skb",
+		return pr_err_set(err,
+				  "cannot attach to %s in native mode: the driver does not "
+				  "support it; use --mode skb",
 				  ifname);
 	if (ret == -ERANGE && mode == XDP_MODE_NATIVE)
 		return pr_frags_refusal(ifname, pr_iface_mtu(ifname), before, err);

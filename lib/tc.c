@@ -1,14 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "../bpf/portredir_abi.h"
+#include "log.h"
+#include "pins.h"
 #include "tc.h"
 
+/*
+ * TCX (kernel 6.6) attach types and "put it first", by value: Debian 12's
+ * kernel headers predate them. libbpf's bpf_link_create() passes them
+ * through since long before bpf_program__attach_tcx() (1.3), so the kernel
+ * alone decides whether TCX is there, whatever libbpf the tool runs with.
+ */
+#define PR_BPF_TCX_INGRESS 46
+#define PR_BPF_TCX_EGRESS 47
+#define PR_BPF_F_BEFORE (1U << 3)
+
 static const char *const dir_names[] = { "ingress", "egress" };
+
+/* Where our TCX link for ifindex/dir is pinned, so it outlives the CLI. */
+static void link_pin(char *buf, size_t len, int ifindex, enum pr_tc_dir dir)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "tcx_%s_%d", dir_names[dir], ifindex);
+	pr_pin_path(buf, len, name);
+}
+
+/*
+ * Program id of our pinned TCX link on ifindex/dir; 0 if there is none, or
+ * if the pin is a leftover whose interface is gone (its link then reports
+ * no interface, or another one after the index was reused).
+ */
+static __u32 link_query(int ifindex, enum pr_tc_dir dir)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info), id = 0;
+	char path[512];
+	int fd;
+
+	link_pin(path, sizeof(path), ifindex, dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	/* The link-type union starts with the interface for TCX links, where
+	 * these headers know the same layout as xdp.ifindex. */
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.xdp.ifindex == (__u32)ifindex)
+		id = info.prog_id;
+	close(fd);
+	return id;
+}
+
+/* Detaches and unpins our TCX link on ifindex/dir, if there is a pin. */
+static int link_remove(int ifindex, enum pr_tc_dir dir, struct pr_err *err)
+{
+	char path[512];
+	int fd;
+
+	link_pin(path, sizeof(path), ifindex, dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	/* A link whose interface is gone is detached already (ENOLINK). */
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL) {
+		close(fd);
+		return pr_err_set(err, "cannot detach the TCX %s link %s: %s", dir_names[dir], path,
+				  strerror(errno));
+	}
+	close(fd);
+	if (unlink(path) && errno != ENOENT)
+		return pr_err_set(err, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+bool pr_tc_is_tcx(int ifindex, enum pr_tc_dir dir)
+{
+	return link_query(ifindex, dir) != 0;
+}
 
 static void hook_for(struct bpf_tc_hook *hook, int ifindex, enum pr_tc_dir dir)
 {
@@ -18,7 +91,7 @@ static void hook_for(struct bpf_tc_hook *hook, int ifindex, enum pr_tc_dir dir)
 	hook->attach_point = dir == PR_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
-__u32 pr_tc_query(int ifindex, enum pr_tc_dir dir)
+static __u32 classic_query(int ifindex, enum pr_tc_dir dir)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY);
 	struct bpf_tc_hook hook;
@@ -27,6 +100,13 @@ __u32 pr_tc_query(int ifindex, enum pr_tc_dir dir)
 	if (bpf_tc_query(&hook, &opts))
 		return 0;
 	return opts.prog_id;
+}
+
+__u32 pr_tc_query(int ifindex, enum pr_tc_dir dir)
+{
+	__u32 id = link_query(ifindex, dir);
+
+	return id ? id : classic_query(ifindex, dir);
 }
 
 /* Is prog_id one of this tool's TC programs (by name)? */
@@ -45,8 +125,8 @@ static bool is_ours(__u32 prog_id)
 	return ours;
 }
 
-int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
-		 struct pr_err *err)
+static int classic_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
+			  struct pr_err *err)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY,
 		    .prog_fd = prog_fd);
@@ -59,13 +139,14 @@ int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
 	if (ret && ret != -EEXIST)
 		return pr_err_set(err, "cannot add a clsact qdisc for TC %s: %s", dir_names[dir],
 				  strerror(-ret));
-	existing = pr_tc_query(ifindex, dir);
+	existing = classic_query(ifindex, dir);
 	if (existing) {
 		if (!is_ours(existing))
-			return pr_err_set(err,
-					  "TC %s filter handle 0x%x priority %d is taken by program %u, "
-					  "which is not xdp-portredir's",
-					  dir_names[dir], PR_TC_HANDLE, PR_TC_PRIORITY, existing);
+			return pr_err_set(
+				err,
+				"TC %s filter handle 0x%x priority %d is taken by program %u, "
+				"which is not xdp-portredir's",
+				dir_names[dir], PR_TC_HANDLE, PR_TC_PRIORITY, existing);
 		opts.flags = BPF_TC_F_REPLACE; /* a leftover of ours, e.g. after a crash */
 	}
 	ret = bpf_tc_attach(&hook, &opts);
@@ -76,11 +157,11 @@ int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
 	return 0;
 }
 
-int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
+static int classic_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY);
 	struct bpf_tc_hook hook;
-	__u32 existing = pr_tc_query(ifindex, dir);
+	__u32 existing = classic_query(ifindex, dir);
 	int ret;
 
 	if (!existing)
@@ -93,4 +174,64 @@ int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *
 		return pr_err_set(err, "cannot detach the TC %s program: %s", dir_names[dir],
 				  strerror(-ret));
 	return 0;
+}
+
+/*
+ * A TCX link, first in the hook's order, pinned. Returns 1 where the kernel
+ * has no TCX (it does not know the attach type), 0 on success, -1 on error.
+ */
+static int tcx_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
+		      struct pr_err *err)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = PR_BPF_F_BEFORE);
+	char path[512];
+	int fd;
+
+	/* A pin of ours left by a crash, or by an interface that is gone. */
+	if (link_remove(ifindex, dir, err))
+		return -1;
+	fd = bpf_link_create(prog_fd, ifindex,
+			     dir == PR_TC_INGRESS ? PR_BPF_TCX_INGRESS : PR_BPF_TCX_EGRESS, &opts);
+	if (fd < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+		pr_verbose("no TCX for TC %s (%s): a filter on a clsact qdisc instead\n",
+			   dir_names[dir], strerror(errno));
+		return 1;
+	}
+	if (fd < 0)
+		return pr_err_set(err, "cannot attach the TC %s program as a TCX link: %s",
+				  dir_names[dir], strerror(errno));
+	link_pin(path, sizeof(path), ifindex, dir);
+	if (bpf_obj_pin(fd, path)) {
+		pr_err_set(err, "cannot pin the TCX %s link at %s: %s", dir_names[dir], path,
+			   strerror(errno));
+		close(fd); /* the last reference: the link goes with it */
+		return -1;
+	}
+	close(fd);
+	*prog_id = link_query(ifindex, dir);
+	return 0;
+}
+
+int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id, struct pr_err *err)
+{
+	int ret = tcx_attach(ifindex, dir, prog_fd, prog_id, err);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		/* A filter of ours from a release before TCX would run as well. */
+		if (classic_detach(ifindex, dir, 0, err)) {
+			link_remove(ifindex, dir, err);
+			return -1;
+		}
+		return 0;
+	}
+	return classic_attach(ifindex, dir, prog_fd, prog_id, err);
+}
+
+int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
+{
+	if (link_remove(ifindex, dir, err))
+		return -1;
+	return classic_detach(ifindex, dir, prog_id, err);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The tool's TC programs (clsact, libbpf's TC API, so 6.1 and later alike):
- * one fixed handle and priority per direction, and nothing else on the
- * interface is touched.
+ * The tool's TC programs. Where the kernel has TCX (6.6 and later): one link
+ * per direction, first in the hook's order, pinned in the tool's pin
+ * directory (no qdisc is added). Elsewhere: a filter on a clsact qdisc (added
+ * if missing) at one fixed handle and priority per direction. Either way
+ * nothing else on the interface is touched.
  */
 #ifndef PR_TC_H
 #define PR_TC_H
@@ -17,12 +19,14 @@ enum pr_tc_dir {
 	PR_TC_EGRESS,
 };
 
-/* Attaches prog_fd at our handle/priority; replaces only a stale copy of ours. */
+/* Attaches prog_fd (TCX, else clsact); replaces only a stale copy of ours. */
 int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
 		 struct pr_err *err);
-/* Detaches the filter at our handle/priority if it is prog_id or any program of ours. */
+/* Detaches our link, and the filter at our handle/priority if it is prog_id or ours. */
 int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err);
-/* Program id at our handle/priority, 0 if none. */
+/* Program id of our link, else at our handle/priority; 0 if none. */
 __u32 pr_tc_query(int ifindex, enum pr_tc_dir dir);
+/* Is ours on ifindex/dir a TCX link (rather than a clsact filter)? */
+bool pr_tc_is_tcx(int ifindex, enum pr_tc_dir dir);
 
 #endif

@@ -2,8 +2,10 @@
 # Test programs and the `make check` entry point.
 
 TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply \
-	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params tests/unit/test_frags
-TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/bpffs_snap tests/tools/tc_pass.bpf.o
+	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params tests/unit/test_frags \
+	tests/unit/test_multibuf
+TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/bpffs_snap tests/tools/tc_pass.bpf.o \
+	tests/tools/tc_count.bpf.o tests/tools/tc_other
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
 .PHONY: tests
@@ -16,6 +18,9 @@ tests/unit/test_datapath: tests/unit/test_datapath.o $(TEST_COMMON_OBJS) $(LIB_A
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_reply: tests/unit/test_reply.o $(TEST_COMMON_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_multibuf: tests/unit/test_multibuf.o $(TEST_COMMON_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_frags: tests/unit/test_frags.o $(LIB_A)
@@ -41,6 +46,12 @@ tests/tools/bpffs_snap: tests/tools/bpffs_snap.c config.mk
 
 tests/tools/tc_pass.bpf.o: tests/tools/tc_pass.bpf.c config.mk
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+tests/tools/tc_count.bpf.o: tests/tools/tc_count.bpf.c config.mk
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+tests/tools/tc_other: tests/tools/tc_other.c config.mk
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)
 
 tests/tools/%: tests/tools/%.c config.mk
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)

@@ -58,6 +58,8 @@ static void print_iface(const struct pr_iface_state *st)
 		out_u64("priority", st->self.priority);
 		chain_array(st->self.chain_actions);
 		out_u64("program-id", st->self.id);
+		out_bool("frags", st->self.frags);
+		out_str("tc-attach", st->tc_tcx ? "tcx" : "clsact");
 		out_u64("tc-ingress-id", st->tc_ingress_id);
 		out_bool("checksum-fixup", st->tc_ingress_id != 0);
 		out_u64("tc-egress-id", st->tc_egress_id);
@@ -73,6 +75,7 @@ static void print_iface(const struct pr_iface_state *st)
 		out_arr_end();
 	} else if (st->tc_ingress_id || st->tc_egress_id) {
 		/* Left without their XDP program, e.g. by an unload that was killed. */
+		out_str("tc-attach", st->tc_tcx ? "tcx" : "clsact");
 		out_u64("tc-ingress-id", st->tc_ingress_id);
 		out_bool("checksum-fixup", st->tc_ingress_id != 0);
 		out_u64("tc-egress-id", st->tc_egress_id);
