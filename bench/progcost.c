@@ -73,6 +73,7 @@ enum prog_id {
 	PROG_PR_REPLY_OUT, /* the same instance's TC egress program */
 	PROG_PR_2_HW, /* PROG_PR_2 as loaded on a hardware NIC: no checksum fix-up */
 	PROG_PR_REPLY_HW, /* PROG_PR_REPLY likewise */
+	PROG_PR_2_FRAGS, /* PROG_PR_2 declaring frags, as load makes it in native mode */
 	PROG_XDP_FILTER,
 	NUM_PROGS,
 };
@@ -92,6 +93,7 @@ struct prog {
 	bool reply; /* xdp-portredir: reply translation on (the default load) */
 	bool egress; /* PROG_PR_REPLY's egress program, after recording flows */
 	bool hw; /* as load sets it up on a hardware NIC: pr_csum_fixup off */
+	bool frags; /* declares multi-buffer support (BPF_F_XDP_HAS_FRAGS) */
 	int fd; /* -1 until loaded */
 	char skipped[640]; /* why it could not be loaded */
 	struct portredir_bpf *skel;
@@ -122,6 +124,9 @@ static struct prog progs[NUM_PROGS] = {
 	[PROG_PR_REPLY_HW] = { .what = "xdp-portredir, reply translation on, hardware NIC",
 			       .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 3,
 			       .reply = true, .hw = true },
+	[PROG_PR_2_FRAGS] = { .what = "xdp-portredir, 2 rules/proto, one-way, frags declared",
+			      .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
+			      .frags = true },
 	[PROG_XDP_FILTER] = { .what = "xdp-filter xdpfilt_alw_all.o", .kind = KIND_XDP_FILTER },
 };
 
@@ -248,6 +253,10 @@ static struct figure figures[] = {
 	{ .name = "reply_tcp_est_hit_hw", .what = "reply_tcp_est_hit, hardware NIC",
 	  .prog = PROG_PR_REPLY_HW, .pkt = PKT_V4_TCP_EST_HIT, .effect = EFFECT_REWRITE,
 	  .baseline = "empty", .max_ratio = 1.3, .ref = "ref_hit", .max_xref = 1.7 },
+	/* Native load declares frags (lib/frags.h): the same program, flagged. */
+	{ .name = "hit_frags", .what = "hit, frags declared (native load)",
+	  .prog = PROG_PR_2_FRAGS, .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE,
+	  .baseline = "hit" },
 	{ .name = "xdpfilter", .what = "xdp-filter alw_all, hit's packet", .prog = PROG_XDP_FILTER,
 	  .pkt = PKT_V4_UDP_HIT, .baseline = "empty", .ref = "ref_hit" },
 	{ .name = "hit_vs_xdpfilter", .what = "hit / xdp-filter", .prog = PROG_PR_2,
@@ -475,6 +484,15 @@ static int set_rodata_bool(struct bpf_object *obj, const char *var, bool value)
 	return ret;
 }
 
+/* Sets BPF_F_XDP_HAS_FRAGS on the object's XDP program, before load. */
+static void declare_frags(struct bpf_object *obj)
+{
+	struct bpf_program *xdp = find_prog(obj, "xdp_portredir");
+
+	if (xdp)
+		bpf_program__set_flags(xdp, bpf_program__flags(xdp) | BPF_F_XDP_HAS_FRAGS);
+}
+
 static int load_bpf_file(struct prog *p, const char *path, bool portredir)
 {
 	struct bpf_program *bp;
@@ -500,6 +518,8 @@ static int load_bpf_file(struct prog *p, const char *path, bool portredir)
 		snprintf(p->skipped, sizeof(p->skipped), "%s has no pr_csum_fixup", path);
 		return -1;
 	}
+	if (portredir && p->frags)
+		declare_frags(p->obj);
 	err = bpf_object__load(p->obj);
 	if (err) {
 		snprintf(p->skipped, sizeof(p->skipped), "the kernel refused %s: %s", path,
@@ -650,6 +670,8 @@ static int load_portredir(struct prog *p)
 			pr_err_set(&err, "the embedded object has no pr_csum_fixup");
 			goto fail;
 		}
+		if (p->frags)
+			declare_frags(p->obj);
 		if (portredir_bpf__load(p->skel)) {
 			pr_err_set(&err, "the kernel refused the BPF object");
 			goto fail;

@@ -14,7 +14,7 @@ if [ ! -x "$OTHER" ] || [ ! -f "$OBJ" ]; then
 	t_fail setup "tests/tools/tc_other or tc_count.bpf.o not built (run make)"
 	t_done
 fi
-IFS=. read -r kmaj kmin _ < <(uname -r)
+IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
 want=clsact kinds=clsact
 if [ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -ge 6 ]; }; then
 	want=tcx kinds="clsact tcx"

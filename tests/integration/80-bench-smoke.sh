@@ -13,7 +13,7 @@ T_SUITE=bench-smoke
 t_need_root
 cd "$TOP" || exit 1
 
-PROG_FIGURES="empty ref_hit ref_miss ref_nonip hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit reply_tcp_est_hit
+PROG_FIGURES="empty ref_hit ref_miss ref_nonip hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit reply_tcp_est_hit hit_frags
 	xdpfilter hit_vs_xdpfilter reply_udp_vs_xdpfilter rules_2 rules_1000 rules_65535
 	empty_tc reply_out_udp reply_out_tcp_est"
 TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_vs_xdpfilter rules_65535"
