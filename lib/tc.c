@@ -24,12 +24,19 @@
 static const char *const dir_names[] = { "ingress", "egress" };
 
 /* Where our TCX link for ifindex/dir is pinned, so it outlives the CLI. */
-static void link_pin(char *buf, size_t len, int ifindex, enum pr_tc_dir dir)
+static void link_path(char *buf, size_t len, int ifindex, enum pr_tc_dir dir)
 {
 	char name[48];
 
 	snprintf(name, sizeof(name), "tcx_%s_%d", dir_names[dir], ifindex);
 	pr_pin_path(buf, len, name);
+}
+
+/* The pinned link's path in buf, and an fd of it, or -1 if there is none. */
+static int link_open(char *buf, size_t len, int ifindex, enum pr_tc_dir dir)
+{
+	link_path(buf, len, ifindex, dir);
+	return bpf_obj_get(buf);
 }
 
 /*
@@ -44,8 +51,7 @@ static __u32 link_query(int ifindex, enum pr_tc_dir dir)
 	char path[512];
 	int fd;
 
-	link_pin(path, sizeof(path), ifindex, dir);
-	fd = bpf_obj_get(path);
+	fd = link_open(path, sizeof(path), ifindex, dir);
 	if (fd < 0)
 		return 0;
 	/* The link-type union starts with the interface for TCX links, where
@@ -62,8 +68,7 @@ static int link_remove(int ifindex, enum pr_tc_dir dir, struct pr_err *err)
 	char path[512];
 	int fd;
 
-	link_pin(path, sizeof(path), ifindex, dir);
-	fd = bpf_obj_get(path);
+	fd = link_open(path, sizeof(path), ifindex, dir);
 	if (fd < 0)
 		return 0;
 	/* A link whose interface is gone is detached already (ENOLINK). */
@@ -200,7 +205,7 @@ static int tcx_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_
 	if (fd < 0)
 		return pr_err_set(err, "cannot attach the TC %s program as a TCX link: %s",
 				  dir_names[dir], strerror(errno));
-	link_pin(path, sizeof(path), ifindex, dir);
+	link_path(path, sizeof(path), ifindex, dir);
 	if (bpf_obj_pin(fd, path)) {
 		pr_err_set(err, "cannot pin the TCX %s link at %s: %s", dir_names[dir], path,
 			   strerror(errno));
