@@ -47,6 +47,15 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ROUNDS 101
 
+/*
+ * Let the packet through: XDP_PASS, TC_ACT_OK, or xdp-portredir's TC
+ * programs' TC_ACT_UNSPEC (no verdict of their own, bpf/portredir_abi.h).
+ */
+static bool lets_through(__u32 ret)
+{
+	return ret == XDP_PASS || ret == TC_ACT_OK || (int)ret == PR_TC_NEXT;
+}
+
 #define HIT_PORT 7999
 #define HIT_BACK 7998 /* 7999 -> 7998 and 7998 -> 7999: every repetition rewrites */
 #define EG_PORT 7001 /* the egress figures' rule, 7001 -> 7002: a server on 7002 */
@@ -614,7 +623,7 @@ static int setup_egress(struct prog *p, struct pr_err *err)
 
 		if (run_once(p->xdp_fd, &pkts[in[i]], buf, &len, &ret) || ret != XDP_PASS)
 			return pr_err_set(err, "recording the %s flow failed", pkts[in[i]].what);
-		if (run_once(p->fd, rep, buf, &len, &ret) || ret != TC_ACT_OK || len != rep->len ||
+		if (run_once(p->fd, rep, buf, &len, &ret) || (int)ret != PR_TC_NEXT || len != rep->len ||
 		    port_at(buf, sport_off) != EG_PORT)
 			return pr_err_set(err, "%s: not translated to source port %u (got %u)",
 					  rep->what, EG_PORT, port_at(buf, sport_off));
@@ -869,8 +878,8 @@ static int time_prog(int fd, const struct packet *pkt, unsigned int repeat, doub
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
 	if (err)
 		return -errno;
-	/* XDP_PASS or TC_ACT_OK: all these programs let every packet through. */
-	if (opts.retval != XDP_PASS && opts.retval != TC_ACT_OK)
+	/* All these programs let every packet through. */
+	if (!lets_through(opts.retval))
 		return -EPROTO;
 	*ns = (ts_ns(&b) - ts_ns(&a)) / repeat;
 	if (kns)
@@ -946,7 +955,7 @@ static int verify_figure(const struct figure *f)
 		fprintf(stderr, "progcost: %s: BPF_PROG_TEST_RUN: %s\n", f->name, strerror(-err));
 		return -1;
 	}
-	if ((ret != XDP_PASS && ret != TC_ACT_OK) || len != pkt->len) {
+	if (!lets_through(ret) || len != pkt->len) {
 		fprintf(stderr, "progcost: %s: returned %u with %zu bytes\n", f->name, ret, len);
 		return -1;
 	}
