@@ -83,11 +83,6 @@ static int link_remove(int ifindex, enum pr_tc_dir dir, struct pr_err *err)
 	return 0;
 }
 
-bool pr_tc_is_tcx(int ifindex, enum pr_tc_dir dir)
-{
-	return link_query(ifindex, dir) != 0;
-}
-
 static void hook_for(struct bpf_tc_hook *hook, int ifindex, enum pr_tc_dir dir)
 {
 	memset(hook, 0, sizeof(*hook));
@@ -107,13 +102,6 @@ static __u32 classic_query(int ifindex, enum pr_tc_dir dir)
 	return opts.prog_id;
 }
 
-__u32 pr_tc_query(int ifindex, enum pr_tc_dir dir)
-{
-	__u32 id = link_query(ifindex, dir);
-
-	return id ? id : classic_query(ifindex, dir);
-}
-
 /* Is prog_id one of this tool's TC programs (by name)? */
 static bool is_ours(__u32 prog_id)
 {
@@ -128,6 +116,68 @@ static bool is_ours(__u32 prog_id)
 	       !strncmp(info.name, "tc_portredir", strlen("tc_portredir"));
 	close(fd);
 	return ours;
+}
+
+#define PR_BPF_LINK_TYPE_TCX 11
+
+static int tcx_type(enum pr_tc_dir dir)
+{
+	return dir == PR_TC_INGRESS ? PR_BPF_TCX_INGRESS : PR_BPF_TCX_EGRESS;
+}
+
+/*
+ * Our program on the TCX hook, found by name: where the pin cannot be
+ * reached (bpffs unmounted, another mount namespace) the link is still
+ * there. 0 if none, or if the kernel has no TCX.
+ */
+static __u32 tcx_hook_query(int ifindex, enum pr_tc_dir dir)
+{
+	__u32 ids[32], cnt = 32;
+
+	if (bpf_prog_query(ifindex, tcx_type(dir), 0, NULL, ids, &cnt))
+		return 0;
+	for (__u32 i = 0; i < cnt && i < 32; i++)
+		if (is_ours(ids[i]))
+			return ids[i];
+	return 0;
+}
+
+/* Detaches the TCX link on ifindex that holds prog_id, found among all links. */
+static int tcx_detach_by_prog(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
+{
+	__u32 id = 0;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id), ret = 0;
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == PR_BPF_LINK_TYPE_TCX &&
+		    info.prog_id == prog_id && info.xdp.ifindex == (__u32)ifindex &&
+		    bpf_link_detach(fd))
+			ret = pr_err_set(err, "cannot detach the TCX %s link %u: %s",
+					 dir_names[dir], id, strerror(errno));
+		close(fd);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+__u32 pr_tc_query(int ifindex, enum pr_tc_dir dir)
+{
+	__u32 id = link_query(ifindex, dir);
+
+	if (!id)
+		id = classic_query(ifindex, dir);
+	return id ? id : tcx_hook_query(ifindex, dir);
+}
+
+bool pr_tc_is_tcx(int ifindex, enum pr_tc_dir dir)
+{
+	return link_query(ifindex, dir) || tcx_hook_query(ifindex, dir);
 }
 
 static int classic_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
@@ -195,8 +245,7 @@ static int tcx_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_
 	/* A pin of ours left by a crash, or by an interface that is gone. */
 	if (link_remove(ifindex, dir, err))
 		return -1;
-	fd = bpf_link_create(prog_fd, ifindex,
-			     dir == PR_TC_INGRESS ? PR_BPF_TCX_INGRESS : PR_BPF_TCX_EGRESS, &opts);
+	fd = bpf_link_create(prog_fd, ifindex, tcx_type(dir), &opts);
 	if (fd < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
 		pr_verbose("no TCX for TC %s (%s): a filter on a clsact qdisc instead\n",
 			   dir_names[dir], strerror(errno));
@@ -236,7 +285,13 @@ int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id, s
 
 int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
 {
+	__u32 left;
+
 	if (link_remove(ifindex, dir, err))
+		return -1;
+	/* A link of ours whose pin this process cannot see. */
+	left = tcx_hook_query(ifindex, dir);
+	if (left && tcx_detach_by_prog(ifindex, dir, left, err))
 		return -1;
 	return classic_detach(ifindex, dir, prog_id, err);
 }

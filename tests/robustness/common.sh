@@ -41,12 +41,22 @@ r_xdp_id() {
 	ip -j link show dev "$1" 2>/dev/null | jq -r '.[0].xdp.prog.id // 0'
 }
 
-# Kernel truth: id of the program in the tool's TC slot (clsact, handle
-# 0x7072, priority 1) on $1 in direction $2 (ingress|egress), 0 if none.
+# Kernel truth: id of the tool's TC program on $1 in direction $2
+# (ingress|egress), 0 if none: in its clsact slot (handle 0x7072, priority
+# 1), else on the TCX hook (kernels 6.6+), found by its name there.
 r_tc_id() {
-	tc -j filter show dev "$1" "$2" 2>/dev/null |
+	local id
+	id=$(tc -j filter show dev "$1" "$2" 2>/dev/null |
 		jq -r '[.[] | select(.pref == 1 and .options.handle == "0x7072") |
-			.options.prog.id] | first // 0'
+			.options.prog.id] | first // 0')
+	if [ "${id:-0}" = 0 ]; then
+		for id in $("$TOP/tests/tools/tc_other" tcx-list "$1" "$2" 2>/dev/null); do
+			bpftool -j prog show id "$id" 2>/dev/null | jq -e '.name | startswith("tc_portredir")' >/dev/null &&
+				break
+			id=0
+		done
+	fi
+	echo "${id:-0}"
 }
 
 # Interfaces of this namespace with any XDP program or a filter in the
