@@ -60,6 +60,27 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "Installing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Another apt or dpkg (a second test run, unattended-upgrades) may hold the
+# lock: wait for it (DEPS_LOCK_TIMEOUT seconds, 900) instead of failing.
+lock_wait=${DEPS_LOCK_TIMEOUT:-900}
+apt_locked() {
+	err=$(mktemp)
+	i=0
+	while ! apt-get -o DPkg::Lock::Timeout="$lock_wait" "$@" 2>"$err"; do
+		# apt 2.6 waits for dpkg's lock, not for the lists lock of
+		# update: retry that, a bounded number of times. Other errors
+		# are final.
+		if ! grep -qi 'lock' "$err" || [ $i -ge $((lock_wait / 10)) ]; then
+			cat "$err" >&2
+			rm -f "$err"
+			return 1
+		fi
+		i=$((i + 1))
+		sleep 10
+	done
+	cat "$err" >&2
+	rm -f "$err"
+}
+apt_locked update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt_locked install -y -qq --no-install-recommends $missing >/dev/null

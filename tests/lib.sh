@@ -103,6 +103,16 @@ ns_add() {
 	echo "$ns"
 }
 
+# How much longer than the nominal figure a wait for an event may take before
+# the event counts as missing: on a loaded 2-core machine (and more so under
+# the VM's TCG) everything can be many times slower than idle, and a wait for
+# something that does happen ends as soon as it does, so a generous bound
+# costs nothing when the code works. TEST_WAIT_SCALE overrides it.
+T_WAIT_SCALE=${TEST_WAIT_SCALE:-10}
+# t_wait N: a bound N (seconds or milliseconds) on waiting for an event that
+# ends the wait when it happens (a receiver's -n COUNT, a socat killed at exit).
+t_wait() { echo $(($1 * T_WAIT_SCALE)); }
+
 # ns_veth NS_A IF_A NS_B IF_B N: a veth pair between two namespaces, up,
 # addressed 10.N.0.1/24 and fdN::1/64 on A, .2 and ::2 on B (no DAD), with
 # A's tx checksum offload off: complete checksums, so a capture can verify them.
@@ -123,8 +133,8 @@ ns_veth() {
 udp_redirect_round() {
 	local name=$1 sns=$2 rns=$3 dev=$4 dst=$5 n=$6
 	shift 6
-	bg_ready "$tmp/cap" in_ns "$rns" "$NETTOOL" capture -i "$dev" -p 7998 -P udp -n "$n" -t 6000 >/dev/null
-	bg_ready "$tmp/new" in_ns "$rns" "$NETTOOL" udp-recv -l "$dst" -p 7998 -n "$n" -t 6000 >/dev/null
+	bg_ready "$tmp/cap" in_ns "$rns" "$NETTOOL" capture -i "$dev" -p 7998 -P udp -n "$n" -t $(t_wait 6000) >/dev/null
+	bg_ready "$tmp/new" in_ns "$rns" "$NETTOOL" udp-recv -l "$dst" -p 7998 -n "$n" -t $(t_wait 6000) >/dev/null
 	bg_ready "$tmp/old" in_ns "$rns" "$NETTOOL" udp-recv -l "$dst" -p 7999 -t 3000 >/dev/null
 	in_ns "$sns" "$NETTOOL" udp-send -a "$dst" -p 7999 -n "$n" "$@" >/dev/null
 	wait_until 8 grep -q '^received' "$tmp/new"
@@ -135,9 +145,14 @@ udp_redirect_round() {
 	t_match "$name/capture-checksums-valid" "$(cat "$tmp/cap")" "captured $n ok $n bad 0"
 }
 
-# wait_until TIMEOUT_S CMD...: polls CMD every 50 ms until it succeeds.
+# wait_until TIMEOUT_S CMD...: polls CMD every 50 ms until it succeeds, for
+# at most TIMEOUT_S x T_WAIT_SCALE seconds (long nominal waits: at most
+# 300 s, or TIMEOUT_S if that is more, so that a failing check ends well
+# within the hang watchdog's 900 s of silence).
 wait_until() {
-	local deadline=$((SECONDS + $1))
+	local bound=$(($1 * T_WAIT_SCALE))
+	[ "$bound" -gt 300 ] && bound=$(($1 > 300 ? $1 : 300))
+	local deadline=$((SECONDS + bound))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		[ $SECONDS -ge $deadline ] && return 1

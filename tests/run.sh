@@ -9,6 +9,12 @@
 # Debian 13 root (tests/distro), the VM's Debian 12 kernel with this
 # machine's userland, and the VM's Debian 13 kernel with Debian 13's.
 #
+# No suite has a wall-clock limit near what it needs: tests/watchdog.bash
+# stops a suite only when it prints nothing for SUITE_IDLE_TIMEOUT seconds
+# (900) or runs longer than SUITE_CAP (3600). A suite stopped so is an
+# OVERRUN row in the summary, apart from the suites that failed, and still
+# counts as failed in the last line.
+#
 # Usage: tests/run.sh [-k PATTERN] [--no-vm] [--only unit|integration|distro|vm]
 #   -k PATTERN   run only suites whose label contains PATTERN (e.g. distro/trixie,
 #                vm/trixie, vm/suite)
@@ -28,8 +34,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
-total_pass=0 total_fail=0 total_skip=0
+. tests/watchdog.bash
+total_pass=0 total_fail=0 total_skip=0 total_overrun=0
 summary_rows=()
 # "Debian 12" for this machine's userland.
 HOST_USERLAND=$(. /etc/os-release 2>/dev/null && echo "${NAME%% *} ${VERSION_ID:-?}")
@@ -43,10 +49,10 @@ run_suite() {
 	local kernel="host $(uname -r)"
 	[ "$kind" = vm ] && kernel="vm"
 	echo "=== [$kernel + $userland] $label"
-	local out rc start=$SECONDS
+	local out rc start=$SECONDS status=ok
 	out=$(mktemp)
-	timeout --kill-after=10 "$SUITE_TIMEOUT" "$@" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
+	wd_run "$out" "$@"
+	rc=$?
 	local line p f s
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	s=$(grep -c '^SKIP ' "$out")
@@ -57,18 +63,35 @@ run_suite() {
 	else
 		p=0 f=0
 	fi
-	# The VM's kernel: run-vm.sh labels the guest's suites [vm VERSION].
-	[ "$kind" = vm ] && kernel=$(grep -o -m 1 -E '\[vm [^] ]+' "$out" | tr -d '[') && kernel=${kernel:-vm ?}
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	# The VM row names the kernel package it booted.
+	if [ "$kind" = vm ]; then
+		kernel=$(sed -n 's/^vm: booted kernel \([^ ]*\) .*/vm \1/p' "$out" | tail -n 1)
+		# Without that line: the guest's own [vm VERSION] labels.
+		[ -n "$kernel" ] || kernel=$(grep -o -m 1 -E '\[vm [^] ]+' "$out" | tr -d '[')
+		kernel=${kernel:-vm ?}
+		label="$label $(sed -n 's/^vm: booted kernel [^ ]* from \([^ ]* [^ ]*\).*/(\1)/p' "$out" | tail -n 1)"
+	fi
+	if [ -n "$WD_OVERRUN" ]; then
+		# Stopped by the watchdog: an overrun, not a verdict on the code.
+		echo "OVERRUN $label: stopped: $WD_OVERRUN${line:+ after: $line}"
+		f=$((f + 1)) status=OVERRUN
+		total_overrun=$((total_overrun + 1))
+	elif grep -q '^OVERRUN ' "$out"; then
+		# A runner (the VM row) stopped one of its own suites.
+		status=OVERRUN
+		total_overrun=$((total_overrun + 1))
+		[ "$f" -gt 0 ] || f=1
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $label: exited with status $rc${line:+ after: $line}"
 		f=$((f + 1))
 	fi
+	[ "$status" = ok ] && [ "$f" -gt 0 ] && status=FAILED
 	rm -f "$out"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
-	summary_rows+=("$(printf '%-44s %-34s %4d passed %3d failed %3d skipped %4ds' \
-		"[$kernel + $userland]" "$label" "$p" "$f" "$s" $((SECONDS - start)))")
+	summary_rows+=("$(printf '%-44s %-34s %4d passed %3d failed %3d skipped %5ds  %s' \
+		"[$kernel + $userland]" "$label" "$p" "$f" "$s" $((SECONDS - start)) "$status")")
 }
 
 for t in tests/unit/test_rules tests/unit/test_datapath tests/unit/test_reply tests/unit/test_vocab \
@@ -98,5 +121,7 @@ fi
 echo
 echo "=== Summary (which suite ran with which kernel + userland)"
 printf '%s\n' "${summary_rows[@]}"
+[ "$total_overrun" -eq 0 ] ||
+	echo "$total_overrun suite(s) OVERRUN: stopped by the hang watchdog, not failed by a check (see their rows)"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

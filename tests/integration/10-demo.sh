@@ -13,7 +13,7 @@ t_eq load "$rc $("$PORTREDIR" status --json | jq -r '.interfaces[] | select(.nam
 t_match load-says-skb-mode "$out" "loaded on lo \(skb mode, priority 10"
 t_ok redirect "$PORTREDIR" redirect 7999 7998 --proto udp
 
-bg_ready "$tmp/r7998" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7998 -n 1 -t 4000 -v >/dev/null
+bg_ready "$tmp/r7998" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7998 -n 1 -t $(t_wait 4000) -v >/dev/null
 bg_ready "$tmp/r7999" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -t 1500 -v >/dev/null
 "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "Hello, New Stack!" >"$tmp/send"
 wait_until 5 grep -q '^received' "$tmp/r7998"
@@ -42,7 +42,7 @@ t_eq poll/total-counts-the-traffic "$(jq '.rules[] | select(.rule == "udp 7999 -
 t_match poll/text-form "$("$PORTREDIR" poll --interval 100 --count 1)" "udp 7999 -> 7998  pps [0-9]+  bps [0-9]+  packets 61"
 
 t_ok unload "$PORTREDIR" unload lo
-bg_ready "$tmp/r2" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -n 1 -t 3000 -v >/dev/null
+bg_ready "$tmp/r2" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -n 1 -t $(t_wait 3000) -v >/dev/null
 "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "again" >/dev/null
 wait_until 5 grep -q '^received' "$tmp/r2"
 t_eq 7999-receives-after-unload "$(num_after "$tmp/r2" received)" 1

@@ -46,8 +46,8 @@ run_case() {
 	# changes) entries can go stale, and under TCG a case takes seconds.
 	in_ns "$S" "$NETTOOL" udp-send -a "$dst" -p 9 >/dev/null
 	sleep 0.2
-	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P udp -n 3 -t 8000 >/dev/null
-	bg_ready "$tmp/rx" in_ns "$D" "$NETTOOL" udp-recv -l "$lst" -p 7998 -n $n -t 8000 >/dev/null
+	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P udp -n 3 -t $(t_wait 8000) >/dev/null
+	bg_ready "$tmp/rx" in_ns "$D" "$NETTOOL" udp-recv -l "$lst" -p 7998 -n $n -t $(t_wait 8000) >/dev/null
 	in_ns "$S" "$NETTOOL" udp-send -a "$dst" -p 7999 -n $n -i 2000 -m "forwarded through R" >/dev/null
 	wait_until 9 grep -q '^received' "$tmp/rx"
 	wait_until 9 grep -q '^captured' "$tmp/cap"
@@ -55,7 +55,7 @@ run_case() {
 	t_match "$name/udp-capture-verifies" "$(cat "$tmp/cap")" "captured [0-9]+ ok [0-9]+ bad 0 partial 0"
 
 	bg_ready "$tmp/srv" in_ns "$D" "$NETTOOL" tcp-server -l "$lst" -p 7998 -t 4000 >/dev/null
-	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P tcp -n 1 -t 4000 >/dev/null
+	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P tcp -n 1 -t $(t_wait 4000) >/dev/null
 	in_ns "$S" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 0 -t 1500 >/dev/null 2>&1
 	wait_until 6 grep -q '^captured' "$tmp/cap"
 	t_match "$name/tcp-syn-verifies" "$(cat "$tmp/cap")" "captured [1-9][0-9]* ok [1-9][0-9]* bad 0"

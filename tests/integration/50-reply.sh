@@ -47,7 +47,7 @@ out=$("$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -s 40123 -w 1000 2>&1)
 t_match lo/client-port-is-rule-port/udp "$out" "reply from 127.0.0.1 7999: "
 t_ge lo/local-connections-noted "$(flows local-connections)" 1
 # ... while new traffic to 40123 from elsewhere is still redirected.
-bg_ready "$tmp/r40124" "$NETTOOL" udp-recv -p 40124 -n 1 -t 3000 >/dev/null
+bg_ready "$tmp/r40124" "$NETTOOL" udp-recv -p 40124 -n 1 -t $(t_wait 3000) >/dev/null
 "$NETTOOL" udp-send -a 127.0.0.1 -p 40123 -s 5555 >/dev/null
 wait_until 4 grep -q '^received' "$tmp/r40124"
 t_eq lo/rule-port-still-redirects-new-traffic "$(num_after "$tmp/r40124" received)" 1

@@ -109,6 +109,9 @@ t_eq kill9/new-monitor-works "$(grep -c 'event redirect' "$tmp/n")" 1
 # --sample 1/10: one event in ten (counted per CPU), never all of them.
 mon_start "$tmp/sample" --sample 1/10
 "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -n 200 >/dev/null
+# The reader may lag on a busy machine: wait for the tenth it must show,
+# then leave it the same 0.3 s as ever to show any more than that.
+wait_until 5 bash -c "[ \$(grep -c 'event redirect' '$tmp/sample') -ge 20 ]"
 sleep 0.3
 kill -INT $MON
 mon_wait $MON

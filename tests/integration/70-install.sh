@@ -145,7 +145,7 @@ if [ "$(id -u)" -eq 0 ]; then
 
 	t_match run/load "$(PRI load vb 2>&1)" "loaded on vb \(native mode"
 	t_ok run/redirect PRI redirect 7999 7998 --proto udp
-	bg_ready "$tmp/r8" in_ns "$B" "$NETTOOL" udp-recv -l 10.78.0.2 -p 7998 -n 1 -t 4000 -v >/dev/null
+	bg_ready "$tmp/r8" in_ns "$B" "$NETTOOL" udp-recv -l 10.78.0.2 -p 7998 -n 1 -t $(t_wait 4000) -v >/dev/null
 	bg_ready "$tmp/r9" in_ns "$B" "$NETTOOL" udp-recv -l 10.78.0.2 -p 7999 -t 1500 >/dev/null
 	in_ns "$A" "$NETTOOL" udp-send -a 10.78.0.2 -p 7999 -m "from $PREFIX" >/dev/null
 	wait_until 5 grep -q '^received' "$tmp/r8"

@@ -44,7 +44,7 @@ rule_packets() { PR status --json | jq ".rules[] | select(.rule == \"$1\") | .pa
 
 # send_udp N: N datagrams from A to B's 7999; echoes how many arrived on 7998.
 send_udp() {
-	bg_ready "$tmp/r8" in_ns "$B" "$NETTOOL" udp-recv -l 10.79.0.2 -p 7998 -n "$1" -t 4000 >/dev/null
+	bg_ready "$tmp/r8" in_ns "$B" "$NETTOOL" udp-recv -l 10.79.0.2 -p 7998 -n "$1" -t $(t_wait 4000) >/dev/null
 	in_ns "$A" "$NETTOOL" udp-send -a 10.79.0.2 -p 7999 -n "$1" -i 1000 >/dev/null
 	wait_until 5 grep -q '^received' "$tmp/r8"
 	num_after "$tmp/r8" received

@@ -99,7 +99,7 @@ PR() { in_ns "$N" "$PI" "$@"; }
 t_on_exit "nsenter --net=/run/netns/$N $PORTREDIR unload --all"
 t_match demo/load "$(PR load lo --priority 10 2>&1)" "loaded on lo \(skb mode, priority 10"
 t_ok demo/redirect PR redirect 7999 7998 --proto udp
-bg_ready "$tmp/r8" in_ns "$N" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7998 -n 1 -t 4000 -v >/dev/null
+bg_ready "$tmp/r8" in_ns "$N" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7998 -n 1 -t $(t_wait 4000) -v >/dev/null
 bg_ready "$tmp/r9" in_ns "$N" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -t 1500 -v >/dev/null
 in_ns "$N" "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "Hello, New Stack!" >/dev/null
 wait_until 5 grep -q '^received' "$tmp/r8"
@@ -108,7 +108,7 @@ t_match demo/arrives-on-7998 "$(cat "$tmp/r8")" "Hello, New Stack!"
 t_eq demo/not-on-7999 "$(num_after "$tmp/r9" received)" 0
 t_match demo/status "$(PR status)" "udp 7999 -> 7998  packets 1 "
 t_ok demo/unload PR unload lo
-bg_ready "$tmp/r9b" in_ns "$N" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -n 1 -t 3000 -v >/dev/null
+bg_ready "$tmp/r9b" in_ns "$N" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -n 1 -t $(t_wait 3000) -v >/dev/null
 in_ns "$N" "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "Hello again" >/dev/null
 wait_until 5 grep -q '^received' "$tmp/r9b"
 t_match demo/on-7999-after-unload "$(cat "$tmp/r9b")" "Hello again"

@@ -16,7 +16,8 @@
 #   --all           every suite but tests/vm/host-only's (default: the
 #                   selection in tests/vm/suites, plus the scenarios)
 #   --log FILE      where to keep the serial log (default build/vm/last.log)
-#   --timeout SECS  bound on the whole VM run (default 290)
+#   --timeout SECS  bound on the whole VM run, a hang bound (default 3000,
+#                   or $VM_TIMEOUT; the default row needs ~250 s idle)
 #   --keep          keep the initramfs and its staging tree in build/vm/
 #   --shell         boot to an interactive shell instead of running the suite
 #   --release REL   REL's kernel and userland (trixie); build dir build/vm-REL
@@ -24,7 +25,12 @@
 # The project must be built first (make). Output: the guest's result lines,
 # each suite header labelled with the VM's kernel, then "N passed, N failed";
 # the exit status is nonzero if anything failed, the guest hung, panicked or
-# never reported a result.
+# never reported a result. A suite the guest's watchdog stopped, or a guest
+# still running at --timeout, is an OVERRUN line (and a failure).
+#
+# The kernel is whatever linux-image-cloud-amd64 depends on today, so the
+# row follows Debian's 6.1 builds; "vm: booted kernel RELEASE from PACKAGE
+# VERSION" names it, and the cache in build/vm/kernel/ is keyed by both.
 
 set -u -o pipefail
 
@@ -37,7 +43,7 @@ SMP=${VM_SMP:-2}
 MODULES="veth dummy 8021q sch_ingress cls_bpf act_bpf nf_tables nft_chain_nat nft_nat nft_redir nft_ct nft_reject_inet"
 LIBXDP_OBJDIR=/usr/lib/x86_64-linux-gnu/bpf
 
-pattern="" log="" timeout_s=290 keep=0 mode=suite all=0 release=""
+pattern="" log="" timeout_s=${VM_TIMEOUT:-3000} keep=0 mode=suite all=0 release=""
 usage() {
 	echo "usage: $0 [-k PATTERN | --all] [--log FILE] [--timeout SECS] [--keep] [--shell] [--release REL]" >&2
 	exit 2
@@ -100,26 +106,33 @@ if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null || die "apt-get update failed"
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >/dev/null ||
 		die "apt-get install$missing failed"
 fi
 
 # --- The kernel --------------------------------------------------------------
 
-# Prints the versioned package that linux-image-cloud-amd64 depends on.
+# Prints "PACKAGE_VERSION": the versioned package that linux-image-cloud-amd64
+# depends on and apt's candidate version of it (the name of its cache dir).
 kernel_pkg() {
-	ul apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+	local pkg ver
+	pkg=$(ul apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || return 1
+	ver=$(ul apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '$1 == "Version:" { print $2; exit }')
+	[ -n "$ver" ] || return 1
+	echo "${pkg}_$ver"
 }
 
-# download_kernel PKG: apt-get download + dpkg -x into $VMDIR/kernel/PKG.
+# download_kernel PACKAGE_VERSION: apt-get download + dpkg -x into
+# $VMDIR/kernel/PACKAGE_VERSION.
 download_kernel() {
 	local pkg=$1 dl=${UL:+$UL/var/tmp}/download.$$ deb dir=$VMDIR/kernel/$1
 	[ -n "$UL" ] || dl=$VMDIR/download.$$
-	note "downloading $pkg"
+	note "downloading ${pkg/_/ }"
 	rm -rf "$dl" "$dir" "$dir.tmp"
 	mkdir -p "$dl" "$dir.tmp"
-	if ul_download "$pkg" "$dl" >/dev/null 2>&1 &&
+	if ul_download "${pkg/_/=}" "$dl" >/dev/null 2>&1 &&
 		deb=$(ls "$dl"/*.deb 2>/dev/null | head -n 1) && [ -n "$deb" ] &&
 		dpkg -x "$deb" "$dir.tmp"; then
 		mv "$dir.tmp" "$dir" && touch "$dir/.complete"
@@ -154,6 +167,8 @@ fetch_kernel() {
 	for k in "$VMDIR"/kernel/*; do
 		[ "$k" = "$KDIR" ] || rm -rf "$k"
 	done
+	KPKG=${KDIR##*/}
+	KPKG=${KPKG/_/ }
 	VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -n 1)
 	[ -n "$VMLINUZ" ] || die "no boot/vmlinuz-* in $KDIR"
 	KVER=${VMLINUZ##*/vmlinuz-}
@@ -346,9 +361,10 @@ build_initramfs() {
 		printf 'VM_MODE=%q\n' "$mode"
 		printf 'VM_ALL=%q\n' "$all"
 		printf 'VM_DEPMOD=%q\n' "$VM_DEPMOD"
-		printf 'VM_SUITE_TIMEOUT=%q\n' "${SUITE_TIMEOUT:-600}"
-		# In guest uptime; leaves the guest time to report and power off.
-		printf 'VM_DEADLINE=%q\n' "$((timeout_s > 40 ? timeout_s - 12 : timeout_s * 2 / 3))"
+		# The guest's hang watchdog fires before the host's (it watches
+		# this output), and its cap leaves time to report within --timeout.
+		printf 'VM_SUITE_IDLE=%q\n' "$((${SUITE_IDLE_TIMEOUT:-900} * 2 / 3))"
+		printf 'VM_SUITE_CAP=%q\n' "$((timeout_s * 4 / 5))"
 	} >"$ROOT/etc/xdp-portredir-vm.conf"
 
 	# zstd unpacks fastest in the guest; gzip is the fallback everyone has.
@@ -387,6 +403,7 @@ for f in $HOST_ONLY; do
 		note "$f matches -k '$pattern' but is host-only (tests/vm/host-only): run it on the host"
 done
 size_kb=$(($(stat -c %s "$INITRD") / 1024))
+note "booted kernel $KVER from $KPKG"
 note "kernel $KVER, initramfs $((size_kb / 1024)) MB ($size_kb KiB), built in $((SECONDS - t0)) s"
 [ "$keep" -eq 1 ] || rm -rf "$ROOT"
 
@@ -423,12 +440,12 @@ while IFS= read -r line || [ -n "$line" ]; do
 	fi
 	# Interleaved kernel messages can push a result line off column 0: put
 	# it back on a line of its own so readers of this output see it.
-	if [[ "$line" =~ ^(.*[^[:alnum:]_])?((PASS|FAIL|SKIP)\ [^[:space:]]+/.*)$ ]]; then
+	if [[ "$line" =~ ^(.*[^[:alnum:]_])?((PASS|FAIL|SKIP|OVERRUN)\ [^[:space:]]+/.*)$ ]]; then
 		[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
 		line=${BASH_REMATCH[2]}
 		case "$line" in
 		PASS*) seen_pass=$((seen_pass + 1)) ;;
-		FAIL*) seen_fail=$((seen_fail + 1)) ;;
+		FAIL* | OVERRUN*) seen_fail=$((seen_fail + 1)) ;;
 		esac
 	elif [[ "$line" =~ ^(.*[^[:alnum:]_])?(===\ \[.*)$ ]]; then
 		[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
@@ -464,14 +481,16 @@ if [ -n "$marker" ]; then
 		failed=$((failed + 1))
 	fi
 else
+	verdict=FAIL
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
-		why="the guest did not finish within ${timeout_s} s (hang?)"
+		why="the guest did not finish within ${timeout_s} s (hang? --timeout / VM_TIMEOUT)"
+		verdict=OVERRUN
 	elif [ -z "$gver" ]; then
 		why="the guest never came up (qemu status $qrc)"
 	else
 		why="the guest stopped without a result line (panic or crash? qemu status $qrc)"
 	fi
-	echo "FAIL vm/suite: $why"
+	echo "$verdict vm/suite: $why"
 	echo "--- last 60 lines of the serial log ($log) ---"
 	tail -n 60 "$log"
 	echo "--- end of serial log ---"
@@ -479,6 +498,6 @@ else
 	passed=$seen_pass
 	failed=$((seen_fail + 1))
 fi
-note "kernel ${gver:-$KVER}: $skipped skipped; boot ${t_boot:-?} s, VM ${t_vm} s, whole stage $((SECONDS - t_start)) s, initramfs $((size_kb / 1024)) MB; serial log: $log"
+note "kernel ${gver:-$KVER} ($KPKG): $skipped skipped; boot ${t_boot:-?} s, VM ${t_vm} s, whole stage $((SECONDS - t_start)) s, initramfs $((size_kb / 1024)) MB; serial log: $log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

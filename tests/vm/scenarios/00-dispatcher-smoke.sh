@@ -110,9 +110,9 @@ t_on_exit rm -rf "$tmp"
 # nsenter execs timeout, so $! is the process to stop (timeout passes the
 # signal on to socat); a function here would leave socat behind holding our
 # stdout, and the suite would seem to run until socat's timeout.
-nsenter --net="/run/netns/$B" timeout 30 socat -u "UDP4-RECV:$PASS_PORT,bind=$ADDR_B" "OPEN:$tmp/pass,creat,append" &
+nsenter --net="/run/netns/$B" timeout "$(t_wait 30)" socat -u "UDP4-RECV:$PASS_PORT,bind=$ADDR_B" "OPEN:$tmp/pass,creat,append" &
 t_on_exit kill $!
-nsenter --net="/run/netns/$B" timeout 30 socat -u "UDP4-RECV:$DROP_PORT,bind=$ADDR_B" "OPEN:$tmp/drop,creat,append" &
+nsenter --net="/run/netns/$B" timeout "$(t_wait 30)" socat -u "UDP4-RECV:$DROP_PORT,bind=$ADDR_B" "OPEN:$tmp/drop,creat,append" &
 t_on_exit kill $!
 wait_until 5 test -e "$tmp/pass" -a -e "$tmp/drop"
 

@@ -198,11 +198,11 @@ mp_round() {
 	rpath=$(mp_nspath "$rns")
 	# Started together, then waited for: each start costs tens of ms here.
 	# nsenter execs the receiver, so $! is the receiver itself.
-	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$NEW_PORT" -n "$n" -t 30000 >"$MP_TMP/new" 2>&1 &
+	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$NEW_PORT" -n "$n" -t $(t_wait 30000) >"$MP_TMP/new" 2>&1 &
 	pn=$!
-	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$OLD_PORT" -n "$n" -t 30000 >"$MP_TMP/old" 2>&1 &
+	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$OLD_PORT" -n "$n" -t $(t_wait 30000) >"$MP_TMP/old" 2>&1 &
 	po=$!
-	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$SENTINEL_PORT" -n 1 -t 30000 >"$MP_TMP/sen" 2>&1 &
+	nsenter --net="$rpath" "$NETTOOL" udp-recv -l "$dst" -p "$SENTINEL_PORT" -n 1 -t $(t_wait 30000) >"$MP_TMP/sen" 2>&1 &
 	ps=$!
 	t_on_exit "kill $pn $po $ps"
 	if ! wait_until 10 mp_all_ready "$MP_TMP/new" "$MP_TMP/old" "$MP_TMP/sen"; then
