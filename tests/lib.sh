@@ -109,6 +109,7 @@ ns_add() {
 # something that does happen ends as soon as it does, so a generous bound
 # costs nothing when the code works. TEST_WAIT_SCALE overrides it.
 T_WAIT_SCALE=${TEST_WAIT_SCALE:-10}
+export TEST_WAIT_SCALE=$T_WAIT_SCALE # nettool's default -t (5 s) scales too
 # t_wait N: a bound N (seconds or milliseconds) on waiting for an event that
 # ends the wait when it happens (a receiver's -n COUNT, a socat killed at exit).
 t_wait() { echo $(($1 * T_WAIT_SCALE)); }

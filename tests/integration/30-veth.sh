@@ -46,7 +46,7 @@ tcp_case ipv6 fd77::2 fd77::2
 PR redirect --remove 7999 --proto udp >/dev/null
 bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7998 -t 6000 >/dev/null
 bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7999 -t 6000 >/dev/null
-in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 3000 -i 1000 -t 10000 >"$tmp/send" &
+in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 3000 -i 1000 -t $(t_wait 10000) >"$tmp/send" &
 sender=$!
 sleep 1
 PR redirect 7999 7998 --proto udp >/dev/null

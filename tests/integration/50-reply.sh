@@ -19,31 +19,33 @@ for addr in 127.0.0.1 ::1; do
 	fam=ipv4; [[ $addr == *:* ]] && fam=ipv6
 	bg_ready "$tmp/srv" "$NETTOOL" tcp-server -l $addr -p 7998 -t 200000 >/dev/null
 srv=$BG_PID
-	out=$("$NETTOOL" tcp-client -a $addr -p 7999 -b 64k -t 5000 2>&1)
+	out=$("$NETTOOL" tcp-client -a $addr -p 7999 -b 64k -t $(t_wait 5000) 2>&1)
 	t_match "lo-$fam/tcp-echo-both-ways" "$out" "^ok 1 failed 0 bytes 65536 "
-	out=$("$NETTOOL" tcp-client -a $addr -p 7999 -b $BULK -t 60000 2>&1)
+	out=$("$NETTOOL" tcp-client -a $addr -p 7999 -b $BULK -t $(t_wait 60000) 2>&1)
 	t_match "lo-$fam/tcp-$BULK-intact" "$out" "^ok 1 failed 0 bytes $BULK_BYTES hash [0-9a-f]+"
 	# The same bytes straight to 7998: the hash must be the same stream's.
-	direct=$("$NETTOOL" tcp-client -a $addr -p 7998 -b $BULK -t 60000 2>&1)
+	direct=$("$NETTOOL" tcp-client -a $addr -p 7998 -b $BULK -t $(t_wait 60000) 2>&1)
 	t_eq "lo-$fam/tcp-$BULK-hash-matches-direct" "${out##*hash }" "${direct##*hash }"
 	kill $srv; wait $srv 2>/dev/null
 
-	bg_ready "$tmp/echo" "$NETTOOL" udp-recv -l $addr -p 7998 -e -t 3000 >/dev/null
-	out=$("$NETTOOL" udp-send -a $addr -p 7999 -n 3 -w 1000 2>&1)
+	bg_ready "$tmp/echo" "$NETTOOL" udp-recv -l $addr -p 7998 -e -t $(t_wait 3000) >/dev/null
+	out=$("$NETTOOL" udp-send -a $addr -p 7999 -n 3 -w $(t_wait 1000) 2>&1)
 	t_match "lo-$fam/udp-reply-from-asked-port" "$out" "reply from $addr 7999: "
 	t_nomatch "lo-$fam/udp-no-reply-from-new-port" "$out" "reply from $addr 7998"
-	out=$("$NETTOOL" udp-send -a $addr -p 7998 -w 1000 2>&1)
+	out=$("$NETTOOL" udp-send -a $addr -p 7998 -w $(t_wait 1000) 2>&1)
+	kill $BG_PID; wait $BG_PID 2>/dev/null # it no longer ends by itself soon
 	t_match "lo-$fam/udp-direct-client-untouched" "$out" "reply from $addr 7998: "
 done
 
 # A client whose own port is a rule's port: its replies are not redirected.
 "$PORTREDIR" redirect 40123 40124 >/dev/null
-bg_ready "$tmp/srv" "$NETTOOL" tcp-server -p 7998 -t 8000 >/dev/null
+bg_ready "$tmp/srv" "$NETTOOL" tcp-server -p 7998 -t $(t_wait 8000) >/dev/null
 srv=$BG_PID
-out=$("$NETTOOL" tcp-client -a 127.0.0.1 -p 7999 -s 40123 -b 4k -t 3000 2>&1)
+out=$("$NETTOOL" tcp-client -a 127.0.0.1 -p 7999 -s 40123 -b 4k -t $(t_wait 3000) 2>&1)
 t_match lo/client-port-is-rule-port/tcp "$out" "^ok 1 failed 0"
-bg_ready "$tmp/echo" "$NETTOOL" udp-recv -p 7998 -e -t 3000 >/dev/null
-out=$("$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -s 40123 -w 1000 2>&1)
+bg_ready "$tmp/echo" "$NETTOOL" udp-recv -p 7998 -e -t $(t_wait 3000) >/dev/null
+out=$("$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -s 40123 -w $(t_wait 1000) 2>&1)
+kill $BG_PID; wait $BG_PID 2>/dev/null # it no longer ends by itself soon
 t_match lo/client-port-is-rule-port/udp "$out" "reply from 127.0.0.1 7999: "
 t_ge lo/local-connections-noted "$(flows local-connections)" 1
 # ... while new traffic to 40123 from elsewhere is still redirected.
@@ -58,7 +60,7 @@ kill $srv; wait $srv 2>/dev/null
 # holds no live flow.
 bg_ready "$tmp/srv" "$NETTOOL" tcp-server -p 7998 -t 200000 >/dev/null
 srv=$BG_PID
-out=$("$NETTOOL" tcp-client -a 127.0.0.1 -p 7999 -b 0 -n $CHURN -c 50 -t 120000 2>&1)
+out=$("$NETTOOL" tcp-client -a 127.0.0.1 -p 7999 -b 0 -n $CHURN -c 50 -t $(t_wait 120000) 2>&1)
 t_match lo/churn-$CHURN-connections "$out" "^ok $CHURN failed 0"
 wait_until 5 test "$(flows live)" -le 5
 live=$(flows live) entries=$(flows entries)
@@ -103,15 +105,16 @@ for pair in 10.79.0.2:ipv4 fd79::2:ipv6; do
 	addr=${pair%:*} fam=${pair##*:}
 	bg_ready "$tmp/srv" in_ns "$S" "$NETTOOL" tcp-server -l $addr -p 7998 -t 200000 >/dev/null
 srv=$BG_PID
-	out=$(in_ns "$C" "$NETTOOL" tcp-client -a $addr -p 7999 -b 64k -c 200 -n 200 -t 20000 2>&1)
+	out=$(in_ns "$C" "$NETTOOL" tcp-client -a $addr -p 7999 -b 64k -c 200 -n 200 -t $(t_wait 20000) 2>&1)
 	t_match "veth-$fam/200-concurrent-connections" "$out" "^ok 200 failed 0 bytes 13107200 " || { echo "# server said: $(cat "$tmp/srv")"; in_ns "$S" ss -tlnp; }
-	out=$(in_ns "$C" "$NETTOOL" tcp-client -a $addr -p 7999 -b $BULK -t 60000 2>&1)
-	direct=$(in_ns "$C" "$NETTOOL" tcp-client -a $addr -p 7998 -b $BULK -t 60000 2>&1)
+	out=$(in_ns "$C" "$NETTOOL" tcp-client -a $addr -p 7999 -b $BULK -t $(t_wait 60000) 2>&1)
+	direct=$(in_ns "$C" "$NETTOOL" tcp-client -a $addr -p 7998 -b $BULK -t $(t_wait 60000) 2>&1)
 	t_match "veth-$fam/tcp-$BULK-intact" "$out" "^ok 1 failed 0 bytes $BULK_BYTES "
 	t_eq "veth-$fam/tcp-$BULK-hash-matches-direct" "${out##*hash }" "${direct##*hash }"
 	kill $srv; wait $srv 2>/dev/null
-	bg_ready "$tmp/echo" in_ns "$S" "$NETTOOL" udp-recv -l $addr -p 7998 -e -t 3000 >/dev/null
-	out=$(in_ns "$C" "$NETTOOL" udp-send -a $addr -p 7999 -n 3 -w 1000 2>&1)
+	bg_ready "$tmp/echo" in_ns "$S" "$NETTOOL" udp-recv -l $addr -p 7998 -e -t $(t_wait 3000) >/dev/null
+	out=$(in_ns "$C" "$NETTOOL" udp-send -a $addr -p 7999 -n 3 -w $(t_wait 1000) 2>&1)
+	kill $BG_PID; wait $BG_PID 2>/dev/null # it no longer ends by itself soon
 	t_match "veth-$fam/udp-reply-from-asked-port" "$out" "reply from $addr 7999: "
 done
 t_ok veth/unload PR unload vs

@@ -45,7 +45,11 @@
 #define ARPHRD_RAWIP 519
 #endif
 
-#define DEFAULT_TIMEOUT_MS 5000
+/* Without -t a mode stops after 5 s, times TEST_WAIT_SCALE when the test
+ * suite sets it (tests/lib.sh): the default only bounds a hang, and a loaded
+ * machine may take many times longer to send what it was asked to.
+ */
+#define DEFAULT_TIMEOUT_MS default_timeout_ms()
 #define DEFAULT_MESSAGE "Hello, New Stack!"
 #define UDP_BUF 65536
 /* Echo buffer per server connection: bounded, so a slow reader only stalls its own connection. */
@@ -118,6 +122,17 @@ static void no_extra_args(int argc, char **argv)
 }
 
 /* Strict unsigned parse: decimal or 0x hex, optional k/m/g suffix when allowed. */
+static uint64_t default_timeout_ms(void)
+{
+	const char *s = getenv("TEST_WAIT_SCALE");
+	char *end;
+	unsigned long scale = s ? strtoul(s, &end, 10) : 1;
+
+	if (!s || *end || scale < 1 || scale > 1000)
+		scale = 1;
+	return 5000 * (uint64_t)scale;
+}
+
 static uint64_t opt_num(int opt, const char *arg, uint64_t min, uint64_t max,
 			bool suffixes)
 {

@@ -455,7 +455,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	[ -n "$gver" ] && line=${line//"[host $gver"/"[vm $gver"}
 	printf '%s\n' "$line"
 done < <(
-	timeout --kill-after=5 "$timeout_s" "${QEMU[@]}" </dev/null 2>&1 |
+	# --foreground: qemu stays in this process group, which a watchdog stops.
+	timeout --foreground --kill-after=5 "$timeout_s" "${QEMU[@]}" </dev/null 2>&1 |
 		sed -u -E 's/\x1b\[[0-9;?]*[ -/]*[@-~]//g; s/\x1b[()][0-9A-Za-z]//g; s/\x1b[=>c78]//g; s/\r//g'
 	echo "${PIPESTATUS[0]}" >"$rcfile"
 )
