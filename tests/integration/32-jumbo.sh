@@ -43,10 +43,10 @@ tcp_case() { # MODE FAMILY DST
 	errb=$(snmp_counter "$B" TcpInCsumErrors) erra=$(snmp_counter "$A" TcpInCsumErrors)
 	pk0=$(rule_field tcp packets) by0=$(rule_field tcp bytes)
 	# nsenter execs the server, so $BG_PID is the server itself.
-	bg_ready "$tmp/srv" nsenter --net="/run/netns/$B" "$NETTOOL" tcp-server -l "$dst" -p 7998 -n 1 -t 30000 >/dev/null
+	bg_ready "$tmp/srv" nsenter --net="/run/netns/$B" "$NETTOOL" tcp-server -l "$dst" -p 7998 -n 1 -t $(t_wait 30000) >/dev/null
 	srv=$BG_PID
-	bg_ready "$tmp/cap" in_ns "$B" "$NETTOOL" capture -i jb -p 7998 -P tcp -n 50 -t 8000 >/dev/null
-	out=$(in_ns "$A" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 2m -t 20000 2>&1)
+	bg_ready "$tmp/cap" in_ns "$B" "$NETTOOL" capture -i jb -p 7998 -P tcp -n 50 -t $(t_wait 8000) >/dev/null
+	out=$(in_ns "$A" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 2m -t $(t_wait 20000) 2>&1)
 	t_match "$mode/tcp-$fam/2m-echoed-through-redirect" "$out" "^ok 1 failed 0 bytes 2097152 "
 	wait_until 10 grep -q '^captured' "$tmp/cap"
 	t_match "$mode/tcp-$fam/capture-checksums-valid" "$(cat "$tmp/cap")" "captured 50 ok 50 bad 0 "

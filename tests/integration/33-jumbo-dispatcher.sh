@@ -30,7 +30,7 @@ BIG=$(head -c 8000 /dev/zero | tr '\0' j)
 # big_round NAME: 5 datagrams of 8,000 bytes to 7999 must all reach 7998.
 big_round() {
 	local n=5
-	bg_ready "$MP_TMP/new" inn "$B" "$NETTOOL" udp-recv -l "$ADDR_B" -p $NEW_PORT -n $n -t 20000
+	bg_ready "$MP_TMP/new" inn "$B" "$NETTOOL" udp-recv -l "$ADDR_B" -p $NEW_PORT -n $n -t $(t_wait 20000)
 	inn "$A" "$NETTOOL" udp-send -a "$ADDR_B" -p $OLD_PORT -n $n -i 20000 -m "$BIG" >/dev/null
 	wait_until 25 grep -q '^received' "$MP_TMP/new"
 	t_eq "$1" "$(num_after "$MP_TMP/new" received)" $n
