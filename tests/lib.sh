@@ -114,6 +114,28 @@ export TEST_WAIT_SCALE=$T_WAIT_SCALE # nettool's default -t (5 s) scales too
 # ends the wait when it happens (a receiver's -n COUNT, a socat killed at exit).
 t_wait() { echo $(($1 * T_WAIT_SCALE)); }
 
+# The suite's own stdout, for progress lines from inside $(...).
+exec {T_PROGRESS_FD}>&1
+
+# t_long SECONDS CMD...: CMD bounded by SECONDS (a hang bound, so far above
+# what it needs idle), with "# still running" on the suite's stdout every
+# 60 s: the runner's watchdog takes 900 s without output for a hang, and
+# builds, lintian or apt print nothing for minutes on a loaded machine.
+# CMD's own output goes wherever the caller sends it; returns its status.
+t_long() {
+	local bound=$1 pid start=$SECONDS next=60
+	shift
+	timeout "$bound" "$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		[ $((SECONDS - start)) -lt $next ] && continue
+		echo "# still running after $next s: $*" >&"$T_PROGRESS_FD"
+		next=$((next + 60))
+	done
+	wait "$pid"
+}
+
 # ns_veth NS_A IF_A NS_B IF_B N: a veth pair between two namespaces, up,
 # addressed 10.N.0.1/24 and fdN::1/64 on A, .2 and ::2 on B (no DAD), with
 # A's tx checksum offload off: complete checksums, so a capture can verify them.

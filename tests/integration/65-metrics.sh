@@ -144,7 +144,7 @@ echo "info: slowloris: $(cat "$tmp/slow")"
 t_eq slowloris/still-serving "$(code "$URL")" 200
 
 # 200 scrapes at once: each a complete answer or an error, never half a one.
-out=$(timeout 300 $ABUSE 127.0.0.1 "$HP" concurrent 200)
+out=$(t_long 900 $ABUSE 127.0.0.1 "$HP" concurrent 200)
 t_match concurrent/all-answered "$out" '^ok [0-9]+ error [0-9]+ garbled 0$'
 echo "info: 200 concurrent scrapes: $out"
 ok=${out#ok }

@@ -39,7 +39,7 @@ make -s dist DIST_TARBALL="$tmp/xdp-portredir-$VERSION.tar.gz" ${PR_DIST_UNTRACK
 tar -C "$tmp" -xzf "$tmp/xdp-portredir-$VERSION.tar.gz"
 debian_before=$(find debian | sort)
 start=$SECONDS
-(cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" timeout 600 dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1
+(cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" t_long 1800 dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1
 rc=$?
 echo "note: dpkg-buildpackage took $((SECONDS - start)) s"
 if ! t_eq build/exit "$rc" 0; then
@@ -67,7 +67,7 @@ t_eq build/source-tree-untouched "$(find debian | sort)" "$debian_before"
 start=$SECONDS
 # Standards-Version follows the newest release (Debian 13); an older release's
 # lintian only knows its own policy and warns newer-standards-version.
-lint=$(timeout 300 lintian --fail-on error,warning --display-info --pedantic \
+lint=$(t_long 900 lintian --fail-on error,warning --display-info --pedantic \
 	--suppress-tags newer-standards-version "$tmp"/xdp-portredir_"${VERSION}"_"$ARCH".changes 2>&1)
 rc=$?
 lint=$(grep -v 'running with root privileges is not recommended' <<<"$lint")

@@ -20,7 +20,7 @@ r_isolate "$@"
 P=$PORTREDIR
 
 if ! command -v gdb >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq --no-install-recommends gdb >/dev/null 2>&1
+	DEBIAN_FRONTEND=noninteractive t_long 900 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends gdb >/dev/null 2>&1
 fi
 HAVE_GDB=1
 command -v gdb >/dev/null || HAVE_GDB=0
@@ -40,7 +40,7 @@ kill_at() {
 	ex+=(-ex run)
 	[ "$after" = return ] && ex+=(-ex finish)
 	ex+=(-ex 'signal SIGKILL')
-	out=$(timeout 120 gdb -nx -q -batch "${ex[@]}" --args "$@" 2>&1)
+	out=$(timeout 600 gdb -nx -q -batch "${ex[@]}" --args "$@" 2>&1)
 	if grep -q '^Breakpoint 1, ' <<<"$out" && grep -q 'terminated with signal SIGKILL' <<<"$out"; then
 		t_pass "$name/killed-at-$bp"
 		return 0

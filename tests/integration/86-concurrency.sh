@@ -25,7 +25,7 @@ t_on_exit rm -rf "$WORK"
 par() {
 	local name=$1 n=$2 tmpl=$3 i pids=() failed=""
 	for ((i = 0; i < n; i++)); do
-		eval "timeout 120 ${tmpl//%i/$i}" >"$WORK/$name.$i" 2>&1 &
+		eval "timeout 600 ${tmpl//%i/$i}" >"$WORK/$name.$i" 2>&1 &
 		pids+=($!)
 	done
 	for ((i = 0; i < n; i++)); do
@@ -107,7 +107,7 @@ par unload-all-parallel 3 "$P unload --all"
 r_assert_clean unload-all-parallel/clean
 
 # Rules changed while packets flow (the helper is not part of 'make all').
-if ! out=$(cd "$TOP" && timeout 300 make --no-print-directory -s robustness-tools 2>&1) ||
+if ! out=$(cd "$TOP" && t_long 900 make --no-print-directory -s robustness-tools 2>&1) ||
 	[ ! -x "$RACE" ]; then
 	t_fail rule-race "cannot build $RACE (make robustness-tools): $(tail -n 5 <<<"$out" | tr '\n' ' ')"
 else

@@ -18,14 +18,14 @@ command -v cppcheck >/dev/null || missing="$missing cppcheck"
 command -v clang-tidy >/dev/null || missing="$missing clang-tidy"
 if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1
+	DEBIAN_FRONTEND=noninteractive t_long 900 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null 2>&1
 fi
 
 # run NAME TARGET [MAKE-VARS...]: the make target must pass.
 run() {
 	local name=$1 target=$2 out rc start=$SECONDS
 	shift 2
-	out=$(timeout 600 make --no-print-directory -s "$target" "$@" 2>&1)
+	out=$(t_long 1800 make --no-print-directory -s "$target" "$@" 2>&1)
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		t_pass "$name: clean in $((SECONDS - start)) s"
@@ -58,7 +58,7 @@ EOF
 can_fail() {
 	local name=$1 target=$2 want=$3 out rc
 	shift 3
-	out=$(timeout 300 make --no-print-directory -s "$target" "$@" 2>&1)
+	out=$(t_long 900 make --no-print-directory -s "$target" "$@" 2>&1)
 	rc=$?
 	if [ "$rc" -ne 0 ] && grep -Eq "$want" <<<"$out"; then
 		t_pass "$name"

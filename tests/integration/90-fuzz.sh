@@ -31,7 +31,7 @@ probe() {
 }
 if ! probe && command -v apt-get >/dev/null; then
 	echo "    libFuzzer runtime missing; installing libclang-rt-14-dev"
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq --no-install-recommends \
+	DEBIAN_FRONTEND=noninteractive t_long 900 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
 		libclang-rt-14-dev >/dev/null 2>&1
 fi
 if ! probe; then
@@ -39,7 +39,7 @@ if ! probe; then
 	t_done
 fi
 
-if ! out=$(timeout 600 make --no-print-directory fuzz-build 2>&1); then
+if ! out=$(t_long 1800 make --no-print-directory fuzz-build 2>&1); then
 	t_fail build "make fuzz-build failed: $(tail -n 5 <<<"$out" | tr '\n' ' ')"
 	t_done
 fi
