@@ -384,6 +384,7 @@ built_missing=""
 have_any=0
 for f in "$BTOP"/xdp-portredir/xdp-portredir.c "$BTOP"/tests/unit/test_*.c "$BTOP"/tests/tools/*.c; do
 	[ -e "$f" ] || continue
+	case $f in *.bpf.c) continue ;; esac # BPF objects, not programs
 	f=${f%.c}
 	if [ -x "$f" ]; then have_any=1; else built_missing="$built_missing ${f#"$BTOP"/}"; fi
 done
