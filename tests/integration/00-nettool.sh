@@ -340,10 +340,16 @@ negative_cases() {
 	t_match tcp-refused-reason "$OUT" '^conn 0: connect: Connection refused$'
 	t_match tcp-refused-summary "$OUT" '^ok 0 failed 1 bytes 0 hash'
 
-	# A server that goes away mid-transfer: the client must report it, not succeed.
-	nt_bg deadsrv "$NETTOOL" tcp-server -p "$p" -t 200
+	# A server that goes away mid-transfer: the client must report it, not
+	# succeed. The server is killed once the connection is up (a timer on
+	# the server could fire before a slow client even connected); 20 GB
+	# take seconds even on an idle machine's loopback.
+	nt_bg deadsrv "$NETTOOL" tcp-server -p "$p" -t "$(t_wait 3000)"
 	if nt_ready deadsrv; then
-		nt_run neg-dead "$NETTOOL" tcp-client -a 127.0.0.1 -p "$p" -b 200M -t 3000
+		nt_bg neg-dead "$NETTOOL" tcp-client -a 127.0.0.1 -p "$p" -b 20G -t "$(t_wait 3000)"
+		wait_until 5 bash -c "ss -Htn state established '( sport = :$p )' | grep -q ."
+		kill -KILL "${NT_PID[deadsrv]}"
+		nt_wait neg-dead
 		t_eq tcp-server-gone-exit "$RC" 1
 		t_match tcp-server-gone-reason "$OUT" '^conn 0: (send|recv|EOF)'
 		t_match tcp-server-gone-summary "$OUT" '^ok 0 failed 1 '
