@@ -29,7 +29,7 @@ step() {
 	# shown (last 15 lines) only when it fails.
 	local name=$1 out rc t=$SECONDS
 	shift
-	out=$(in_root sh -c "cd $B && $*" 2>&1)
+	out=$(t_long 3600 in_root sh -c "cd $B && $*" 2>&1) # a hang bound, with progress lines
 	rc=$?
 	echo "note: $name took $((SECONDS - t)) s"
 	if [ $rc -eq 0 ]; then
