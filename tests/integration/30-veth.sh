@@ -44,8 +44,12 @@ tcp_case ipv6 fd77::2 fd77::2
 # added after ~1 s and removed after ~2 s. Every datagram arrives, on the
 # port the rule said at that moment.
 PR redirect --remove 7999 --proto udp >/dev/null
-bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7998 -t 6000 >/dev/null
-bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7999 -t 6000 >/dev/null
+# The receivers print a line per datagram (-v) and are stopped once all that
+# was sent has been read: a loaded machine's sender can outlast any timer.
+bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7998 -v -t $(t_wait 6000) >/dev/null
+rx_new=$BG_PID
+bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7999 -v -t $(t_wait 6000) >/dev/null
+rx_old=$BG_PID
 in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 3000 -i 1000 -t $(t_wait 10000) >"$tmp/send" &
 sender=$!
 sleep 1
@@ -53,10 +57,13 @@ PR redirect 7999 7998 --proto udp >/dev/null
 sleep 1
 PR redirect --remove 7999 --proto udp >/dev/null
 wait $sender
+sent=$(num_after "$tmp/send" sent)
+wait_until 8 bash -c "[ \$(cat '$tmp/new' '$tmp/old' | grep -c '^from ') -ge ${sent:-0} ]"
+# SIGTERM ends udp-recv with its summary; in_ns ran it under a subshell.
+pkill -TERM -P "$rx_new"; pkill -TERM -P "$rx_old"; kill -TERM "$rx_new" "$rx_old" 2>/dev/null
 wait_until 8 grep -q '^received' "$tmp/new"
 wait_until 8 grep -q '^received' "$tmp/old"
 new=$(num_after "$tmp/new" received) old=$(num_after "$tmp/old" received)
-sent=$(num_after "$tmp/send" sent)
 t_ne_zero live-change/some-on-new-port "$new"
 t_ne_zero live-change/some-on-old-port "$old"
 t_eq live-change/every-datagram-arrived $((new + old)) "$sent"
