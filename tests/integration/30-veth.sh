@@ -40,9 +40,9 @@ tcp_case() {
 tcp_case ipv4 10.77.0.2 10.77.0.2
 tcp_case ipv6 fd77::2 fd77::2
 
-# Rules added and removed while traffic flows: 3 s at 1000 pps; the rule is
-# added after ~1 s and removed after ~2 s. Every datagram arrives, on the
-# port the rule said at that moment.
+# Rules added and removed while traffic flows: 6 s at 1000 pps; the rule is
+# added and removed while it flows. Every datagram arrives, on the port the
+# rule said at that moment.
 PR redirect --remove 7999 --proto udp >/dev/null
 # The receivers print a line per datagram (-v) and are stopped once all that
 # was sent has been read: a loaded machine's sender can outlast any timer.
@@ -50,11 +50,16 @@ bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7998 -v -t $(
 rx_new=$BG_PID
 bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7999 -v -t $(t_wait 6000) >/dev/null
 rx_old=$BG_PID
-in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 3000 -i 1000 -t $(t_wait 10000) >"$tmp/send" &
+# The switches follow what arrived, not the clock (a loaded machine can take
+# seconds per command): the rule goes in once 500 datagrams (150 in the VM)
+# reached the old port and out once as many reached the new one; the old
+# port's count below then needs a second stretch after the removal.
+in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 6000 -i 1000 -t $(t_wait 10000) >"$tmp/send" &
 sender=$!
-sleep 1
+stretch=$(t_scaled 500 150)
+wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/old') -ge $stretch ]"
 PR redirect 7999 7998 --proto udp >/dev/null
-sleep 1
+wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/new') -ge $stretch ]"
 PR redirect --remove 7999 --proto udp >/dev/null
 wait $sender
 sent=$(num_after "$tmp/send" sent)
@@ -67,8 +72,8 @@ new=$(num_after "$tmp/new" received) old=$(num_after "$tmp/old" received)
 t_ne_zero live-change/some-on-new-port "$new"
 t_ne_zero live-change/some-on-old-port "$old"
 t_eq live-change/every-datagram-arrived $((new + old)) "$sent"
-# Two switches, so the old port sees two stretches: roughly 1 s and 1 s
-# (at 1000 pps; the VM's emulated sender is slower).
+# Two switches, so the old port sees two stretches: the first is 500 (150)
+# datagrams, so the second must bring the rest (the VM's sender is slower).
 t_ge live-change/old-port-before-and-after "$old" "$(t_scaled 1000 300)"
 
 t_ok unload PR unload vb
