@@ -40,27 +40,33 @@ tcp_case() {
 tcp_case ipv4 10.77.0.2 10.77.0.2
 tcp_case ipv6 fd77::2 fd77::2
 
-# Rules added and removed while traffic flows: 6 s at 1000 pps; the rule is
+# Rules added and removed while traffic flows at 1000 pps; the rule is
 # added and removed while it flows. Every datagram arrives, on the port the
 # rule said at that moment.
 PR redirect --remove 7999 --proto udp >/dev/null
 # The receivers print a line per datagram (-v) and are stopped once all that
 # was sent has been read: a loaded machine's sender can outlast any timer.
-bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7998 -v -t $(t_wait 6000) >/dev/null
+bg_ready "$tmp/new" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7998 -v -t $(t_wait 30000) >/dev/null
 rx_new=$BG_PID
-bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7999 -v -t $(t_wait 6000) >/dev/null
+bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7999 -v -t $(t_wait 30000) >/dev/null
 rx_old=$BG_PID
 # The switches follow what arrived, not the clock (a loaded machine can take
 # seconds per command): the rule goes in once 500 datagrams (150 in the VM)
 # reached the old port and out once as many reached the new one; the old
 # port's count below then needs a second stretch after the removal.
-in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 6000 -i 1000 -t $(t_wait 10000) >"$tmp/send" &
+# The sender runs at 1000 pps until stopped (SIGTERM: it prints what it sent)
+# once the old port has seen as many again after the removal.
+in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 100000 -i 1000 -t $(t_wait 10000) >"$tmp/send" 2>"$tmp/send.err" &
 sender=$!
 stretch=$(t_scaled 500 150)
+seen() { grep -c '^from ' "$1"; }
 wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/old') -ge $stretch ]"
 PR redirect 7999 7998 --proto udp >/dev/null
 wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/new') -ge $stretch ]"
 PR redirect --remove 7999 --proto udp >/dev/null
+after_from=$(seen "$tmp/old")
+wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/old') -ge $((after_from + stretch)) ]"
+pkill -TERM -P "$sender"; kill -TERM "$sender" 2>/dev/null
 wait $sender
 sent=$(num_after "$tmp/send" sent)
 wait_until 8 bash -c "[ \$(cat '$tmp/new' '$tmp/old' | grep -c '^from ') -ge ${sent:-0} ]"
@@ -72,8 +78,8 @@ new=$(num_after "$tmp/new" received) old=$(num_after "$tmp/old" received)
 t_ne_zero live-change/some-on-new-port "$new"
 t_ne_zero live-change/some-on-old-port "$old"
 t_eq live-change/every-datagram-arrived $((new + old)) "$sent"
-# Two switches, so the old port sees two stretches: the first is 500 (150)
-# datagrams, so the second must bring the rest (the VM's sender is slower).
+# Two switches, so the old port sees two stretches of 500 (150 in the VM,
+# whose sender is slower): without the second, the removal failed.
 t_ge live-change/old-port-before-and-after "$old" "$(t_scaled 1000 300)"
 
 t_ok unload PR unload vb
