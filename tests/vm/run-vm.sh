@@ -241,6 +241,9 @@ build_initramfs() {
 	ln -s usr/lib64 "$ROOT/lib64"
 	ln -s ../run "$ROOT/var/run"
 
+	# A line per stage: on a loaded host this takes minutes, and the hang
+	# watchdog (tests/watchdog.bash) takes long silence for a hang.
+	note "initramfs: tools and their libraries"
 	MISSING_TOOLS=""
 	copy_tool bash mount timeout mktemp ip xdp-loader xdp-filter
 	[ -z "$MISSING_TOOLS" ] || die "host lacks$MISSING_TOOLS (needed in the guest)"
@@ -285,6 +288,7 @@ build_initramfs() {
 		[ -e "$f" ] && copy_path "${f#"$UL"}"
 	done
 
+	note "initramfs: kernel modules"
 	# Kernel modules and their dependencies.
 	d=$ROOT/usr/lib/modules/$KVER
 	mkdir -p "$d"
@@ -324,6 +328,7 @@ build_initramfs() {
 		ldconfig -X -r "$ROOT" 2>/dev/null
 	fi
 
+	note "initramfs: the project tree"
 	# The project tree, at the same relative layout so tests/lib.sh finds
 	# everything from its own location.
 	d=$ROOT$GUEST_TOP
@@ -367,6 +372,7 @@ build_initramfs() {
 		printf 'VM_SUITE_CAP=%q\n' "$((timeout_s * 4 / 5))"
 	} >"$ROOT/etc/xdp-portredir-vm.conf"
 
+	note "initramfs: packing"
 	# zstd unpacks fastest in the guest; gzip is the fallback everyone has.
 	local pack=(gzip -1) ext=gz
 	command -v zstd >/dev/null && pack=(zstd -q -3 -T0) ext=zst
