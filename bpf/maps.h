@@ -88,6 +88,33 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pr_events SEC(".maps");
 
+/* Scoped rules: the sets the data path scans (see struct pr_scope_set). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PR_SCOPE_SETS);
+	__type(key, __u32);
+	__type(value, struct pr_scope_set);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_scope_sets SEC(".maps");
+
+/* Per scoped rule (by id) packet and byte counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PR_MAX_SCOPED_RULES);
+	__type(key, __u32);
+	__type(value, struct pr_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_scope_stats SEC(".maps");
+
+/* The scoped rules as set (userspace only; the sets are compiled from them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PR_MAX_SCOPED_RULES);
+	__type(key, __u32);
+	__type(value, struct pr_scope_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pr_scope_rules SEC(".maps");
+
 /* Userspace bookkeeping of where the tool is loaded; no program touches it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

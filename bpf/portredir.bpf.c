@@ -21,6 +21,7 @@
 #include "csum.h"
 #include "flows.h"
 #include "monitor.h"
+#include "scope.h"
 
 /*
  * Per loaded instance (set before load): false with --no-reply-translation,
@@ -59,23 +60,24 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 }
 
 /*
- * Copies the rule for key with one 32-bit load: userspace may rewrite the
+ * Copies the rule for key with one 64-bit load: userspace may rewrite the
  * entry at any moment, and two loads could see an old to_port and then a
- * cleared one (a rewrite to port 0). Returns false if there is no rule.
+ * cleared one (a rewrite to port 0). Returns false if there is no rule, scoped
+ * or not.
  */
 static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
 {
 	union {
 		struct pr_rule rule;
-		__u32 word;
+		__u64 word;
 	} snap;
-	__u32 *entry = bpf_map_lookup_elem(&pr_rules, key);
+	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
 
 	if (!entry)
 		return false;
-	snap.word = *(volatile __u32 *)entry;
+	snap.word = *(volatile __u64 *)entry;
 	*rule = snap.rule;
-	return rule->to_port != 0;
+	return rule->to_port != 0 || rule->scope_set != 0;
 }
 
 /* Like pr_rule_read(), but true for any nonzero entry, a drain mark included. */
@@ -83,13 +85,13 @@ static __always_inline bool pr_rule_word(__u32 *key, struct pr_rule *rule)
 {
 	union {
 		struct pr_rule rule;
-		__u32 word;
+		__u64 word;
 	} snap;
-	__u32 *entry = bpf_map_lookup_elem(&pr_rules, key);
+	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
 
 	if (!entry)
 		return false;
-	snap.word = *(volatile __u32 *)entry;
+	snap.word = *(volatile __u64 *)entry;
 	*rule = snap.rule;
 	return snap.word != 0;
 }
@@ -251,7 +253,7 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	__be16 *dport = pkt->l4 + 2;
 	__u16 *check;
 	struct pr_rule rule;
-	__u32 key, decided = 0;
+	__u32 key, decided = 0, scope_id = 0;
 	__u64 *pf;
 	__be16 old;
 
@@ -259,6 +261,9 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
 	if (!pr_rule_word(&key, &rule))
 		return false;
+	if (rule.scope_set)
+		/* Only ports some scoped rule covers pay for this. */
+		scope_id = pr_scope_pick(pkt, ifindex, bpf_ntohs(*dport), &rule);
 	if (pr_record_flows) {
 		pf = pr_port_flags_of(pkt->proto, *dport);
 		if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)) || pr_draining ||
@@ -288,9 +293,12 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	*check = pr_l4_check(pkt, *check, old, rule.to_port);
 
 	/* Packets of a drained flow are no longer the current rule's work. */
-	key = PR_RULE_KEY(pkt->proto, rule.first_port);
-	if (!(decided & PR_FOLLOWS))
+	if (!(decided & PR_FOLLOWS) && scope_id) {
+		pr_count(bpf_map_lookup_elem(&pr_scope_stats, &scope_id), bytes);
+	} else if (!(decided & PR_FOLLOWS)) {
+		key = PR_RULE_KEY(pkt->proto, rule.first_port);
 		pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
+	}
 	if (pr_record_flows)
 		pr_flow_note(pkt, old, rule.to_port, ifindex);
 	return true;

@@ -27,6 +27,9 @@
 #define PR_MAP_MONITOR "pr_monitor"
 #define PR_MAP_MONITOR_PCPU "pr_monitor_pcpu"
 #define PR_MAP_EVENTS "pr_events"
+#define PR_MAP_SCOPE_SETS "pr_scope_sets"
+#define PR_MAP_SCOPE_STATS "pr_scope_stats"
+#define PR_MAP_SCOPE_RULES "pr_scope_rules"
 
 /* Run priority compiled into XDP_RUN_CONFIG. Lower runs first in the libxdp
  * dispatcher; 5 puts the rewrite ahead of xdp-filter (10), the way nftables'
@@ -52,12 +55,68 @@ enum pr_proto {
 /*
  * One entry per (protocol, destination port). A range rule fills one entry
  * per port; all of them carry the range's first port, which names the rule
- * and keys its counters. The entry is 32 bits so the kernel writes it with a
+ * and keys its counters. The entry is 64 bits so the kernel writes it with a
  * single store: a packet sees either the old or the new entry, never half.
+ *
+ * scope_set is the feature flag of scoped rules (--interface, --dst): 0 for
+ * a port no scoped rule covers, which then pays nothing more; otherwise the
+ * index of the port's struct pr_scope_set in pr_scope_sets.
  */
 struct pr_rule {
-	__be16 to_port; /* network byte order; 0 means "no rule for this port" */
+	__be16 to_port; /* network byte order; 0: no unscoped rule for this port */
 	__u16 first_port; /* host byte order; first port of the owning rule */
+	__u16 scope_set; /* 0: no scoped rule covers this port */
+	__u16 pad;
+};
+
+/*
+ * Scoped rules. Every port a scoped rule covers points (scope_set above) at
+ * a set: the scoped rules of that port, most specific first, so the first
+ * entry that matches the packet wins (interface and address, then address,
+ * then interface; a longer prefix before a shorter one). Ports with the same
+ * scoped rules share a set, so a range costs one set, not one per port.
+ * Userspace never rewrites a set a rule entry points at: it writes a new set
+ * at a free index, repoints the entries, then clears the old one.
+ */
+#define PR_SCOPE_SETS 4096 /* index 0 is never used: it means "none" */
+#define PR_SCOPE_SET_SIZE 8 /* scoped rules per (protocol, port) */
+#define PR_MAX_SCOPED_RULES 1024 /* ids 1..1023; 0 is never a rule */
+
+struct pr_scope_ent {
+	__u32 ifindex; /* 0: any interface */
+	__u16 to; /* host order: target of the rule's first port; 0: empty entry */
+	__u16 first; /* host order: the rule's first port (new port = to + port - first) */
+	__u16 id; /* the rule's slot in pr_scope_rules and pr_scope_stats */
+	__u8 family; /* 0: any address; 4 or 6 */
+	__u8 pad;
+	__be32 addr[4]; /* already masked; IPv4 uses [0] */
+	__be32 mask[4];
+};
+
+struct pr_scope_set {
+	__u32 n;
+	__u32 pad;
+	struct pr_scope_ent e[PR_SCOPE_SET_SIZE];
+};
+
+/*
+ * A scoped rule as the user gave it (userspace only: the data path reads the
+ * compiled sets). The interface is kept by name, so a rule can be set before
+ * the interface exists or the tool is loaded on it; ifindex is the name's
+ * index when it was last resolved (0: not present then).
+ */
+struct pr_scope_rule {
+	char ifname[16]; /* "": any interface */
+	__u32 ifindex;
+	__u8 used;
+	__u8 proto; /* enum pr_proto */
+	__u8 family; /* 0: any address; 4 or 6 */
+	__u8 plen;
+	__u16 first;
+	__u16 last;
+	__u16 to;
+	__u16 pad;
+	__be32 addr[4];
 };
 
 /*

@@ -140,12 +140,14 @@ int pr_drain_refresh(const struct pr_maps *m, struct pr_err *err)
 		    port_flag(m->port_flags, slot, PR_PORT_DRAIN, need[slot], err))
 			goto out;
 		if (!e->to_port && e->first_port && !need[slot]) {
-			struct pr_rule none = { 0 };
+			struct pr_rule none = { .scope_set = e->scope_set };
 
 			bpf_map_update_elem(m->rules, &slot, &none, BPF_ANY);
 		} else if (!e->to_port && !e->first_port && need[slot]) {
 			struct pr_rule mark = PR_RULE_DRAIN_MARK((__u16)(slot & 0xffff));
 
+			/* The scoped rules of the port stay. */
+			mark.scope_set = e->scope_set;
 			bpf_map_update_elem(m->rules, &slot, &mark, BPF_ANY);
 		}
 	}

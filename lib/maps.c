@@ -25,6 +25,9 @@ static const struct {
 	{ PR_MAP_FLOWS, offsetof(struct pr_maps, flows) },
 	{ PR_MAP_PORT_FLAGS, offsetof(struct pr_maps, port_flags) },
 	{ PR_MAP_REPLY_STATS, offsetof(struct pr_maps, reply_stats) },
+	{ PR_MAP_SCOPE_SETS, offsetof(struct pr_maps, scope_sets) },
+	{ PR_MAP_SCOPE_STATS, offsetof(struct pr_maps, scope_stats) },
+	{ PR_MAP_SCOPE_RULES, offsetof(struct pr_maps, scope_rules) },
 };
 
 void pr_maps_close(struct pr_maps *m)

@@ -22,9 +22,12 @@ struct pr_maps {
 	int flows;
 	int port_flags;
 	int reply_stats;
+	int scope_sets;
+	int scope_stats;
+	int scope_rules;
 };
 
-#define PR_MAPS_INIT { -1, -1, -1, -1, -1, -1, -1 }
+#define PR_MAPS_INIT { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 }
 
 /* What the flow table holds right now (see pr_flow_census()). */
 struct pr_flow_census {

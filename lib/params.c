@@ -86,6 +86,19 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 	case PR_OPT_STRING:
 		*FIELD(settings, o->offset, const char *) = arg;
 		return 0;
+	case PR_OPT_STRING_LIST: {
+		char **list = FIELD(settings, o->offset, char *);
+		size_t have = *list ? strlen(*list) + 1 : 0;
+		char *grown = realloc(*list, have + strlen(arg) + 1);
+
+		if (!grown)
+			return PR_EXIT_ERROR;
+		if (have)
+			grown[have - 1] = ',';
+		strcpy(grown + have, arg);
+		*list = grown;
+		return 0;
+	}
 	case PR_OPT_UINT_OPTIONAL:
 		if (!arg) {
 			*FIELD(settings, o->offset, long) = -1;
@@ -337,6 +350,9 @@ void pr_params_release(const struct pr_cmd *cmd, void *settings)
 		if (o->type == PR_OPT_ARGS) {
 			free((void *)*FIELD(settings, o->offset, const char **));
 			*FIELD(settings, o->offset, const char **) = NULL;
+		} else if (o->type == PR_OPT_STRING_LIST) {
+			free(*FIELD(settings, o->offset, char *));
+			*FIELD(settings, o->offset, char *) = NULL;
 		}
 	}
 }

@@ -26,6 +26,7 @@ enum pr_opt_type {
 	 * argument), and without one the field is set to -1 */
 	PR_OPT_UINT_OPTIONAL,
 	PR_OPT_STRING, /* const char * */
+	PR_OPT_STRING_LIST, /* char *: repeated options joined with commas (freed by release) */
 	PR_OPT_ENUM, /* int: one of values[] */
 	PR_OPT_ENUM_LIST, /* unsigned int: bitwise OR of a comma list of values[] */
 	PR_OPT_ARGS, /* positional arguments: const char **, count in count_offset */

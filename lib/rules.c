@@ -273,43 +273,6 @@ int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_err *err)
 	return ret;
 }
 
-int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
-			   struct pr_err *err)
-{
-	__u32 n = (__u32)(spec->last - spec->first) + 1, count = n;
-	struct pr_rule *vals = calloc(n, sizeof(*vals));
-	__u32 *keys = calloc(n, sizeof(*keys));
-	int ret = 0;
-
-	if (!keys || !vals) {
-		ret = pr_err_set(err, "out of memory");
-		goto out;
-	}
-	for (__u32 i = 0; i < n; i++) {
-		uint16_t port = (uint16_t)(spec->first + i);
-
-		keys[i] = PR_RULE_KEY(spec->proto, port);
-		/* A removed rule's flows may still arrive: see lib/drain.h. */
-		vals[i] = clear ? PR_RULE_DRAIN_MARK(port) : pr_rule_encode(spec, port);
-	}
-	if (bpf_map_update_batch(rules_fd, keys, vals, &count, NULL))
-		ret = pr_err_set(err, "cannot write the rule map (%u of %u entries written): %s",
-				 count, n, strerror(errno));
-out:
-	free(keys);
-	free(vals);
-	return ret;
-}
-
-static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct pr_err *err)
-{
-	__u32 key = PR_RULE_KEY(spec->proto, spec->first);
-
-	if (stats_fd >= 0 && pr_percpu_clear(stats_fd, key, sizeof(struct pr_counter)))
-		return pr_err_set(err, "cannot reset the rule's counters: %s", strerror(errno));
-	return 0;
-}
-
 /*
  * Reads the entries of ports first..last of proto (last <= 65535) into out,
  * in one batch: the whole table is 131,072 entries, and reading it for every
@@ -332,6 +295,51 @@ static int read_range(int rules_fd, enum pr_proto proto, unsigned int first, uns
 		ret = pr_err_set(err, "rule map returned %u of %u entries", count, n);
 	free(keys);
 	return ret;
+}
+
+int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
+			   struct pr_err *err)
+{
+	__u32 n = (__u32)(spec->last - spec->first) + 1, count = n;
+	struct pr_rule *vals = calloc(n, sizeof(*vals));
+	__u32 *keys = calloc(n, sizeof(*keys));
+	int ret = 0;
+
+	if (!keys || !vals) {
+		ret = pr_err_set(err, "out of memory");
+		goto out;
+	}
+	/* The entries also say which ports have scoped rules: keep that part. */
+	if (read_range(rules_fd, spec->proto, spec->first, spec->last, vals, err)) {
+		ret = -1;
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(spec->first + i);
+		struct pr_rule r;
+
+		keys[i] = PR_RULE_KEY(spec->proto, port);
+		/* A removed rule's flows may still arrive: see lib/drain.h. Keep the scope flag. */
+		r = clear ? PR_RULE_DRAIN_MARK(port) : pr_rule_encode(spec, port);
+		r.scope_set = vals[i].scope_set;
+		vals[i] = r;
+	}
+	if (bpf_map_update_batch(rules_fd, keys, vals, &count, NULL))
+		ret = pr_err_set(err, "cannot write the rule map (%u of %u entries written): %s",
+				 count, n, strerror(errno));
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct pr_err *err)
+{
+	__u32 key = PR_RULE_KEY(spec->proto, spec->first);
+
+	if (stats_fd >= 0 && pr_percpu_clear(stats_fd, key, sizeof(struct pr_counter)))
+		return pr_err_set(err, "cannot reset the rule's counters: %s", strerror(errno));
+	return 0;
 }
 
 /* Does any of spec's ports already have a rule? Reads only those ports. */

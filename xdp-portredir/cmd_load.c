@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "log.h"
 #include "maps.h"
+#include "scope_maps.h"
 #include "object.h"
 #include "params.h"
 #include "pins.h"
@@ -113,9 +114,11 @@ static int load_run(void *p)
 	if (lock < 0)
 		return pr_fail("load", "%s", err.msg);
 	had_state = pr_state_exists();
+	/* Scoped rules follow their interface's name: resolve it before attaching. */
 	if (pr_maps_create(&maps, (unsigned int)s->flow_table_size, &err) ||
 	    (s->flow_table_size &&
-	     resize_flow_table(&maps, (unsigned int)s->flow_table_size, &err))) {
+	     resize_flow_table(&maps, (unsigned int)s->flow_table_size, &err)) ||
+	    pr_scopes_refresh(&maps, &err)) {
 		ret = pr_fail("load", "%s", err.msg);
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 
 #include "attach.h"
 #include "commands.h"
@@ -14,6 +15,7 @@
 #include "pins.h"
 #include "rules.h"
 #include "state.h"
+#include "scope_maps.h"
 
 struct status_settings {
 	bool json;
@@ -116,6 +118,8 @@ static int print_rule(const struct pr_rule_spec *r, void *p)
 	out_json_u64("last", r->last);
 	out_json_u64("to", r->to);
 	out_json_u64("to-last", (unsigned long long)r->to + (r->last - r->first));
+	out_json_str("interface", "");
+	out_json_str("dst", "");
 	out_u64("packets", c.packets);
 	out_u64("bytes", c.bytes);
 	out_u64("draining-flows", draining_in(ctx, r));
@@ -141,6 +145,86 @@ static void print_draining(const struct pr_drain_group *g, int n)
 		out_obj_end();
 	}
 	out_arr_end();
+}
+
+/* Whether a scoped rule's interface is where the rule was last resolved. */
+static const char *scope_state(const struct pr_scope_rule *r)
+{
+	unsigned int now;
+
+	if (!r->ifname[0])
+		return "active";
+	now = if_nametoindex(r->ifname);
+	if (!now)
+		return "no-such-interface";
+	if (!r->ifindex)
+		return "waiting-for-load";
+	/* Renamed or recreated since: the next load or apply follows the name. */
+	return now == r->ifindex ? "active" : "stale";
+}
+
+static void print_scoped_rule(const struct pr_scope_rule *r, unsigned int id, int stats_fd)
+{
+	struct pr_counter c;
+	char desc[160], dst[64];
+
+	pr_scope_format(r, desc, sizeof(desc));
+	pr_scope_format_dst(r, dst, sizeof(dst));
+	pr_counter_read(stats_fd, id, &c);
+	out_obj_begin(NULL);
+	out_label("rule", desc);
+	out_json_str("proto", pr_proto_name(r->proto));
+	out_json_u64("first", r->first);
+	out_json_u64("last", r->last);
+	out_json_u64("to", r->to);
+	out_json_u64("to-last", (unsigned long long)r->to + (r->last - r->first));
+	out_json_str("interface", r->ifname);
+	out_json_str("dst", dst);
+	if (r->ifname[0]) {
+		out_u64("ifindex", r->ifindex);
+		out_str("scope-state", scope_state(r));
+	}
+	out_u64("packets", c.packets);
+	out_u64("bytes", c.bytes);
+	out_obj_end();
+}
+
+static const struct pr_scope_table *sort_table;
+
+static int by_port_then_scope(const void *a, const void *b)
+{
+	const struct pr_scope_rule *x = &sort_table->r[*(const unsigned int *)a];
+	const struct pr_scope_rule *y = &sort_table->r[*(const unsigned int *)b];
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	if (x->first != y->first)
+		return x->first - y->first;
+	if (pr_scope_rank(x) != pr_scope_rank(y))
+		return pr_scope_rank(y) - pr_scope_rank(x);
+	return strcmp(x->ifname, y->ifname);
+}
+
+/* Scoped rules by protocol and first port, the most specific first. */
+static int print_scoped_rules(const struct pr_maps *maps)
+{
+	struct pr_scope_table *t = malloc(sizeof(*t));
+	unsigned int ids[PR_MAX_SCOPED_RULES], n = 0;
+	struct pr_err err;
+
+	if (!t || pr_scopes_read(maps, t, &err)) {
+		free(t);
+		return -1;
+	}
+	for (unsigned int id = 1; id < PR_MAX_SCOPED_RULES; id++)
+		if (t->r[id].used)
+			ids[n++] = id;
+	sort_table = t;
+	qsort(ids, n, sizeof(ids[0]), by_port_then_scope);
+	for (unsigned int i = 0; i < n; i++)
+		print_scoped_rule(&t->r[ids[i]], ids[i], maps->scope_stats);
+	free(t);
+	return 0;
 }
 
 static int status_run(void *p)
@@ -203,6 +287,8 @@ static int status_run(void *p)
 		struct rule_ctx ctx = { sys.maps.rule_stats, groups, n_groups };
 
 		pr_rule_table_foreach(sys.table, print_rule, &ctx);
+		if (print_scoped_rules(&sys.maps))
+			ret = PR_EXIT_ERROR;
 	}
 	out_arr_end();
 	print_draining(groups, n_groups);

@@ -125,6 +125,10 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
 	t_match completion/load-options "$(complete_words load --)" "--chain-call-actions .*--mode .*--priority"
 	t_eq completion/apply-options "$(complete_words apply --)" "--check --help --verbose --wait "
 	t_match completion/interfaces "$(complete_words load l)" "(^| )lo( |$)"
+	t_match completion/redirect-scope-options "$(complete_words redirect --)" "--dst .*--interface "
+	t_match completion/redirect-interface "$(complete_words redirect --interface l)" "(^| )lo( |$)"
+	t_match completion/redirect-interface-list "$(complete_words redirect -i lo,l)" "(^| )lo,lo( |$)"
+	t_match completion/redirect-dst "$(complete_words redirect --dst 127.)" "(^| )127\.0\.0\.1( |$)"
 	touch "$tmp/prtest-file.conf"
 	t_eq completion/apply-file "$(complete_words apply "$tmp/prtest-f")" "$tmp/prtest-file.conf "
 else

@@ -102,6 +102,8 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_
 		buf[l3 + 8] = 64;
 		buf[l3 + 9] = s->l4proto;
 		memcpy(buf + l3 + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+		if (s->dst_last)
+			buf[l3 + 19] = s->dst_last;
 		for (i = 0; i < opt; i++)
 			buf[l3 + 20 + i] = 1; /* NOP options */
 		put16(buf + l3 + 10, (uint16_t)~pkt_fold(pkt_sum(buf + l3, ip_hdr_len, 0)));
@@ -128,6 +130,8 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_
 		       16);
 		memcpy(buf + l3 + 24,
 		       "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02", 16);
+		if (s->dst_last)
+			buf[l3 + 39] = s->dst_last;
 		off = l3 + 40;
 		lay->boundaries[lay->n_boundaries++] = off;
 		for (e = 0; e < s->n_ext; e++) {

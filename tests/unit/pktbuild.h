@@ -36,6 +36,7 @@ struct pkt_spec {
 	const uint8_t *payload;
 	size_t payload_len;
 	int udp_no_csum; /* IPv4 UDP sent without a checksum (0) */
+	uint8_t dst_last; /* 0: destination 10.0.0.2 / 2001:db8::2; else its last byte */
 	/* When nonzero: the frame carries only this many bytes of the L4 segment
 	 * (a first fragment); checksums still cover the whole segment. */
 	size_t l4_keep;
