@@ -37,8 +37,8 @@ static int collect_rule(const struct pr_rule_spec *rule, void *ctx)
 		cfg->n_rules = 0;
 		return -1;
 	}
+	memset(&cfg->rules[cfg->n_rules], 0, sizeof(cfg->rules[0]));
 	cfg->rules[cfg->n_rules].spec = *rule;
-	cfg->rules[cfg->n_rules].line = 0;
 	cfg->n_rules++;
 	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "attach.h"
 #include "rules.h"
+#include "scope.h"
 
 /* Not given in the file: the object's own XDP_RUN_CONFIG values. */
 #define PR_CONFIG_PRIORITY_UNSET (-1L)
@@ -45,6 +46,7 @@ struct pr_config_iface {
 
 struct pr_config_rule {
 	struct pr_rule_spec spec;
+	struct pr_scope_rule scope; /* only the scope fields; all zero: unscoped */
 	int line;
 };
 
@@ -84,6 +86,21 @@ void pr_config_free(struct pr_config *cfg);
 int pr_config_from_state(const struct pr_iface_state *list, int n,
 			 const struct pr_rule_table *table, unsigned int flow_table_size,
 			 struct pr_config *cfg);
+
+/* "udp 53 -> 5353 on eth0 to 198.51.100.7": a rule of a configuration, in messages. */
+void pr_config_rule_format(const struct pr_rule_spec *spec, const struct pr_scope_rule *scope,
+			   char *buf, size_t len);
+
+/*
+ * The scope words after a rule's ports in tok[0..n): "interface eth0[,eth1]"
+ * and "dst ADDR[/PREFIX]", each at most once. Fills base's address and names
+ * (at most max); returns the number of names, or -1 with err set.
+ */
+int pr_config_parse_scope(char **tok, int n, struct pr_scope_rule *base, char names[][IF_NAMESIZE],
+			  int max, struct pr_err *err);
+
+/* Appends the scoped rules of t to cfg (after pr_config_from_state()). */
+int pr_config_add_scoped(struct pr_config *cfg, const struct pr_scope_table *t);
 
 /*
  * Writes cfg in the file format, after header (lines without the "# ",

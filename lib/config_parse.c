@@ -188,21 +188,23 @@ static bool rules_overlap(const struct pr_rule_spec *a, const struct pr_rule_spe
 	return a->proto == b->proto && a->first <= b->last && b->first <= a->last;
 }
 
-static int add_rule(struct parser *p, const struct pr_rule_spec *spec)
+static int add_rule(struct parser *p, const struct pr_rule_spec *spec,
+		    const struct pr_scope_rule *scope)
 {
 	struct pr_config *cfg = p->cfg;
 	struct pr_err err;
-	char a[64], b[64];
+	char a[160], b[160];
 
 	if (pr_rule_validate(spec, &err)) {
 		perr(p, "%s", err.msg);
 		return -1;
 	}
 	for (int i = 0; i < cfg->n_rules; i++) {
-		if (!rules_overlap(spec, &cfg->rules[i].spec))
+		if (!rules_overlap(spec, &cfg->rules[i].spec) ||
+		    !pr_scope_same(scope, &cfg->rules[i].scope))
 			continue;
-		pr_rule_format(spec, a, sizeof(a));
-		pr_rule_format(&cfg->rules[i].spec, b, sizeof(b));
+		pr_config_rule_format(spec, scope, a, sizeof(a));
+		pr_config_rule_format(&cfg->rules[i].spec, &cfg->rules[i].scope, b, sizeof(b));
 		if (cfg->rules[i].line == p->line)
 			perr(p, "rule %s overlaps rule %s on the same line", a, b);
 		else
@@ -216,6 +218,7 @@ static int add_rule(struct parser *p, const struct pr_rule_spec *spec)
 		return -1;
 	}
 	cfg->rules[cfg->n_rules].spec = *spec;
+	cfg->rules[cfg->n_rules].scope = *scope;
 	cfg->rules[cfg->n_rules].line = p->line;
 	cfg->n_rules++;
 	return 0;
@@ -224,8 +227,10 @@ static int add_rule(struct parser *p, const struct pr_rule_spec *spec)
 static void parse_redirect(struct parser *p, char **tok, int n)
 {
 	unsigned int mask = PR_PROTO_MASK_ALL;
+	struct pr_scope_rule base = { 0 };
+	char names[16][IF_NAMESIZE];
 	struct pr_err err;
-	int arg = 1;
+	int arg = 1, n_names;
 
 	/* An optional protocol list first, as `redirect --proto` takes it. */
 	if (n > 1 && isalpha((unsigned char)tok[1][0]) &&
@@ -251,8 +256,10 @@ static void parse_redirect(struct parser *p, char **tok, int n)
 		     tok[arg]);
 		return;
 	}
-	if (n - arg > 2) {
-		perr(p, "too many arguments starting at '%s'", tok[arg + 2]);
+	/* Scope words may follow the ports: interface NAME[,NAME], dst ADDR[/PREFIX]. */
+	n_names = pr_config_parse_scope(tok + arg + 2, n - arg - 2, &base, names, 16, &err);
+	if (n_names < 0) {
+		perr(p, "%s", err.msg);
 		return;
 	}
 	for (int proto = 0; proto < PR_NUM_PROTOS; proto++) {
@@ -264,9 +271,14 @@ static void parse_redirect(struct parser *p, char **tok, int n)
 			perr(p, "%s", err.msg);
 			return;
 		}
-		/* One message per line, not one per protocol. */
-		if (add_rule(p, &spec))
-			return;
+		for (int i = 0; i < (n_names ? n_names : 1); i++) {
+			memset(base.ifname, 0, sizeof(base.ifname));
+			if (n_names)
+				pr_scope_parse_ifname(names[i], &base, &err);
+			/* One message per line, not one per protocol. */
+			if (add_rule(p, &spec, &base))
+				return;
+		}
 	}
 }
 

@@ -67,10 +67,11 @@ static bool same_rule(const struct pr_rule_spec *a, const struct pr_rule_spec *b
 	return a->proto == b->proto && a->first == b->first && a->last == b->last && a->to == b->to;
 }
 
-static bool has_rule(const struct pr_config *cfg, const struct pr_rule_spec *spec)
+static bool has_rule(const struct pr_config *cfg, const struct pr_config_rule *r)
 {
 	for (int i = 0; i < cfg->n_rules; i++)
-		if (same_rule(&cfg->rules[i].spec, spec))
+		if (same_rule(&cfg->rules[i].spec, &r->spec) &&
+		    pr_scope_same(&cfg->rules[i].scope, &r->scope))
 			return true;
 	return false;
 }
@@ -96,14 +97,14 @@ int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
 
 	memset(plan, 0, sizeof(*plan));
 	for (int i = 0; i < have->n_rules; i++) {
-		if (has_rule(want, &have->rules[i].spec))
+		if (has_rule(want, &have->rules[i]))
 			continue;
 		if (!(s = add_step(plan, PR_CONFIG_RULE_DEL)))
 			goto nomem;
 		s->rule = &have->rules[i];
 	}
 	for (int i = 0; i < want->n_rules; i++) {
-		if (has_rule(have, &want->rules[i].spec))
+		if (has_rule(have, &want->rules[i]))
 			continue;
 		if (!(s = add_step(plan, PR_CONFIG_RULE_ADD)))
 			goto nomem;

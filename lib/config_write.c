@@ -4,13 +4,18 @@
 
 #include "config_impl.h"
 
-static void write_rule(FILE *out, const struct pr_rule_spec *r)
+static void write_rule(FILE *out, const struct pr_rule_spec *r, const struct pr_scope_rule *sc)
 {
+	char dst[64];
+
 	if (r->last != r->first)
-		fprintf(out, "redirect %s %u-%u %u\n", pr_proto_name(r->proto), r->first, r->last,
+		fprintf(out, "redirect %s %u-%u %u", pr_proto_name(r->proto), r->first, r->last,
 			r->to);
 	else
-		fprintf(out, "redirect %s %u %u\n", pr_proto_name(r->proto), r->first, r->to);
+		fprintf(out, "redirect %s %u %u", pr_proto_name(r->proto), r->first, r->to);
+	pr_scope_format_dst(sc, dst, sizeof(dst));
+	fprintf(out, "%s%s%s%s\n", sc->ifname[0] ? " interface " : "", sc->ifname,
+		dst[0] ? " dst " : "", dst);
 }
 
 int pr_config_write(FILE *out, const struct pr_config *cfg, const char *header)
@@ -38,7 +43,7 @@ int pr_config_write(FILE *out, const struct pr_config *cfg, const char *header)
 			fprintf(out, "interface %s%s%s\n", ifc->name, opts[0] ? " " : "", opts);
 	}
 	for (int i = 0; i < cfg->n_rules; i++)
-		write_rule(out, &cfg->rules[i].spec);
+		write_rule(out, &cfg->rules[i].spec, &cfg->rules[i].scope);
 	fflush(out);
 	return ferror(out) ? -1 : 0;
 }

@@ -17,6 +17,27 @@ int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_
 	return 0;
 }
 
+int pr_scopes_read_new(const struct pr_maps *m, struct pr_scope_table **t, struct pr_err *err)
+{
+	*t = malloc(sizeof(**t));
+	if (!*t)
+		return pr_err_set(err, "out of memory");
+	if (!pr_scopes_read(m, *t, err))
+		return 0;
+	free(*t);
+	*t = NULL;
+	return -1;
+}
+
+int pr_scopes_change(const struct pr_maps *m, const struct pr_rule_spec *spec,
+		     const struct pr_scope_rule *scope, bool remove, struct pr_err *err)
+{
+	struct pr_scope_rule r = *scope;
+
+	pr_scope_from_spec(&r, spec);
+	return remove ? pr_scopes_remove(m, &r, 1, err) : pr_scopes_add(m, &r, 1, err);
+}
+
 int pr_scopes_resolve(struct pr_scope_table *t)
 {
 	int changed = 0;

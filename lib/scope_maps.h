@@ -18,6 +18,11 @@
 #include "scope.h"
 
 int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_err *err);
+/* Allocates *t and reads it; the caller frees it (also on failure, NULL then). */
+int pr_scopes_read_new(const struct pr_maps *m, struct pr_scope_table **t, struct pr_err *err);
+/* Adds (or with remove, removes) one scoped rule given as a spec and a scope. */
+int pr_scopes_change(const struct pr_maps *m, const struct pr_rule_spec *spec,
+		     const struct pr_scope_rule *scope, bool remove, struct pr_err *err);
 /* Looks every interface name up again; returns how many rules changed index. */
 int pr_scopes_resolve(struct pr_scope_table *t);
 /* Makes the maps say t, where they said old (as read). */

@@ -5,6 +5,7 @@
 #include "object.h"
 #include "pins.h"
 #include "state.h"
+#include "scope_maps.h"
 
 void pr_sys_release(struct pr_sys *s)
 {
@@ -43,6 +44,16 @@ int pr_sys_read(struct pr_sys *s, struct pr_err *err)
 	if (pr_config_from_state(s->list, s->n, s->table, s->flow_table_size, &s->cfg)) {
 		pr_err_set(err, "out of memory");
 		goto fail;
+	}
+	if (s->have_maps) {
+		/* Scoped rules are rules of the configuration too. */
+		struct pr_scope_table *scopes = NULL;
+		int bad = pr_scopes_read_new(&s->maps, &scopes, err) ||
+			  pr_config_add_scoped(&s->cfg, scopes);
+
+		free(scopes);
+		if (bad)
+			goto fail;
 	}
 	return 0;
 fail:

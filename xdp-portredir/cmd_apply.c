@@ -25,6 +25,7 @@
 #include "report.h"
 #include "rules.h"
 #include "state.h"
+#include "scope_maps.h"
 
 struct apply_settings {
 	bool check;
@@ -142,12 +143,12 @@ static struct pr_load_opts load_opts_of(const struct pr_config_iface *ifc)
 
 static void describe(const struct pr_config_step *st, bool would, char *buf, size_t len)
 {
-	char what[96];
+	char what[160];
 
 	switch (st->op) {
 	case PR_CONFIG_RULE_DEL:
 	case PR_CONFIG_RULE_ADD:
-		pr_rule_format(&st->rule->spec, what, sizeof(what));
+		pr_config_rule_format(&st->rule->spec, &st->rule->scope, what, sizeof(what));
 		snprintf(buf, len, "%s rule %s",
 			 st->op == PR_CONFIG_RULE_DEL ? (would ? "would remove" : "removed") :
 							(would ? "would add" : "added"),
@@ -175,6 +176,17 @@ struct done {
 	struct pr_iface_state st; /* ATTACH: what was attached */
 };
 
+/* Adds or removes a rule of the file, scoped or not. */
+static int rule_change(const struct pr_config_rule *r, struct pr_sys *s, bool remove,
+		       struct pr_err *err)
+{
+	if (pr_scope_is_scoped(&r->scope))
+		return pr_scopes_change(&s->maps, &r->spec, &r->scope, remove, err);
+	if (remove)
+		return pr_rule_remove_draining(&s->maps, &r->spec, err);
+	return pr_rules_add(s->maps.rules, s->maps.rule_stats, &r->spec, err);
+}
+
 static int do_step(const struct pr_config_step *step, struct pr_sys *s, struct done *d,
 		   struct pr_err *err)
 {
@@ -183,9 +195,9 @@ static int do_step(const struct pr_config_step *step, struct pr_sys *s, struct d
 	d->step = step;
 	switch (step->op) {
 	case PR_CONFIG_RULE_DEL:
-		return pr_rule_remove_draining(&s->maps, &step->rule->spec, err);
+		return rule_change(step->rule, s, true, err);
 	case PR_CONFIG_RULE_ADD:
-		return pr_rules_add(s->maps.rules, s->maps.rule_stats, &step->rule->spec, err);
+		return rule_change(step->rule, s, false, err);
 	case PR_CONFIG_DETACH:
 		return pr_iface_detach(&s->list[step->iface->ref], s->have_maps ? &s->maps : NULL,
 				       err);
@@ -207,9 +219,9 @@ static int undo_step(const struct done *d, struct pr_sys *s, struct pr_err *err)
 	switch (step->op) {
 	case PR_CONFIG_RULE_DEL:
 		/* Comes back with its counters at zero. */
-		return pr_rules_add(s->maps.rules, s->maps.rule_stats, &step->rule->spec, err);
+		return rule_change(step->rule, s, false, err);
 	case PR_CONFIG_RULE_ADD:
-		return pr_rule_remove_draining(&s->maps, &step->rule->spec, err);
+		return rule_change(step->rule, s, true, err);
 	case PR_CONFIG_DETACH:
 		/* Stale records were only forgotten; there is nothing to put back. */
 		if (step->iface->status != PR_CONFIG_IFACE_OK &&
@@ -256,6 +268,9 @@ static int carry_out(const struct pr_config_plan *plan, struct pr_sys *s, const 
 	}
 	if (n_done == plan->n) {
 		free(done);
+		/* Scoped rules follow their interfaces' names (recreated ones too). */
+		if (s->maps.scope_rules >= 0 && pr_scopes_refresh(&s->maps, &err))
+			return pr_fail("apply", "%s", err.msg);
 		return PR_EXIT_OK;
 	}
 	/* All or nothing: take back what this run changed, newest first. */
@@ -359,6 +374,11 @@ static int apply_run(void *p)
 		goto out;
 	}
 	if (!plan.n) {
+		/* Even so, scoped rules follow a recreated interface's new index. */
+		if (sys.have_maps && pr_scopes_refresh(&sys.maps, &err)) {
+			ret = pr_fail("apply", "%s", err.msg);
+			goto out;
+		}
 		printf("nothing to change: the system already matches %s\n", name);
 		goto out;
 	}

@@ -83,6 +83,20 @@ udp_case after-unload/vb1-still-scoped "$A1" 10.79.1.2 7001 "udp 7999 -> 7001 on
 t_ok reload-vb2 PR load vb2
 udp_case after-reload/vb2-rule-applies "$A2" 10.79.2.2 7002 "udp 7999 -> 7002 on vb2"
 
+# save writes the scoped rules, apply reads them back, and applying the
+# saved state changes nothing; a file without one scoped rule removes just it.
+PR save >"$tmp/saved.conf"
+t_match save/interface-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7001 interface vb1"
+t_match save/iface-addr-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7004 interface vb1 dst fd79:1::3"
+t_match save/addr-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7003 dst 10.79.1.3"
+t_match apply/saved-is-no-op "$(PR apply "$tmp/saved.conf")" "nothing to change"
+grep -v "7003 dst" "$tmp/saved.conf" >"$tmp/less.conf"
+out=$(PR apply "$tmp/less.conf")
+t_match apply/removes-one-scoped "$out" "removed rule udp 7999 -> 7003 to 10.79.1.3"
+t_eq apply/only-that-change "$(grep -c "rule" <<<"$out")" 1
+udp_case apply/vb1-.3-back-to-interface "$A1" 10.79.1.3 7001 "udp 7999 -> 7001 on vb1"
+t_match apply/again-no-op "$(PR apply "$tmp/less.conf")" "nothing to change"
+
 # An interface recreated under the same name gets a new index: the next
 # load follows the name.
 ip -n "$B" link del vb2

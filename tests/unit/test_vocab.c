@@ -54,6 +54,9 @@ int main(void)
 	map_named(skel, PR_MAP_MONITOR);
 	map_named(skel, PR_MAP_MONITOR_PCPU);
 	map_named(skel, PR_MAP_EVENTS);
+	map_named(skel, PR_MAP_SCOPE_SETS);
+	map_named(skel, PR_MAP_SCOPE_STATS);
+	map_named(skel, PR_MAP_SCOPE_RULES);
 	check(bpf_map__max_entries(skel->maps.pr_flows) == PR_FLOW_TABLE_DEFAULT,
 	      "limits/flow-table-default", "the object's pr_flows has %u entries, want %d",
 	      bpf_map__max_entries(skel->maps.pr_flows), PR_FLOW_TABLE_DEFAULT);
