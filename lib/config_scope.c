@@ -29,8 +29,9 @@ int pr_config_parse_scope(char **tok, int n, struct pr_scope_rule *base, char na
 
 	for (int i = 0; i < n; i += 2) {
 		if (i + 1 >= n || (strcmp(tok[i], "interface") && strcmp(tok[i], "dst"))) {
-			return pr_err_set(err, "unexpected '%s' after the ports (expected 'interface "
-					       "IFNAME[,...]' or 'dst ADDR[/PREFIX]')",
+			return pr_err_set(err, "too many arguments starting at '%s' (after the ports "
+					       "only 'interface IFNAME[,...]' and 'dst ADDR[/PREFIX]' "
+					       "may follow)",
 					  tok[i]);
 		}
 		if (!strcmp(tok[i], "dst")) {

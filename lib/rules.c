@@ -278,8 +278,8 @@ int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_err *err)
  * in one batch: the whole table is 131,072 entries, and reading it for every
  * added rule made each add take ~30 ms.
  */
-static int read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
-		      struct pr_rule *out, struct pr_err *err)
+int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
+			struct pr_rule *out, struct pr_err *err)
 {
 	__u32 n = last - first + 1, count = n, in = PR_RULE_KEY(proto, first) - 1, next;
 	__u32 *keys = calloc(n, sizeof(*keys));
@@ -310,7 +310,7 @@ int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool c
 		goto out;
 	}
 	/* The entries also say which ports have scoped rules: keep that part. */
-	if (read_range(rules_fd, spec->proto, spec->first, spec->last, vals, err)) {
+	if (pr_rules_read_range(rules_fd, spec->proto, spec->first, spec->last, vals, err)) {
 		ret = -1;
 		goto out;
 	}
@@ -353,7 +353,7 @@ static int range_in_use(int rules_fd, const struct pr_rule_spec *spec, bool *use
 	if (!e)
 		return pr_err_set(err, "out of memory");
 	*used = false;
-	ret = read_range(rules_fd, spec->proto, spec->first, spec->last, e, err);
+	ret = pr_rules_read_range(rules_fd, spec->proto, spec->first, spec->last, e, err);
 	for (unsigned int i = 0; !ret && i < n && !*used; i++)
 		*used = e[i].to_port != 0;
 	free(e);

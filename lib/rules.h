@@ -81,6 +81,9 @@ int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
 		 struct pr_err *err);
 /* Removes the rule that exactly matches spec (spec->to 0 matches any target). */
 int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_err *err);
+/* Reads the entries of ports first..last (1..65535) of proto into out, in one batch. */
+int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
+			struct pr_rule *out, struct pr_err *err);
 /* Writes the given ports' entries of spec (or zeros when clear) in one batch. */
 int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
 			   struct pr_err *err);

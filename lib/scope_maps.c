@@ -136,11 +136,41 @@ out:
 	return ret;
 }
 
+/*
+ * Reads the rule entries of the ports old's or t's rules cover (the only ones
+ * that can point at a set, or will); the rest of cur is zero. Reading all
+ * 131,072 entries would make every scoped change cost tens of milliseconds.
+ */
+static int read_covered(const struct pr_maps *m, const struct pr_scope_table *old,
+			const struct pr_scope_table *t, struct pr_rule_table *cur,
+			struct pr_err *err)
+{
+	for (int proto = 0; proto < PR_NUM_PROTOS; proto++) {
+		unsigned int lo = 65536, hi = 0;
+
+		for (unsigned int id = 1; id < PR_MAX_SCOPED_RULES; id++) {
+			const struct pr_scope_rule *r[2] = { &old->r[id], &t->r[id] };
+
+			for (int i = 0; i < 2; i++) {
+				if (!r[i]->used || r[i]->proto != proto)
+					continue;
+				lo = r[i]->first < lo ? r[i]->first : lo;
+				hi = r[i]->last > hi ? r[i]->last : hi;
+			}
+		}
+		if (lo <= hi &&
+		    pr_rules_read_range(m->rules, proto, lo, hi, &cur->entry[PR_RULE_KEY(proto, lo)],
+					err))
+			return -1;
+	}
+	return 0;
+}
+
 int pr_scopes_commit(const struct pr_maps *m, const struct pr_scope_table *old,
 		     const struct pr_scope_table *t, struct pr_err *err)
 {
 	struct pr_scope_compiled *c = malloc(sizeof(*c));
-	struct pr_rule_table *cur = malloc(sizeof(*cur));
+	struct pr_rule_table *cur = calloc(1, sizeof(*cur));
 	__u16 *where = calloc(PR_SCOPE_SETS, sizeof(*where));
 	bool *keep = calloc(PR_SCOPE_SETS, sizeof(*keep));
 	struct pr_scope_set empty = { 0 };
@@ -150,7 +180,7 @@ int pr_scopes_commit(const struct pr_maps *m, const struct pr_scope_table *old,
 		pr_err_set(err, "out of memory");
 		goto out;
 	}
-	if (pr_scope_compile(t, c, err) || pr_rules_read(m->rules, cur, err))
+	if (pr_scope_compile(t, c, err) || read_covered(m, old, t, cur, err))
 		goto out;
 	for (__u32 id = 1; id < PR_MAX_SCOPED_RULES; id++) {
 		if (!memcmp(&old->r[id], &t->r[id], sizeof(t->r[id])))
@@ -190,25 +220,34 @@ static int reset_stats(int stats_fd, __u32 id)
 	return ret;
 }
 
+/* Allocates the table as read (*old) and a copy to change (*t); both freed by the caller. */
+static int read_for_change(const struct pr_maps *m, struct pr_scope_table **old,
+			   struct pr_scope_table **t, struct pr_err *err)
+{
+	*old = malloc(sizeof(**old));
+	*t = malloc(sizeof(**t));
+	if (!*old || !*t)
+		return pr_err_set(err, "out of memory");
+	if (pr_scopes_read(m, *old, err))
+		return -1;
+	memcpy(*t, *old, sizeof(**t));
+	return 0;
+}
+
 int pr_scopes_add(const struct pr_maps *m, const struct pr_scope_rule *rules, int n,
 		  struct pr_err *err)
 {
-	struct pr_scope_table *old = malloc(sizeof(*old)), *t = malloc(sizeof(*t));
+	struct pr_scope_table *old = NULL, *t = NULL;
 	unsigned int ids[2 * PR_SCOPE_SET_SIZE * 8];
 	int ret = -1;
 
-	if (!old || !t) {
-		pr_err_set(err, "out of memory");
-		goto out;
-	}
 	if (n > (int)(sizeof(ids) / sizeof(ids[0]))) {
 		pr_err_set(err, "too many scoped rules in one command (at most %zu)",
 			   sizeof(ids) / sizeof(ids[0]));
 		goto out;
 	}
-	if (pr_scopes_read(m, old, err))
+	if (read_for_change(m, &old, &t, err))
 		goto out;
-	memcpy(t, old, sizeof(*t));
 	pr_scopes_resolve(t);
 	for (int i = 0; i < n; i++) {
 		unsigned int other = pr_scope_table_overlap(t, &rules[i]);
@@ -246,16 +285,11 @@ out:
 int pr_scopes_remove(const struct pr_maps *m, struct pr_scope_rule *rules, int n,
 		     struct pr_err *err)
 {
-	struct pr_scope_table *old = malloc(sizeof(*old)), *t = malloc(sizeof(*t));
+	struct pr_scope_table *old = NULL, *t = NULL;
 	int ret = -1;
 
-	if (!old || !t) {
-		pr_err_set(err, "out of memory");
+	if (read_for_change(m, &old, &t, err))
 		goto out;
-	}
-	if (pr_scopes_read(m, old, err))
-		goto out;
-	memcpy(t, old, sizeof(*t));
 	for (int i = 0; i < n; i++) {
 		unsigned int id = pr_scope_table_find(t, &rules[i]);
 		char a[160];
@@ -282,16 +316,11 @@ out:
 
 int pr_scopes_refresh(const struct pr_maps *m, struct pr_err *err)
 {
-	struct pr_scope_table *old = malloc(sizeof(*old)), *t = malloc(sizeof(*t));
+	struct pr_scope_table *old = NULL, *t = NULL;
 	int ret = -1;
 
-	if (!old || !t) {
-		pr_err_set(err, "out of memory");
+	if (read_for_change(m, &old, &t, err))
 		goto out;
-	}
-	if (pr_scopes_read(m, old, err))
-		goto out;
-	memcpy(t, old, sizeof(*t));
 	ret = pr_scopes_resolve(t) ? pr_scopes_commit(m, old, t, err) : 0;
 out:
 	free(old);

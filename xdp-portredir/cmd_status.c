@@ -85,6 +85,21 @@ static void print_iface(const struct pr_iface_state *st)
 	out_obj_end();
 }
 
+/* Opens a rule's object: its description, then (JSON only) its parts. */
+static void rule_fields(const char *desc, const struct pr_rule_spec *r, const char *ifname,
+			const char *dst)
+{
+	out_obj_begin(NULL);
+	out_label("rule", desc);
+	out_json_str("proto", pr_proto_name(r->proto));
+	out_json_u64("first", r->first);
+	out_json_u64("last", r->last);
+	out_json_u64("to", r->to);
+	out_json_u64("to-last", (unsigned long long)r->to + (r->last - r->first));
+	out_json_str("interface", ifname);
+	out_json_str("dst", dst);
+}
+
 struct rule_ctx {
 	int stats_fd;
 	const struct pr_drain_group *groups;
@@ -111,15 +126,7 @@ static int print_rule(const struct pr_rule_spec *r, void *p)
 
 	pr_rule_format(r, desc, sizeof(desc));
 	pr_counter_read(ctx->stats_fd, PR_RULE_KEY(r->proto, r->first), &c);
-	out_obj_begin(NULL);
-	out_label("rule", desc);
-	out_json_str("proto", pr_proto_name(r->proto));
-	out_json_u64("first", r->first);
-	out_json_u64("last", r->last);
-	out_json_u64("to", r->to);
-	out_json_u64("to-last", (unsigned long long)r->to + (r->last - r->first));
-	out_json_str("interface", "");
-	out_json_str("dst", "");
+	rule_fields(desc, r, "", "");
 	out_u64("packets", c.packets);
 	out_u64("bytes", c.bytes);
 	out_u64("draining-flows", draining_in(ctx, r));
@@ -165,21 +172,15 @@ static const char *scope_state(const struct pr_scope_rule *r)
 
 static void print_scoped_rule(const struct pr_scope_rule *r, unsigned int id, int stats_fd)
 {
+	struct pr_rule_spec spec;
 	struct pr_counter c;
 	char desc[160], dst[64];
 
 	pr_scope_format(r, desc, sizeof(desc));
 	pr_scope_format_dst(r, dst, sizeof(dst));
 	pr_counter_read(stats_fd, id, &c);
-	out_obj_begin(NULL);
-	out_label("rule", desc);
-	out_json_str("proto", pr_proto_name(r->proto));
-	out_json_u64("first", r->first);
-	out_json_u64("last", r->last);
-	out_json_u64("to", r->to);
-	out_json_u64("to-last", (unsigned long long)r->to + (r->last - r->first));
-	out_json_str("interface", r->ifname);
-	out_json_str("dst", dst);
+	pr_scope_spec(r, &spec);
+	rule_fields(desc, &spec, r->ifname, dst);
 	if (r->ifname[0]) {
 		out_u64("ifindex", r->ifindex);
 		out_str("scope-state", scope_state(r));

@@ -11,6 +11,10 @@
  * PR_FUZZ_INJECT=zero-repr	makes the model write a TCP one's complement
  *				zero as 0xffff instead of 0x0000,
  * both to prove the comparison can fail (tests/integration/90-fuzz.sh).
+ * PR_FUZZ_VARIANTS=N	(1-8) also runs each frame with N - 1 other
+ *				destination addresses (all zero, 0x80..., the first
+ *				bit flipped, ...), for long runs with scoped rules:
+ *				frames are cheap, new rule sets are not.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@
 #include "model.h"
 #include "object.h"
 #include "rules.h"
+#include "scope_maps.h"
 #include "xdprun.h"
 #include "portredir.skel.h"
 
@@ -41,8 +46,14 @@ enum inject { INJECT_NONE, INJECT_OUTPUT, INJECT_ZERO_REPR };
 
 static struct portredir_bpf *skel;
 static int prog_fd, rules_fd, stats_fd;
+static struct pr_maps maps = PR_MAPS_INIT;
+/* The scoped rules in the maps now, and the ones being set. */
+static struct pr_scope_table scopes_now, scopes_next;
+/* BPF_PROG_TEST_RUN delivers on the namespace's lo: ifindex 1. */
+#define FZ_IFINDEX 1
+#define FZ_GHOST_IFINDEX 77
 static enum inject inject;
-static int trace;
+static int trace, variants = 1;
 static unsigned long long last_full_ms;
 
 /* The rule set now in the map, so an unchanged set is not rewritten. */
@@ -53,7 +64,7 @@ static struct pr_rule_spec written[FZ_MAX_RULES];
 static int n_written;
 
 static unsigned long long n_frames, n_refused, n_meta, n_rulesets, n_full_adds, n_map_checks;
-static unsigned long long n_rejected;
+static unsigned long long n_rejected, n_scoped_rules, n_scoped_hits;
 static unsigned long long n_outcome[PRM_NUM_OUTCOMES], n_zero_class[2];
 /* Rewritten frames by family and protocol, VLAN depth, extension headers. */
 static unsigned long long n_rw_kind[2][2], n_rw_vlan[3], n_rw_ext[9];
@@ -63,11 +74,12 @@ static void print_stats(void)
 	fprintf(stderr,
 		"pr-fuzz-datapath: frames=%llu rewritten=%llu no-rule=%llu untouched=%llu "
 		"kernel-refused=%llu rule-sets=%llu full-adds=%llu map-checks=%llu rules-refused=%llu "
-		"csum-zero-class udp=%llu tcp=%llu with-metadata=%llu mismatches=0\n",
+		"csum-zero-class udp=%llu tcp=%llu with-metadata=%llu scoped-rules=%llu "
+		"scoped-hits=%llu mismatches=0\n",
 		n_frames, n_outcome[PRM_REWRITTEN], n_outcome[PRM_NO_RULE],
 		n_frames - n_outcome[PRM_REWRITTEN] - n_outcome[PRM_NO_RULE], n_refused,
 		n_rulesets, n_full_adds, n_map_checks, n_rejected, n_zero_class[0], n_zero_class[1],
-		n_meta);
+		n_meta, n_scoped_rules, n_scoped_hits);
 	if (getenv("PR_FUZZ_STATS")) {
 		for (int o = 0; o < PRM_NUM_OUTCOMES; o++)
 			fprintf(stderr, "  %-24s %llu\n", prm_outcome_name(o), n_outcome[o]);
@@ -98,6 +110,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	prog_fd = bpf_program__fd(skel->progs.xdp_portredir);
 	rules_fd = bpf_map__fd(skel->maps.pr_rules);
 	stats_fd = bpf_map__fd(skel->maps.pr_rule_stats);
+	maps.rules = rules_fd;
+	maps.rule_stats = stats_fd;
+	maps.scope_sets = bpf_map__fd(skel->maps.pr_scope_sets);
+	maps.scope_stats = bpf_map__fd(skel->maps.pr_scope_stats);
+	maps.scope_rules = bpf_map__fd(skel->maps.pr_scope_rules);
 	if (inj && !strcmp(inj, "output"))
 		inject = INJECT_OUTPUT;
 	else if (inj && !strcmp(inj, "zero-repr"))
@@ -107,6 +124,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	trace = !!getenv("PR_FUZZ_TRACE");
+	if (getenv("PR_FUZZ_VARIANTS"))
+		variants = atoi(getenv("PR_FUZZ_VARIANTS"));
+	if (variants < 1 || variants > 8) {
+		fprintf(stderr, "pr-fuzz-datapath: PR_FUZZ_VARIANTS must be 1-8\n");
+		exit(1);
+	}
 	atexit(print_stats);
 	return 0;
 }
@@ -132,8 +155,9 @@ static void dump_rules(void)
 	for (int i = 0; i < model_rules.n; i++) {
 		const struct prm_rule *r = &model_rules.r[i];
 
-		fprintf(stderr, "  %s %u-%u -> %u\n", r->ipproto == 6 ? "tcp" : "udp", r->first,
-			r->last, r->to);
+		fprintf(stderr, "  %s %u-%u -> %u ifindex %u family %d prefix %02x../%u\n",
+			r->ipproto == 6 ? "tcp" : "udp", r->first, r->last, r->to, r->ifindex,
+			r->family, r->addr[0], r->plen);
 	}
 }
 
@@ -164,18 +188,59 @@ static int expect_valid(const struct pr_rule_spec *s)
 	       s->to != s->first;
 }
 
-/* ...and of what overlaps a rule already in the map. */
-static int overlaps(const struct pr_rule_spec *s)
+/* ...and of what overlaps a rule of the same scope already in the map. */
+static int overlaps_scoped(const struct pr_rule_spec *s, const struct prm_rule *scope)
 {
 	uint8_t ipp = s->proto == PR_PROTO_TCP ? 6 : 17;
 
 	for (int i = 0; i < model_rules.n; i++) {
 		const struct prm_rule *r = &model_rules.r[i];
 
-		if (r->ipproto == ipp && s->first <= r->last && r->first <= s->last)
+		if (r->ipproto == ipp && s->first <= r->last && r->first <= s->last &&
+		    r->ifindex == scope->ifindex && r->family == scope->family &&
+		    r->plen == scope->plen && !memcmp(r->addr, scope->addr, sizeof(r->addr)))
 			return 1;
 	}
 	return 0;
+}
+
+static int overlaps(const struct pr_rule_spec *s)
+{
+	static const struct prm_rule none;
+
+	return overlaps_scoped(s, &none);
+}
+
+/*
+ * The scope a selector stands for: bits 0-1 lo, another interface, an
+ * address, lo and an address; bit 2 IPv6; bits 3-4 prefix /1, /8, /24 or
+ * full; bit 5 the address starts with 0x80 (else it is all zero, which the
+ * fuzzer's all-zero frames hit). Fills the model's rule and the library's.
+ */
+static void decode_scope(int sel, struct prm_rule *m, struct pr_scope_rule *lib)
+{
+	static const unsigned int plens[4] = { 1, 8, 24, 0 };
+	int kind = sel & 3, v6 = (sel >> 2) & 1;
+	char dst[64];
+	struct pr_err err;
+
+	memset(lib, 0, sizeof(*lib));
+	m->ifindex = kind == 0 || kind == 3 ? FZ_IFINDEX : kind == 1 ? FZ_GHOST_IFINDEX : 0;
+	if (m->ifindex) {
+		strcpy(lib->ifname, m->ifindex == FZ_IFINDEX ? "lo" : "ghost");
+		lib->ifindex = m->ifindex;
+	}
+	if (kind < 2)
+		return;
+	m->family = v6 ? 6 : 4;
+	m->plen = plens[(sel >> 3) & 3] ? plens[(sel >> 3) & 3] : v6 ? 128 : 32;
+	m->addr[0] = sel & 0x20 ? 0x80 : 0;
+	snprintf(dst, sizeof(dst), v6 ? "%x::/%u" : "%u.0.0.0/%u", v6 ? m->addr[0] << 8 : m->addr[0],
+		 m->plen);
+	if (pr_scope_parse_dst(dst, lib, &err)) {
+		fprintf(stderr, "pr-fuzz-datapath: scope %s: %s\n", dst, err.msg);
+		abort();
+	}
 }
 
 static unsigned long long now_ms(void)
@@ -209,6 +274,21 @@ static void verify_map(void)
 
 			if (r->ipproto == ipp && port >= r->first && port <= r->last)
 				first = r->first;
+		}
+		int scoped = 0;
+
+		for (int i = 0; i < model_rules.n; i++) {
+			const struct prm_rule *r = &model_rules.r[i];
+
+			scoped |= (r->ifindex || r->family) && r->ipproto == ipp &&
+				  port >= r->first && port <= r->last;
+		}
+		if (!e->scope_set != !scoped) {
+			fprintf(stderr, "\nMISMATCH: rule map slot %s %u has scope set %u, want %s\n",
+				ipp == 6 ? "tcp" : "udp", port, e->scope_set,
+				scoped ? "one" : "none");
+			dump_rules();
+			abort();
 		}
 		if (ntohs(e->to_port) != to || (to && e->first_port != first)) {
 			fprintf(stderr, "\nMISMATCH: rule map slot %s %u holds to %u first %u, want to %u first %u\n",
@@ -244,6 +324,7 @@ static void apply_rules(const struct fz_rule *rules, int n)
 	n_written = 0;
 	model_rules.n = 0;
 	cur_n = -1;
+	memset(&scopes_next, 0, sizeof(scopes_next));
 	for (int i = 0; i < n; i++) {
 		struct pr_rule_spec s = {
 			.proto = rules[i].tcp ? PR_PROTO_TCP : PR_PROTO_UDP,
@@ -253,6 +334,34 @@ static void apply_rules(const struct fz_rule *rules, int n)
 		};
 		int valid = expect_valid(&s), want = valid && !overlaps(&s), ok;
 		const char *how;
+
+		if (rules[i].scope) {
+			struct prm_rule m = { .ipproto = rules[i].tcp ? 6 : 17, .first = s.first,
+					      .last = s.last, .to = s.to };
+			struct pr_scope_rule lib;
+			unsigned int id = (unsigned int)i + 1;
+
+			decode_scope(rules[i].scope - 1, &m, &lib);
+			pr_scope_from_spec(&lib, &s);
+			want = valid && !overlaps_scoped(&s, &m);
+			ok = !pr_rule_validate(&s, &err) && !pr_scope_table_overlap(&scopes_next, &lib);
+			if (ok != want) {
+				fprintf(stderr, "\nMISMATCH: the scoped rule model %s rule %u, the "
+						"harness expected it %s\n",
+					ok ? "accepted" : "refused", i, want ? "accepted" : "refused");
+				dump_rules();
+				abort();
+			}
+			if (!ok) {
+				n_rejected++;
+				continue;
+			}
+			lib.used = 1;
+			scopes_next.r[id] = lib;
+			model_rules.r[model_rules.n++] = m;
+			n_scoped_rules++;
+			continue;
+		}
 
 		if (full) {
 			how = "pr_rules_add";
@@ -294,10 +403,38 @@ static void apply_rules(const struct fz_rule *rules, int n)
 			.to = s.to,
 		};
 	}
+	if (memcmp(&scopes_now, &scopes_next, sizeof(scopes_now)) &&
+	    pr_scopes_commit(&maps, &scopes_now, &scopes_next, &err)) {
+		fprintf(stderr, "pr-fuzz-datapath: writing scoped rules: %s\n", err.msg);
+		abort();
+	}
+	scopes_now = scopes_next;
 	if (full)
 		verify_map();
 	memcpy(cur_rules, rules, sizeof(*rules) * (size_t)n);
 	cur_n = n;
+}
+
+static void check_frame(const uint8_t *in, size_t len);
+
+/* Frame in again with destination variant v (1..7): see PR_FUZZ_VARIANTS. */
+static void check_variant(const uint8_t *in, size_t len, int v, const struct prm_result *m)
+{
+	static uint8_t copy[FZ_MAX_FRAME];
+	size_t alen = m->ipv6 ? 16 : 4;
+
+	if (!m->daddr_off || m->daddr_off + alen > len)
+		return;
+	memcpy(copy, in, len);
+	if (v == 1 || v == 2)
+		memset(copy + m->daddr_off, 0, alen);
+	if (v == 2)
+		copy[m->daddr_off] = 0x80;
+	if (v == 3)
+		copy[m->daddr_off] ^= 0x80;
+	if (v >= 4)
+		copy[m->daddr_off + (size_t)v % alen] ^= (uint8_t)(1u << v);
+	check_frame(copy, len);
 }
 
 static void check_frame(const uint8_t *in, size_t len)
@@ -318,7 +455,8 @@ static void check_frame(const uint8_t *in, size_t len)
 			strerror(-err));
 		abort();
 	}
-	prm_run(&model_rules, in, len, want, &m);
+	prm_run(&model_rules, FZ_IFINDEX, in, len, want, &m);
+	n_scoped_hits += m.scoped;
 	n_frames++;
 	n_meta += res.meta_len != 0;
 	if (trace)
@@ -364,8 +502,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	apply_rules(rules, n);
 	for (int i = 0; i < FZ_MAX_FRAMES && (i == 0 || !fz_done(&in)); i++) {
 		size_t len = fz_decode_frame(&in, rules, n, frame);
+		struct prm_result m;
+		static uint8_t scratch[FZ_MAX_FRAME];
 
 		check_frame(frame, len);
+		if (variants > 1)
+			prm_run(&model_rules, FZ_IFINDEX, frame, len, scratch, &m);
+		for (int v = 1; v < variants; v++)
+			check_variant(frame, len, v, &m);
 	}
 	return 0;
 }

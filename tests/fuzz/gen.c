@@ -74,6 +74,7 @@ int fz_decode_rules(struct fz_in *in, struct fz_rule *rules)
 		s = fz_u8(in);
 		t = fz_u16(in);
 		r->tcp = c & 1;
+		r->scope = c & 0x80 ? 1 + ((r->first ^ t ^ s) & 0x3f) : 0;
 		switch ((c >> 1) & 7) {
 		case 4:
 		case 5:

@@ -40,13 +40,15 @@ struct fz_in {
 struct fz_rule {
 	int tcp;
 	uint16_t first, last, to;
+	/* 0: unscoped; else 1 + a 6-bit scope selector (fuzz_datapath.c decodes it) */
+	int scope;
 };
 
 int fz_done(const struct fz_in *in);
 uint8_t fz_u8(struct fz_in *in);
 uint16_t fz_u16(struct fz_in *in);
 
-/* Rule record byte 0: bit 0 TCP, bits 1-3 span class, bits 4-6 target class. */
+/* Rule record byte 0: bit 0 TCP, bits 1-3 span class, bits 4-6 target class, bit 7 scoped. */
 int fz_decode_rules(struct fz_in *in, struct fz_rule *rules);
 
 /* Builds the next frame into buf (FZ_MAX_FRAME bytes); returns its length. */

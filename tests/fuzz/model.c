@@ -108,10 +108,53 @@ uint16_t prm_lookup(const struct prm_rules *rules, uint8_t ipproto, uint16_t por
 	for (int i = 0; i < rules->n; i++) {
 		const struct prm_rule *r = &rules->r[i];
 
-		if (r->ipproto == ipproto && port >= r->first && port <= r->last)
+		if (!r->ifindex && !r->family && r->ipproto == ipproto && port >= r->first &&
+		    port <= r->last)
 			return (uint16_t)(r->to + (port - r->first));
 	}
 	return 0;
+}
+
+/* Does daddr lie in the rule's prefix? Bit by bit, the way the spec says it. */
+static int in_prefix(const struct prm_rule *r, const uint8_t daddr[16])
+{
+	for (unsigned int bit = 0; bit < r->plen; bit++) {
+		unsigned int mask = 0x80u >> (bit % 8);
+
+		if ((daddr[bit / 8] & mask) != (r->addr[bit / 8] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+/* How specific a rule's scope is: higher wins. */
+static unsigned int specificity(const struct prm_rule *r)
+{
+	if (r->ifindex && r->family)
+		return 1000 + r->plen;
+	if (r->family)
+		return 500 + r->plen;
+	return r->ifindex ? 100 : 0;
+}
+
+const struct prm_rule *prm_pick(const struct prm_rules *rules, uint8_t ipproto, uint16_t port,
+				uint32_t ifindex, int ipv6, const uint8_t daddr[16])
+{
+	const struct prm_rule *best = NULL;
+
+	for (int i = 0; i < rules->n; i++) {
+		const struct prm_rule *r = &rules->r[i];
+
+		if (r->ipproto != ipproto || port < r->first || port > r->last)
+			continue;
+		if (r->ifindex && r->ifindex != ifindex)
+			continue;
+		if (r->family && (r->family != (ipv6 ? 6 : 4) || !in_prefix(r, daddr)))
+			continue;
+		if (!best || specificity(r) > specificity(best))
+			best = r;
+	}
+	return best;
 }
 
 static enum prm_outcome parse(const uint8_t *in, size_t len, struct prm_result *res)
@@ -148,6 +191,8 @@ static enum prm_outcome parse(const uint8_t *in, size_t len, struct prm_result *
 		if (get16(in + off + 6) & 0x1fff)
 			return PRM_V4_FRAGMENT;
 		proto = in[off + 9];
+		memcpy(res->daddr, in + off + 16, 4);
+		res->daddr_off = off + 16;
 		off += (size_t)ihl * 4;
 		res->ipv6 = 0;
 	} else if (type == ETYPE_IPV6) {
@@ -159,6 +204,8 @@ static enum prm_outcome parse(const uint8_t *in, size_t len, struct prm_result *
 		if (in[off] >> 4 != 6)
 			return PRM_BAD_VERSION;
 		nh = in[off + 6];
+		memcpy(res->daddr, in + off + 24, 16);
+		res->daddr_off = off + 24;
 		off += IP6_HDR;
 		for (n = 0; n < MAX_EXT && is_ext_header(nh); n++) {
 			if (nh == IPP_FRAGMENT) {
@@ -206,9 +253,10 @@ static enum prm_outcome parse(const uint8_t *in, size_t len, struct prm_result *
 	return PRM_NO_RULE;
 }
 
-void prm_run(const struct prm_rules *rules, const uint8_t *in, size_t len, uint8_t *out,
-	     struct prm_result *res)
+void prm_run(const struct prm_rules *rules, uint32_t ifindex, const uint8_t *in, size_t len,
+	     uint8_t *out, struct prm_result *res)
 {
+	const struct prm_rule *rule;
 	size_t l4, csum_off;
 	uint64_t sum_before, sum_after, field;
 
@@ -221,9 +269,12 @@ void prm_run(const struct prm_rules *rules, const uint8_t *in, size_t len, uint8
 
 	l4 = res->l4_off;
 	res->old_port = (uint16_t)get16(in + l4 + 2);
-	res->new_port = prm_lookup(rules, res->ipproto, res->old_port);
-	if (!res->new_port)
+	rule = prm_pick(rules, res->ipproto, (uint16_t)res->old_port, ifindex, res->ipv6,
+			res->daddr);
+	if (!rule)
 		return;
+	res->new_port = (uint16_t)(rule->to + (res->old_port - rule->first));
+	res->scoped = rule->ifindex || rule->family;
 	res->outcome = PRM_REWRITTEN;
 	csum_off = l4 + (res->ipproto == IPP_UDP ? 6 : 16);
 	res->old_csum = (uint16_t)get16(in + csum_off);

@@ -14,9 +14,21 @@
 #define PRM_XDP_PASS 2U /* the only verdict the program may return */
 #define PRM_MAX_RULES 8
 
+/*
+ * A rule, optionally scoped: to the interface with index ifindex (0: any)
+ * and to destinations in addr/plen of family 4 or 6 (family 0: any). Where
+ * several rules cover a packet, the most specific wins: interface and
+ * address, then address, then interface, then unscoped; among address scopes
+ * of one kind the longer prefix. Rules of one protocol and one scope do not
+ * overlap.
+ */
 struct prm_rule {
 	uint8_t ipproto; /* 6 (TCP) or 17 (UDP) */
 	uint16_t first, last, to;
+	uint32_t ifindex;
+	int family;
+	unsigned int plen;
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
 };
 
 struct prm_rules {
@@ -55,18 +67,26 @@ struct prm_result {
 	uint16_t old_port, new_port;
 	uint16_t old_csum, new_csum; /* valid for PRM_REWRITTEN */
 	int csum_zero_class; /* rewritten checksum field is a one's complement zero */
+	uint8_t daddr[16]; /* valid from PRM_NO_RULE on */
+	size_t daddr_off; /* where daddr is in the frame; 0 before the IP header parsed */
+	int scoped; /* the rule that applied is a scoped one */
 };
 
 const char *prm_outcome_name(enum prm_outcome o);
 
-/* The new port for (ipproto, port), or 0 when no rule covers it. */
+/* The new port for (ipproto, port) by the unscoped rules, or 0 when none covers it. */
 uint16_t prm_lookup(const struct prm_rules *rules, uint8_t ipproto, uint16_t port);
 
+/* The rule that applies to a packet, scoped or not; NULL if none. */
+const struct prm_rule *prm_pick(const struct prm_rules *rules, uint8_t ipproto, uint16_t port,
+				uint32_t ifindex, int ipv6, const uint8_t daddr[16]);
+
 /*
- * Computes the frame the program must hand back for in[0..len): out gets len
- * bytes (the frame length never changes). Never reads outside in[0..len).
+ * Computes the frame the program must hand back for in[0..len), arriving on
+ * interface ifindex: out gets len bytes (the frame length never changes).
+ * Never reads outside in[0..len).
  */
-void prm_run(const struct prm_rules *rules, const uint8_t *in, size_t len, uint8_t *out,
-	     struct prm_result *res);
+void prm_run(const struct prm_rules *rules, uint32_t ifindex, const uint8_t *in, size_t len,
+	     uint8_t *out, struct prm_result *res);
 
 #endif
