@@ -42,6 +42,7 @@
 #include "icount.h"
 #include "object.h"
 #include "rules.h"
+#include "scope_maps.h"
 #include "portredir.skel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -83,6 +84,8 @@ enum prog_id {
 	PROG_PR_2_HW, /* PROG_PR_2 as loaded on a hardware NIC: no checksum fix-up */
 	PROG_PR_REPLY_HW, /* PROG_PR_REPLY likewise */
 	PROG_PR_2_FRAGS, /* PROG_PR_2 declaring frags, as load makes it in native mode */
+	PROG_PR_SCOPED_HIT, /* the hit pair as scoped rules (lo and the packet's address) */
+	PROG_PR_SCOPED_MISS, /* the hit pair unscoped, plus scoped rules for another interface */
 	PROG_XDP_FILTER,
 	NUM_PROGS,
 };
@@ -103,13 +106,17 @@ struct prog {
 	bool egress; /* PROG_PR_REPLY's egress program, after recording flows */
 	bool hw; /* as load sets it up on a hardware NIC: pr_csum_fixup off */
 	bool frags; /* declares multi-buffer support (BPF_F_XDP_HAS_FRAGS) */
+	int scope; /* SCOPE_*: how the hit pair is scoped */
 	int fd; /* -1 until loaded */
 	char skipped[640]; /* why it could not be loaded */
 	struct portredir_bpf *skel;
 	struct bpf_object *obj;
 	int rules_fd, stats_fd, reply_stats_fd, flows_fd; /* xdp-portredir only */
 	int xdp_fd; /* xdp-portredir's XDP program, also for egress instances */
+	struct pr_maps scope_maps; /* the maps pr_scopes_commit() writes */
 };
+
+enum { SCOPE_NONE, SCOPE_HIT, SCOPE_MISS };
 
 static struct prog progs[NUM_PROGS] = {
 	[PROG_EMPTY] = { .what = "empty XDP_PASS program", .kind = KIND_EMPTY,
@@ -136,6 +143,12 @@ static struct prog progs[NUM_PROGS] = {
 	[PROG_PR_2_FRAGS] = { .what = "xdp-portredir, 2 rules/proto, one-way, frags declared",
 			      .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
 			      .frags = true },
+	[PROG_PR_SCOPED_HIT] = { .what = "xdp-portredir, hit pair scoped to lo and 10.0.0.2",
+				 .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
+				 .scope = SCOPE_HIT },
+	[PROG_PR_SCOPED_MISS] = { .what = "xdp-portredir, hit pair and rules for another interface",
+				  .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
+				  .scope = SCOPE_MISS },
 	[PROG_XDP_FILTER] = { .what = "xdp-filter xdpfilt_alw_all.o", .kind = KIND_XDP_FILTER },
 };
 
@@ -266,6 +279,18 @@ static struct figure figures[] = {
 	{ .name = "hit_frags", .what = "hit, frags declared (native load)",
 	  .prog = PROG_PR_2_FRAGS, .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE,
 	  .baseline = "hit" },
+	/*
+	 * Scoped rules (--interface, --dst): a hit on a rule scoped to the
+	 * interface and the address, and a port whose scoped rules are all for
+	 * another interface (the unscoped rule applies). Their added cost is
+	 * also given as a multiple of the unscoped hit's (issue 18: <= 1.3).
+	 */
+	{ .name = "scoped_hit", .what = "UDP rewrite by a rule on lo to 10.0.0.2",
+	  .prog = PROG_PR_SCOPED_HIT, .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE,
+	  .baseline = "empty", .ref = "hit", .max_xref = 1.3 },
+	{ .name = "scoped_miss", .what = "UDP rewrite, scoped rules of the port miss",
+	  .prog = PROG_PR_SCOPED_MISS, .pkt = PKT_V4_UDP_HIT, .effect = EFFECT_REWRITE,
+	  .baseline = "empty", .ref = "hit", .max_xref = 1.3 },
 	{ .name = "xdpfilter", .what = "xdp-filter alw_all, hit's packet", .prog = PROG_XDP_FILTER,
 	  .pkt = PKT_V4_UDP_HIT, .baseline = "empty", .ref = "ref_hit" },
 	{ .name = "hit_vs_xdpfilter", .what = "hit / xdp-filter", .prog = PROG_PR_2,
@@ -647,6 +672,37 @@ static int setup_egress(struct prog *p, struct pr_err *err)
  * pr_rules_write_entries(), the encoder pr_rules_add() itself ends in. The
  * rule count is then read back from the map and checked.
  */
+/*
+ * The hit pair as scoped rules, through lib/scope_maps.h: for SCOPE_HIT on lo
+ * (the interface BPF_PROG_TEST_RUN delivers on) and the frame's destination;
+ * for SCOPE_MISS on an interface index no frame arrives on.
+ */
+static int scope_hit_pair(struct prog *p, struct pr_err *err)
+{
+	static struct pr_scope_table none, t;
+	struct pr_maps *m = &p->scope_maps;
+
+	*m = (struct pr_maps)PR_MAPS_INIT;
+	m->rules = p->rules_fd;
+	m->scope_sets = bpf_object__find_map_fd_by_name(p->obj, "pr_scope_sets");
+	m->scope_stats = bpf_object__find_map_fd_by_name(p->obj, "pr_scope_stats");
+	m->scope_rules = bpf_object__find_map_fd_by_name(p->obj, "pr_scope_rules");
+	if (m->scope_sets < 0 || m->scope_stats < 0 || m->scope_rules < 0)
+		return pr_err_set(err, "the object has no scoped-rule maps");
+	memset(&t, 0, sizeof(t));
+	for (size_t i = 0; i < ARRAY_SIZE(hit_pair); i++) {
+		struct pr_scope_rule *r = &t.r[i + 1];
+
+		r->used = 1;
+		pr_scope_from_spec(r, &hit_pair[i]);
+		if (pr_scope_parse_ifname(p->scope == SCOPE_HIT ? "lo" : "elsewhere", r, err) ||
+		    (p->scope == SCOPE_HIT && pr_scope_parse_dst("10.0.0.2", r, err)))
+			return -1;
+		r->ifindex = p->scope == SCOPE_HIT ? 1 : 77;
+	}
+	return pr_scopes_commit(m, &none, &t, err);
+}
+
 static int load_portredir(struct prog *p)
 {
 	size_t count[PR_NUM_PROTOS] = { 0 };
@@ -698,10 +754,12 @@ static int load_portredir(struct prog *p)
 		goto fail;
 	}
 
-	for (size_t i = 0; i < ARRAY_SIZE(hit_pair); i++) {
+	for (size_t i = 0; p->scope != SCOPE_HIT && i < ARRAY_SIZE(hit_pair); i++) {
 		if (pr_rules_add(p->rules_fd, p->stats_fd, &hit_pair[i], &err))
 			goto fail;
 	}
+	if (p->scope && scope_hit_pair(p, &err))
+		goto fail;
 	for (size_t i = 0; p->reply && i < ARRAY_SIZE(egress_rules); i++) {
 		if (pr_rules_add(p->rules_fd, p->stats_fd, &egress_rules[i], &err))
 			goto fail;
@@ -738,7 +796,8 @@ static int load_portredir(struct prog *p)
 	}
 	free(t);
 	for (proto = 0; proto < PR_NUM_PROTOS; proto++) {
-		if (count[proto] != p->rules) {
+		/* The scoped hit pair lives in the scoped-rule maps, not here. */
+		if (count[proto] != p->rules - (p->scope == SCOPE_HIT ? 2 : 0)) {
 			pr_err_set(&err, "%s table holds %zu rules, want %u", pr_proto_name(proto),
 				   count[proto], p->rules);
 			goto fail;
@@ -921,6 +980,8 @@ static long long effect_count(const struct figure *f)
 
 	if (f->effect == EFFECT_REPLY)
 		return count_packets(p->reply_stats_fd, &zero, 1);
+	if (p->scope == SCOPE_HIT) /* scoped rules count by id: the pair is 1-4 */
+		return count_packets(p->scope_maps.scope_stats, (const __u32[]){ 1, 2, 3, 4 }, 4);
 	return count_packets(p->stats_fd, rule_keys, 2);
 }
 

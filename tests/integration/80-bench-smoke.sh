@@ -15,7 +15,7 @@ cd "$TOP" || exit 1
 
 PROG_FIGURES="empty ref_hit ref_miss ref_nonip hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit reply_tcp_est_hit hit_frags
 	xdpfilter hit_vs_xdpfilter reply_udp_vs_xdpfilter rules_2 rules_1000 rules_65535
-	empty_tc reply_out_udp reply_out_tcp_est"
+	empty_tc reply_out_udp reply_out_tcp_est scoped_hit scoped_miss"
 TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_vs_xdpfilter rules_65535"
 # Issue 19: these are also given as a multiple of the reference's added cost
 # (x_ref), and the first three with the instructions their path executes,
@@ -91,6 +91,12 @@ check_figure() { # name
 
 for f in $PROG_FIGURES $E2E_FIGURES; do
 	check_figure "$f"
+done
+
+# Issue 18: the scoped figures' added cost as a multiple of the unscoped hit's.
+for f in scoped_hit scoped_miss; do
+	t_match "figure-$f-x-hit-reported" "$(grep -E "^BENCH \{\"figure\":\"$f\"[,}]" "$out")" \
+		'"ref":"hit",("x_ref":-?[0-9.]+,"x_ref_target":"<=1.3","x_ref_met":(true|false)|"x_ref":null,"x_ref_why":"[^"]+")'
 done
 
 # The counts must order the paths as the programs do: a frame that stops
