@@ -11,18 +11,14 @@
 t_tool_suite
 
 A1=$(ns_add a1) A2=$(ns_add a2) B=$(ns_add b)
-ip link add va1 netns "$A1" type veth peer name vb1 netns "$B"
-ip link add va2 netns "$A2" type veth peer name vb2 netns "$B"
-ip -n "$A1" addr add 10.79.1.1/24 dev va1 && ip -n "$A1" addr add fd79:1::1/64 dev va1 nodad
-ip -n "$A2" addr add 10.79.2.1/24 dev va2 && ip -n "$A2" addr add fd79:2::1/64 dev va2 nodad
-for a in 10.79.1.2/24 10.79.1.3/24; do ip -n "$B" addr add $a dev vb1; done
-for a in fd79:1::2/64 fd79:1::3/64; do ip -n "$B" addr add $a dev vb1 nodad; done
-ip -n "$B" addr add 10.79.2.2/24 dev vb2 && ip -n "$B" addr add fd79:2::2/64 dev vb2 nodad
-for l in "$A1 va1" "$A2 va2" "$B vb1" "$B vb2"; do set -- $l; ip -n "$1" link set "$2" up; done
+ns_veth "$A1" va1 "$B" vb1 78
+ns_veth "$A2" va2 "$B" vb2 79
+# vb1's second IPv4 and IPv6 address.
+ip -n "$B" addr add 10.78.0.3/24 dev vb1 && ip -n "$B" addr add fd78::3/64 dev vb1 nodad
 PR() { in_ns "$B" "$PORTREDIR" "$@"; }
 # Warm the paths (neighbours, IPv6 link-locals) before counting.
-for d in 10.79.1.2 10.79.1.3 fd79:1::2 fd79:1::3; do in_ns "$A1" "$NETTOOL" udp-send -a $d -p 9 >/dev/null; done
-for d in 10.79.2.2 fd79:2::2; do in_ns "$A2" "$NETTOOL" udp-send -a $d -p 9 >/dev/null; done
+for d in 10.78.0.2 10.78.0.3 fd78::2 fd78::3; do in_ns "$A1" "$NETTOOL" udp-send -a $d -p 9 >/dev/null; done
+for d in 10.79.0.2 fd79::2; do in_ns "$A2" "$NETTOOL" udp-send -a $d -p 9 >/dev/null; done
 sleep 0.3
 
 t_ok load-vb1 PR load vb1
@@ -30,14 +26,14 @@ t_ok rule-unscoped PR redirect 7999 7000 --proto udp
 t_ok rule-vb1 PR redirect 7999 7001 --proto udp --interface vb1
 out=$(PR redirect 7999 7002 --proto udp --interface vb2 2>&1)
 t_match rule-before-load/says-not-loaded "$out" "not loaded on vb2"
-t_ok rule-addr PR redirect 7999 7003 --proto udp --dst 10.79.1.3
-t_ok rule-iface-addr PR redirect 7999 7004 --proto udp -i vb1 --dst fd79:1::3/128
+t_ok rule-addr PR redirect 7999 7003 --proto udp --dst 10.78.0.3
+t_ok rule-iface-addr PR redirect 7999 7004 --proto udp -i vb1 --dst fd78::3/128
 t_ok load-vb2 PR load vb2
 out=$(PR redirect 7999 7005 --proto udp --interface vb1 2>&1)
 t_match same-scope-overlap-refused "$out" "overlaps existing rule udp 7999 -> 7001 on vb1"
-out=$(PR redirect 7999 7005 --proto udp --dst 10.79.1.0/24 2>&1)
-t_match different-prefix-allowed "$out" "added rule udp 7999 -> 7005 to 10.79.1.0/24"
-PR redirect --remove 7999 --proto udp --dst 10.79.1.0/24 >/dev/null
+out=$(PR redirect 7999 7005 --proto udp --dst 10.78.0.0/24 2>&1)
+t_match different-prefix-allowed "$out" "added rule udp 7999 -> 7005 to 10.78.0.0/24"
+PR redirect --remove 7999 --proto udp --dst 10.78.0.0/24 >/dev/null
 
 packets() { PR status --json | jq --arg r "$1" '.rules[] | select(.rule == $r) | .packets'; }
 
@@ -55,46 +51,46 @@ udp_case() {
 	after=$(packets "$rule")
 	t_eq "$name/rule-counter" $((after - before)) $n
 }
-udp_case vb1-v4-.2/interface "$A1" 10.79.1.2 7001 "udp 7999 -> 7001 on vb1"
-udp_case vb1-v4-.3/address-beats-interface "$A1" 10.79.1.3 7003 "udp 7999 -> 7003 to 10.79.1.3"
-udp_case vb1-v6-::2/interface "$A1" fd79:1::2 7001 "udp 7999 -> 7001 on vb1"
-udp_case vb1-v6-::3/interface-and-address "$A1" fd79:1::3 7004 "udp 7999 -> 7004 on vb1 to fd79:1::3"
-udp_case vb2-v4/its-own-rule "$A2" 10.79.2.2 7002 "udp 7999 -> 7002 on vb2"
-udp_case vb2-v6/its-own-rule "$A2" fd79:2::2 7002 "udp 7999 -> 7002 on vb2"
+udp_case vb1-v4-.2/interface "$A1" 10.78.0.2 7001 "udp 7999 -> 7001 on vb1"
+udp_case vb1-v4-.3/address-beats-interface "$A1" 10.78.0.3 7003 "udp 7999 -> 7003 to 10.78.0.3"
+udp_case vb1-v6-::2/interface "$A1" fd78::2 7001 "udp 7999 -> 7001 on vb1"
+udp_case vb1-v6-::3/interface-and-address "$A1" fd78::3 7004 "udp 7999 -> 7004 on vb1 to fd78::3"
+udp_case vb2-v4/its-own-rule "$A2" 10.79.0.2 7002 "udp 7999 -> 7002 on vb2"
+udp_case vb2-v6/its-own-rule "$A2" fd79::2 7002 "udp 7999 -> 7002 on vb2"
 
 # TCP through a scoped rule: the SYN goes to vb2's port, replies come back
 # translated (the client completes and echoes).
 t_ok rule-tcp-vb2 PR redirect 8999 8002 --proto tcp --interface vb2
-bg_ready "$tmp/srv" in_ns "$B" "$NETTOOL" tcp-server -l 10.79.2.2 -p 8002 -t 8000 >/dev/null
-out=$(in_ns "$A2" "$NETTOOL" tcp-client -a 10.79.2.2 -p 8999 -b 64k -t 5000 2>&1)
+bg_ready "$tmp/srv" in_ns "$B" "$NETTOOL" tcp-server -l 10.79.0.2 -p 8002 -t 8000 >/dev/null
+out=$(in_ns "$A2" "$NETTOOL" tcp-client -a 10.79.0.2 -p 8999 -b 64k -t 5000 2>&1)
 t_match tcp-vb2/echo-through-reply-translation "$out" "^ok 1 failed 0 bytes 65536 "
-out=$(in_ns "$A1" "$NETTOOL" tcp-client -a 10.79.1.2 -p 8999 -b 0 -t 1000 2>&1)
+out=$(in_ns "$A1" "$NETTOOL" tcp-client -a 10.78.0.2 -p 8999 -b 0 -t 1000 2>&1)
 t_nomatch tcp-vb1/not-redirected "$out" "^ok 1 "
 
 # Removing vb2's rule: vb2 falls back to the unscoped rule.
 t_ok remove-vb2 PR redirect --remove 7999 --proto udp --interface vb2
-udp_case vb2-v4/then-unscoped "$A2" 10.79.2.2 7000 "udp 7999 -> 7000"
+udp_case vb2-v4/then-unscoped "$A2" 10.79.0.2 7000 "udp 7999 -> 7000"
 
 # Unloading vb2 leaves every rule in place and vb1 working.
 t_ok rule-vb2-again PR redirect 7999 7002 --proto udp --interface vb2
 t_ok unload-vb2 PR unload vb2
 t_match after-unload/vb2-rule-kept "$(PR status)" "udp 7999 -> 7002 on vb2 .*scope-state active"
-udp_case after-unload/vb1-still-scoped "$A1" 10.79.1.2 7001 "udp 7999 -> 7001 on vb1"
+udp_case after-unload/vb1-still-scoped "$A1" 10.78.0.2 7001 "udp 7999 -> 7001 on vb1"
 t_ok reload-vb2 PR load vb2
-udp_case after-reload/vb2-rule-applies "$A2" 10.79.2.2 7002 "udp 7999 -> 7002 on vb2"
+udp_case after-reload/vb2-rule-applies "$A2" 10.79.0.2 7002 "udp 7999 -> 7002 on vb2"
 
 # save writes the scoped rules, apply reads them back, and applying the
 # saved state changes nothing; a file without one scoped rule removes just it.
 PR save >"$tmp/saved.conf"
 t_match save/interface-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7001 interface vb1"
-t_match save/iface-addr-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7004 interface vb1 dst fd79:1::3"
-t_match save/addr-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7003 dst 10.79.1.3"
+t_match save/iface-addr-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7004 interface vb1 dst fd78::3"
+t_match save/addr-rule "$(cat "$tmp/saved.conf")" "redirect udp 7999 7003 dst 10.78.0.3"
 t_match apply/saved-is-no-op "$(PR apply "$tmp/saved.conf")" "nothing to change"
 grep -v "7003 dst" "$tmp/saved.conf" >"$tmp/less.conf"
 out=$(PR apply "$tmp/less.conf")
-t_match apply/removes-one-scoped "$out" "removed rule udp 7999 -> 7003 to 10.79.1.3"
+t_match apply/removes-one-scoped "$out" "removed rule udp 7999 -> 7003 to 10.78.0.3"
 t_eq apply/only-that-change "$(grep -c "rule" <<<"$out")" 1
-udp_case apply/vb1-.3-back-to-interface "$A1" 10.79.1.3 7001 "udp 7999 -> 7001 on vb1"
+udp_case apply/vb1-.3-back-to-interface "$A1" 10.78.0.3 7001 "udp 7999 -> 7001 on vb1"
 t_match apply/again-no-op "$(PR apply "$tmp/less.conf")" "nothing to change"
 
 # An interface recreated under the same name gets a new index: the next
@@ -102,14 +98,14 @@ t_match apply/again-no-op "$(PR apply "$tmp/less.conf")" "nothing to change"
 ip -n "$B" link del vb2
 t_match recreate/gone "$(PR status)" "udp 7999 -> 7002 on vb2 .*scope-state no-such-interface"
 ip link add va2 netns "$A2" type veth peer name vb2 netns "$B"
-ip -n "$A2" addr add 10.79.2.1/24 dev va2
-ip -n "$B" addr add 10.79.2.2/24 dev vb2
+ip -n "$A2" addr add 10.79.0.1/24 dev va2
+ip -n "$B" addr add 10.79.0.2/24 dev vb2
 ip -n "$A2" link set va2 up && ip -n "$B" link set vb2 up
 t_match recreate/stale-before-load "$(PR status)" "udp 7999 -> 7002 on vb2 .*scope-state stale"
 t_ok recreate/load PR load vb2
-in_ns "$A2" "$NETTOOL" udp-send -a 10.79.2.2 -p 9 >/dev/null; sleep 0.2
+in_ns "$A2" "$NETTOOL" udp-send -a 10.79.0.2 -p 9 >/dev/null; sleep 0.2
 t_match recreate/active-after-load "$(PR status)" "udp 7999 -> 7002 on vb2 .*scope-state active"
-udp_case recreate/vb2-rule-applies "$A2" 10.79.2.2 7002 "udp 7999 -> 7002 on vb2"
+udp_case recreate/vb2-rule-applies "$A2" 10.79.0.2 7002 "udp 7999 -> 7002 on vb2"
 
 t_ok unload-all PR unload --all
 t_done
