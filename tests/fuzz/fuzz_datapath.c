@@ -11,7 +11,7 @@
  * PR_FUZZ_INJECT=zero-repr	makes the model write a TCP one's complement
  *				zero as 0xffff instead of 0x0000,
  * both to prove the comparison can fail (tests/integration/90-fuzz.sh).
- * PR_FUZZ_VARIANTS=N	(1-8) also runs each frame with N - 1 other
+ * PR_FUZZ_VARIANTS=N	(1-32) also runs each frame with N - 1 other
  *				destination addresses (all zero, 0x80..., the first
  *				bit flipped, ...), for long runs with scoped rules:
  *				frames are cheap, new rule sets are not.
@@ -126,8 +126,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	trace = !!getenv("PR_FUZZ_TRACE");
 	if (getenv("PR_FUZZ_VARIANTS"))
 		variants = atoi(getenv("PR_FUZZ_VARIANTS"));
-	if (variants < 1 || variants > 8) {
-		fprintf(stderr, "pr-fuzz-datapath: PR_FUZZ_VARIANTS must be 1-8\n");
+	if (variants < 1 || variants > 32) {
+		fprintf(stderr, "pr-fuzz-datapath: PR_FUZZ_VARIANTS must be 1-32\n");
 		exit(1);
 	}
 	atexit(print_stats);
@@ -272,7 +272,8 @@ static void verify_map(void)
 		for (int i = 0; to && i < model_rules.n; i++) {
 			const struct prm_rule *r = &model_rules.r[i];
 
-			if (r->ipproto == ipp && port >= r->first && port <= r->last)
+			if (!r->ifindex && !r->family && r->ipproto == ipp && port >= r->first &&
+			    port <= r->last)
 				first = r->first;
 		}
 		int scoped = 0;
@@ -433,7 +434,10 @@ static void check_variant(const uint8_t *in, size_t len, int v, const struct prm
 	if (v == 3)
 		copy[m->daddr_off] ^= 0x80;
 	if (v >= 4)
-		copy[m->daddr_off + (size_t)v % alen] ^= (uint8_t)(1u << v);
+		copy[m->daddr_off + (size_t)v * 7 % alen] ^= (uint8_t)(1u << (v % 8));
+	/* The upper half also moves to the neighbouring port (range edges). */
+	if (v >= 16 && m->outcome <= PRM_NO_RULE && m->l4_off + 4 <= len)
+		copy[m->l4_off + 3] ^= 1;
 	check_frame(copy, len);
 }
 
