@@ -32,6 +32,7 @@ static __always_inline bool pr_pkt_daddr(const struct pr_pkt *pkt, __be32 daddr[
 		if ((void *)(iph + 1) > pkt->data_end)
 			return false;
 		daddr[0] = iph->daddr;
+		/* Read only for IPv6 entries, but no verifier may see them unset. */
 		daddr[1] = 0;
 		daddr[2] = 0;
 		daddr[3] = 0;
@@ -66,10 +67,10 @@ static __always_inline __u32 pr_scope_pick(const struct pr_pkt *pkt, __u32 ifind
 		if (!e->to || (e->ifindex && e->ifindex != ifindex))
 			continue;
 		if (e->family &&
-		    (e->family != family ||
-		     ((daddr[0] & e->mask[0]) ^ e->addr[0]) | ((daddr[1] & e->mask[1]) ^ e->addr[1]) |
-			     ((daddr[2] & e->mask[2]) ^ e->addr[2]) |
-			     ((daddr[3] & e->mask[3]) ^ e->addr[3])))
+		    (e->family != family || (daddr[0] & e->mask[0]) != e->addr[0] ||
+		     (family == 6 && (((daddr[1] & e->mask[1]) ^ e->addr[1]) |
+				      ((daddr[2] & e->mask[2]) ^ e->addr[2]) |
+				      ((daddr[3] & e->mask[3]) ^ e->addr[3])))))
 			continue;
 		rule->to_port = bpf_htons((__u16)(e->to + (__u16)(port - e->first)));
 		rule->first_port = e->first;
