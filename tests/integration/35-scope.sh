@@ -37,9 +37,12 @@ PR redirect --remove 7999 --proto udp --dst 10.78.0.0/24 >/dev/null
 
 packets() { PR status --json | jq --arg r "$1" '.rules[] | select(.rule == $r) | .packets'; }
 
-# udp_case NAME CLIENT_NS DST WANT_PORT RULE: N datagrams to DST:7999 arrive on WANT_PORT.
+# udp_case NAME CLIENT_NS DST WANT_PORT RULE [draining]: N datagrams to
+# DST:7999 arrive on WANT_PORT. With "draining" (a rule of the port was
+# removed while its flows live), packets that follow a recorded flow are not
+# the rule's to count (issue 17), so only delivery is checked.
 udp_case() {
-	local name=$1 ns=$2 dst=$3 port=$4 rule=$5 n=20 before after
+	local name=$1 ns=$2 dst=$3 port=$4 rule=$5 draining=${6:-} n=20 before after
 	before=$(packets "$rule")
 	bg_ready "$tmp/rx" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p "$port" -n $n -t 5000 >/dev/null
 	bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p 7999 -t 2500 >/dev/null
@@ -49,6 +52,7 @@ udp_case() {
 	t_eq "$name/all-on-$port" "$(num_after "$tmp/rx" received)" $n
 	t_eq "$name/none-on-7999" "$(num_after "$tmp/old" received)" 0
 	after=$(packets "$rule")
+	[ -n "$draining" ] && t_ge "$name/rule-counter-moved" $((after - before)) 1 && return
 	t_eq "$name/rule-counter" $((after - before)) $n
 }
 udp_case vb1-v4-.2/interface "$A1" 10.78.0.2 7001 "udp 7999 -> 7001 on vb1"
@@ -90,7 +94,7 @@ grep -v "7003 dst" "$tmp/saved.conf" >"$tmp/less.conf"
 out=$(PR apply "$tmp/less.conf")
 t_match apply/removes-one-scoped "$out" "removed rule udp 7999 -> 7003 to 10.78.0.3"
 t_eq apply/only-that-change "$(grep -c "rule" <<<"$out")" 1
-udp_case apply/vb1-.3-back-to-interface "$A1" 10.78.0.3 7001 "udp 7999 -> 7001 on vb1"
+udp_case apply/vb1-.3-back-to-interface "$A1" 10.78.0.3 7001 "udp 7999 -> 7001 on vb1" draining
 t_match apply/again-no-op "$(PR apply "$tmp/less.conf")" "nothing to change"
 
 # An interface recreated under the same name gets a new index: the next
@@ -105,7 +109,7 @@ t_match recreate/stale-before-load "$(PR status)" "udp 7999 -> 7002 on vb2 .*sco
 t_ok recreate/load PR load vb2
 in_ns "$A2" "$NETTOOL" udp-send -a 10.79.0.2 -p 9 >/dev/null; sleep 0.2
 t_match recreate/active-after-load "$(PR status)" "udp 7999 -> 7002 on vb2 .*scope-state active"
-udp_case recreate/vb2-rule-applies "$A2" 10.79.0.2 7002 "udp 7999 -> 7002 on vb2"
+udp_case recreate/vb2-rule-applies "$A2" 10.79.0.2 7002 "udp 7999 -> 7002 on vb2" draining
 
 t_ok unload-all PR unload --all
 t_done
