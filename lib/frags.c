@@ -1,24 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "frags.h"
+#include "params.h"
 
 unsigned int pr_iface_mtu(const char *ifname)
 {
 	char path[128];
-	unsigned int mtu = 0;
+	char line[32];
+	unsigned long mtu;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
-	if (fscanf(f, "%u", &mtu) != 1)
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (pr_parse_uint(line, 0, UINT_MAX, &mtu))
 		mtu = 0;
 	fclose(f);
-	return mtu;
+	return (unsigned int)mtu;
 }
 
 int pr_frags_refusal(const char *ifname, unsigned int mtu, const struct pr_iface_state *st,

@@ -226,8 +226,10 @@ static int read_for_change(const struct pr_maps *m, struct pr_scope_table **old,
 {
 	*old = malloc(sizeof(**old));
 	*t = malloc(sizeof(**t));
-	if (!*old || !*t)
-		return pr_err_set(err, "out of memory");
+	if (!*old || !*t) {
+		pr_err_set(err, "out of memory");
+		return -1;
+	}
 	if (pr_scopes_read(m, *old, err))
 		return -1;
 	memcpy(*t, *old, sizeof(**t));

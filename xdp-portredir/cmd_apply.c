@@ -116,11 +116,12 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 	for (int i = 0; i < plan->n; i++) {
 		const struct pr_config_iface *w = plan->steps[i].iface;
 		struct pr_iface_state now = { 0 };
-		enum pr_mode mode = w ? w->mode : PR_MODE_ANY;
+		enum pr_mode mode;
 		struct pr_err err;
 
-		if (plan->steps[i].op != PR_CONFIG_ATTACH)
+		if (plan->steps[i].op != PR_CONFIG_ATTACH || !w)
 			continue;
+		mode = w->mode;
 		pr_iface_inspect((int)if_nametoindex(w->name), &now);
 		if (pr_iface_can_join(&now, &mode, true, &err)) {
 			fprintf(stderr, "%s:%d: %s\n", name, w->line, err.msg);
@@ -327,7 +328,7 @@ static int check_only(const struct pr_config *want, const char *name)
 static int apply_run(void *p)
 {
 	struct apply_settings *s = p;
-	struct pr_config want;
+	struct pr_config want = { 0 };
 	struct pr_config_plan plan = { 0 };
 	struct pr_sys sys = PR_SYS_INIT;
 	bool had_state, empty;
