@@ -22,6 +22,8 @@
 #include "metrics.h"
 #include "pins.h"
 #include "rules.h"
+#include "scope.h"
+#include "scope_maps.h"
 #include "state.h"
 
 /*
@@ -29,11 +31,12 @@
  * uniquely: an attribute that tells two rules apart (a scope) is one more
  * label here, which every collector fills ("" where it does not apply).
  */
-enum { L_PROTO, L_FROM, L_TO, N_RULE_LABELS };
-static const char *const rule_label_names[N_RULE_LABELS] = { "proto", "from_port", "to_port" };
+enum { L_PROTO, L_FROM, L_TO, L_IFACE, L_DST, N_RULE_LABELS };
+static const char *const rule_label_names[N_RULE_LABELS] = { "proto", "from_port", "to_port",
+							     "interface", "dst" };
 
 struct rule_sample {
-	char val[N_RULE_LABELS][48];
+	char val[N_RULE_LABELS][64];
 	struct pr_counter c;
 };
 
@@ -120,6 +123,33 @@ static int collect_rule(const struct pr_rule_spec *r, void *p)
 	return 0;
 }
 
+/* Scoped rules: their own table and counters (by rule id), their scope in two labels. */
+static int collect_scoped(struct rule_samples *rs, const struct pr_maps *m, struct pr_err *err)
+{
+	struct pr_scope_table *t = NULL;
+	int ret = pr_scopes_read_new(m, &t, err);
+
+	for (unsigned int id = 1; !ret && id < PR_MAX_SCOPED_RULES; id++) {
+		const struct pr_scope_rule *r = &t->r[id];
+		struct pr_rule_spec spec;
+		struct rule_sample *s;
+
+		if (!r->used)
+			continue;
+		pr_scope_spec(r, &spec);
+		s = rule_sample_add(rs, &spec);
+		if (!s) {
+			ret = pr_err_set(err, "out of memory");
+			break;
+		}
+		snprintf(s->val[L_IFACE], sizeof(s->val[L_IFACE]), "%s", r->ifname);
+		pr_scope_format_dst(r, s->val[L_DST], sizeof(s->val[L_DST]));
+		pr_counter_read(m->scope_stats, id, &s->c);
+	}
+	free(t);
+	return ret;
+}
+
 static void rule_family(FILE *f, const struct rule_samples *rs, const char *name, const char *help,
 			bool bytes)
 {
@@ -140,6 +170,8 @@ static int write_rules(FILE *f, const struct pr_sys *sys, struct pr_err *err)
 
 	if (sys->table && pr_rule_table_foreach(sys->table, collect_rule, &rs))
 		ret = pr_err_set(err, "out of memory");
+	if (!ret && sys->have_maps)
+		ret = collect_scoped(&rs, &sys->maps, err);
 	if (!ret) {
 		rule_family(f, &rs, "rule_packets_total", "Packets a rule redirected.", false);
 		rule_family(f, &rs, "rule_bytes_total", "Bytes (frame lengths) a rule redirected.",

@@ -58,8 +58,8 @@ HP=${HP%/metrics}
 
 served=$(curl -s -m 20 -D "$tmp/hdr" "$URL")
 t_match serve/content-type "$(cat "$tmp/hdr")" 'Content-Type: text/plain; version=0\.0\.4'
-t_match serve/rule-series "$served" '^xdp_portredir_rule_packets_total\{proto="udp",from_port="7999",to_port="7998"\} 0$'
-t_match serve/range-rule "$served" '^xdp_portredir_rule_bytes_total\{proto="tcp",from_port="8000-8009",to_port="9000-9009"\} 0$'
+t_match serve/rule-series "$served" '^xdp_portredir_rule_packets_total\{proto="udp",from_port="7999",to_port="7998",interface="",dst=""\} 0$'
+t_match serve/range-rule "$served" '^xdp_portredir_rule_bytes_total\{proto="tcp",from_port="8000-8009",to_port="9000-9009",interface="",dst=""\} 0$'
 t_match serve/interface "$served" '^xdp_portredir_interface_info\{ifname="lo",state="loaded",mode="(skb|native)",dispatcher="(true|false)",priority="10"\} 1$'
 t_match serve/flow-capacity "$served" '^xdp_portredir_flow_table_capacity [1-9][0-9]*$'
 t_match serve/actions "$served" '^xdp_portredir_action_packets_total\{action="XDP_PASS"\} [0-9]+$'
@@ -152,6 +152,18 @@ t_ge concurrent/some-served "${ok%% *}" 1
 t_eq concurrent/still-serving "$(code "$URL")" 200
 t_ok listener/alive kill -0 $LPID
 t_eq prometheus/still-up "$(q 'up{job="xdp-portredir"}')" 1
+
+# Scoped rules (same port, two scopes): each its own series, its scope in labels.
+"$P" redirect 6000 6001 --proto udp --dst 127.0.0.2 >/dev/null || t_fail scoped/setup "--dst rule"
+"$P" redirect 6000 6002 --proto udp --interface lo >/dev/null || t_fail scoped/setup "--interface rule"
+"$NETTOOL" udp-send -a 127.0.0.2 -p 6000 -n 7 >/dev/null
+"$NETTOOL" udp-send -a 127.0.0.1 -p 6000 -n 3 >/dev/null
+out=$(curl -s -m 20 "$URL")
+t_match scoped/dst "$out" '^xdp_portredir_rule_packets_total\{proto="udp",from_port="6000",to_port="6001",interface="",dst="127\.0\.0\.2"\} 7$'
+t_match scoped/interface "$out" '^xdp_portredir_rule_packets_total\{proto="udp",from_port="6000",to_port="6002",interface="lo",dst=""\} 3$'
+t_eq scoped/promtool "$(promtool check metrics <<<"$out" 2>&1; echo "exit $?")" "exit 0"
+"$P" redirect --remove 6000 --proto udp --interface lo >/dev/null
+t_nomatch scoped/removed-goes "$(curl -s -m 20 "$URL")" 'to_port="6002"'
 
 # HEAD: the headers alone.
 t_match head/200-no-body "$(curl -s -m 20 -I "$URL" | head -n 1)" '^HTTP/1\.1 200'
