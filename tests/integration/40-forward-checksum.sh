@@ -78,7 +78,13 @@ done
 # The test can fail: without the TC ingress fixup, pending checksums break.
 ip netns exec "$S" ethtool -K sR tx on >/dev/null
 PR load rS >/dev/null && PR redirect 7999 7998 --proto udp >/dev/null
-tc -n "$R" filter del dev rS ingress
+# The fixup is a TCX link (6.6+: dropping its pin detaches it) or a clsact filter.
+rS_ifindex=$(ip -n "$R" -o link show rS | cut -d: -f1)
+if [ -e "$PIN_DIR/tcx_ingress_$rS_ifindex" ]; then
+	rm "$PIN_DIR/tcx_ingress_$rS_ifindex"
+else
+	tc -n "$R" filter del dev rS ingress
+fi
 before=$(snmp_counter "$D" UdpInCsumErrors)
 bg_ready "$tmp/rx" in_ns "$D" "$NETTOOL" udp-recv -l 10.78.2.2 -p 7998 -t 1500 >/dev/null
 in_ns "$S" "$NETTOOL" udp-send -a 10.78.2.2 -p 7999 -n 5 >/dev/null
