@@ -52,10 +52,11 @@ bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l 10.77.0.2 -p 7999 -v -t $(
 rx_old=$BG_PID
 # The switches follow what arrived, not the clock (a loaded machine can take
 # seconds per command): the rule goes in once 500 datagrams (150 in the VM)
-# reached the old port and out once as many reached the new one; the old
-# port's count below then needs a second stretch after the removal.
-# The sender runs at 1000 pps until stopped (SIGTERM: it prints what it sent)
-# once the old port has seen as many again after the removal.
+# reached the old port and out once as many reached the new one.
+# The sender runs at 1000 pps until stopped (SIGTERM: it prints what it sent).
+# After the removal its flow is one the flow table holds, so like conntrack
+# it keeps its rewrite (xdp-portredir(8), FLOWS); a second sender, a new flow,
+# gives the old port its second stretch.
 in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 100000 -i 1000 -t $(t_wait 10000) >"$tmp/send" 2>"$tmp/send.err" &
 sender=$!
 stretch=$(t_scaled 500 150)
@@ -64,11 +65,16 @@ wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/old') -ge $stretch ]"
 PR redirect 7999 7998 --proto udp >/dev/null
 wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/new') -ge $stretch ]"
 PR redirect --remove 7999 --proto udp >/dev/null
-after_from=$(seen "$tmp/old")
-wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/old') -ge $((after_from + stretch)) ]"
+after_old=$(seen "$tmp/old") after_new=$(seen "$tmp/new")
+in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n "$stretch" -i 1000 -t $(t_wait 10000) >"$tmp/send2" 2>/dev/null &
+sender2=$!
+wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/old') -ge $((after_old + stretch)) ]"
+wait $sender2
+wait_until 10 bash -c "[ \$(grep -c '^from ' '$tmp/new') -ge $((after_new + stretch)) ]"
+new_after=$(($(seen "$tmp/new") - after_new))
 pkill -TERM -P "$sender"; kill -TERM "$sender" 2>/dev/null
 wait $sender
-sent=$(num_after "$tmp/send" sent)
+sent=$(($(num_after "$tmp/send" sent) + $(num_after "$tmp/send2" sent)))
 wait_until 8 bash -c "[ \$(cat '$tmp/new' '$tmp/old' | grep -c '^from ') -ge ${sent:-0} ]"
 # SIGTERM ends udp-recv with its summary; in_ns ran it under a subshell.
 pkill -TERM -P "$rx_new"; pkill -TERM -P "$rx_old"; kill -TERM "$rx_new" "$rx_old" 2>/dev/null
@@ -81,6 +87,8 @@ t_eq live-change/every-datagram-arrived $((new + old)) "$sent"
 # Two switches, so the old port sees two stretches of 500 (150 in the VM,
 # whose sender is slower): without the second, the removal failed.
 t_ge live-change/old-port-before-and-after "$old" "$(t_scaled 1000 300)"
+# The established flow went on to the new port after its rule was removed.
+t_ge live-change/established-flow-keeps-new-port "$new_after" "$stretch"
 
 t_ok unload PR unload vb
 t_nomatch unload/no-xdp "$(ip -n "$B" link show vb)" "xdp"
