@@ -47,13 +47,14 @@ rows=$(grep -E '^\[host [^]]*\] +(unit|integration)/' <<<"$out")
 if [ -z "$rows" ]; then
 	t_fail asan/ran "no suite ran (exit $rc): $(tail -n 20 <<<"$out" | tr '\n' ' ')"
 else
-	while read -r _ _ label p _ f _ _ _ t; do
+	# A row: [kernel + userland] label P passed F failed S skipped Ns [verdict]
+	while read -r label p _ f _ _ _ t _; do
 		if [ "$f" = 0 ] && [ "$p" -gt 0 ]; then
 			t_pass "asan/$label: $p passed in $t"
 		else
 			t_fail "asan/$label" "$p passed, $f failed: $(grep -E "^FAIL ${label#*/}/" <<<"$out" | head -n 3 | cut -c1-300 | tr '\n' ' ')"
 		fi
-	done <<<"$rows"
+	done < <(sed -E 's/^\[[^]]*\] +//' <<<"$rows")
 fi
 if grep -q '^asan.sh: no sanitizer reports' <<<"$out"; then
 	t_pass "asan/no-sanitizer-reports"
