@@ -193,6 +193,25 @@ bool pr_rule_table_overlap(const struct pr_rule_table *t, const struct pr_rule_s
 	return false;
 }
 
+int pr_rule_table_check_add(const struct pr_rule_table *t, const struct pr_rule_spec *spec,
+			    bool *present, struct pr_err *err)
+{
+	struct pr_rule_spec have;
+	char a[64], b[64];
+
+	if (present)
+		*present = false;
+	if (!pr_rule_table_overlap(t, spec, &have))
+		return 0;
+	if (present && pr_rule_spec_eq(&have, spec)) {
+		*present = true;
+		return 0;
+	}
+	pr_rule_format(spec, a, sizeof(a));
+	pr_rule_format(&have, b, sizeof(b));
+	return pr_err_set(err, "rule %s overlaps existing rule %s; remove that one first", a, b);
+}
+
 void pr_rule_table_set(struct pr_rule_table *t, const struct pr_rule_spec *spec)
 {
 	for (unsigned int p = spec->first; p <= spec->last; p++)
@@ -364,8 +383,6 @@ int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
 		 struct pr_err *err)
 {
 	struct pr_rule_table *t;
-	struct pr_rule_spec old;
-	char a[64], b[64];
 	bool used = false;
 	int ret;
 
@@ -380,12 +397,8 @@ int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
 	if (!t)
 		return pr_err_set(err, "out of memory");
 	ret = pr_rules_read(rules_fd, t, err);
-	if (!ret && pr_rule_table_overlap(t, spec, &old)) {
-		pr_rule_format(spec, a, sizeof(a));
-		pr_rule_format(&old, b, sizeof(b));
-		ret = pr_err_set(err, "rule %s overlaps existing rule %s; remove that one first",
-				 a, b);
-	}
+	if (!ret)
+		ret = pr_rule_table_check_add(t, spec, NULL, err);
 	free(t);
 	if (ret)
 		return ret;

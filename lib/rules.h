@@ -57,6 +57,15 @@ void pr_rule_format(const struct pr_rule_spec *spec, char *buf, size_t len);
 /* Finds an existing rule whose ports overlap spec's; returns true if found. */
 bool pr_rule_table_overlap(const struct pr_rule_table *t, const struct pr_rule_spec *spec,
 			   struct pr_rule_spec *existing);
+/*
+ * May spec be added to t? The one overlap check, used by pr_rules_add() and by
+ * callers that check several rules before changing any. 0 if no rule is in
+ * the way. If present is given, the very same rule already there sets it and
+ * returns 0 (re-adding a rule is not an error); else that is an overlap too.
+ * An overlap returns -1 with err naming the rule in the way.
+ */
+int pr_rule_table_check_add(const struct pr_rule_table *t, const struct pr_rule_spec *spec,
+			    bool *present, struct pr_err *err);
 /* The rule that owns (proto, port), if any. */
 bool pr_rule_table_get(const struct pr_rule_table *t, enum pr_proto proto, uint16_t port,
 		       struct pr_rule_spec *rule);

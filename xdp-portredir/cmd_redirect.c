@@ -226,23 +226,19 @@ static int redirect_run(void *p)
 
 	/* Check every protocol's rule before changing anything. */
 	for (int i = 0; i < n; i++) {
-		char other[80];
+		bool present;
 
-		pr_rule_format(&specs[i], desc, sizeof(desc));
-		if (!s->remove && pr_rule_table_overlap(table, &specs[i], &have) &&
-		    pr_rule_spec_eq(&have, &specs[i])) {
+		if (!s->remove && pr_rule_table_check_add(table, &specs[i], &present, &err)) {
+			ret = pr_fail("redirect", "%s", err.msg);
+			goto out;
+		}
+		if (!s->remove && present) {
 			/* Scripts and config management re-run their commands: not an error. */
+			pr_rule_format(&specs[i], desc, sizeof(desc));
 			printf("note: rule %s is already there\n", desc);
 			specs[i--] = specs[--n];
 			n_there++;
 			continue;
-		}
-		if (!s->remove && pr_rule_table_overlap(table, &specs[i], &have)) {
-			pr_rule_format(&have, other, sizeof(other));
-			ret = pr_fail("redirect",
-				      "rule %s overlaps existing rule %s; remove that one first",
-				      desc, other);
-			goto out;
 		}
 		if (s->remove && !pr_rule_table_get(table, specs[i].proto, specs[i].first, &have) &&
 		    !s->protos) {

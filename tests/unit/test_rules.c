@@ -101,6 +101,24 @@ static void table_ops(void)
 	probe = (struct pr_rule_spec){ PR_PROTO_TCP, 8000, 8099, 1 };
 	check(pr_rule_table_overlap(t, &probe, &got) && got.first == 8050,
 	      "table/overlap-per-protocol", "got %u", got.first);
+	{
+		struct pr_err err = { "" };
+		bool present = true;
+
+		probe = (struct pr_rule_spec){ PR_PROTO_UDP, 7990, 7999, 1 };
+		check(!pr_rule_table_check_add(t, &probe, &present, &err) && !present,
+		      "table/check-add-free", "msg '%s'", err.msg);
+		check(!pr_rule_table_check_add(t, &a, &present, &err) && present,
+		      "table/check-add-same-rule-present", "present %d msg '%s'", present, err.msg);
+		check(pr_rule_table_check_add(t, &a, NULL, &err) &&
+			      strstr(err.msg, "overlaps existing rule udp 8000-8099"),
+		      "table/check-add-same-rule-without-present", "msg '%s'", err.msg);
+		probe = (struct pr_rule_spec){ PR_PROTO_UDP, 8099, 8100, 1 };
+		check(pr_rule_table_check_add(t, &probe, &present, &err) && !present &&
+			      !strcmp(err.msg, "rule udp 8099-8100 -> 1-2 overlaps existing rule "
+					       "udp 8000-8099 -> 9000-9099; remove that one first"),
+		      "table/check-add-overlap-message", "msg '%s'", err.msg);
+	}
 	check(pr_rule_table_get(t, PR_PROTO_UDP, 8099, &got) && got.first == 8000 &&
 		      got.last == 8099 && got.to == 9000,
 	      "table/get-from-last-port", "got %u-%u->%u", got.first, got.last, got.to);
