@@ -131,7 +131,7 @@ static int set_value(const struct pr_cmd *cmd, const struct pr_opt *o, const cha
 	case PR_OPT_ENUM_LIST: {
 		char hint[300];
 
-		if (!pr_enum_parse_list(o->values, arg, &v)) {
+		if (!pr_enum_parse_list(o->values, arg, &v, NULL, 0)) {
 			*FIELD(settings, o->offset, unsigned int) = v;
 			return 0;
 		}
@@ -378,18 +378,24 @@ const struct pr_cmd *pr_cmd_find(const struct pr_cmd *const *cmds, const char *n
 	return NULL;
 }
 
-int pr_enum_parse_list(const struct pr_enum_val *values, const char *list, unsigned int *mask)
+int pr_enum_parse_list(const struct pr_enum_val *values, const char *list, unsigned int *mask,
+		       char *bad, size_t bad_len)
 {
 	char buf[256], *tok, *save = NULL;
 	unsigned int v;
 
+	if (bad_len)
+		bad[0] = '\0';
+	*mask = 0;
 	if (!*list || strlen(list) >= sizeof(buf))
 		return -1;
 	strcpy(buf, list);
-	*mask = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (parse_enum(values, tok, &v))
+		if (parse_enum(values, tok, &v)) {
+			if (bad_len)
+				snprintf(bad, bad_len, "%s", tok);
 			return -1;
+		}
 		*mask |= v;
 	}
 	return 0;

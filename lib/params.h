@@ -82,8 +82,13 @@ const struct pr_cmd *pr_cmd_find(const struct pr_cmd *const *cmds, const char *n
 enum { PR_NUM_INVALID = -1, PR_NUM_RANGE = -2 };
 int pr_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
-/* Parses "a,b,c" of values' names into the OR of their values; -1 if a name is unknown. */
-int pr_enum_parse_list(const struct pr_enum_val *values, const char *list, unsigned int *mask);
+/*
+ * Parses "a,b,c" of values' names into the OR of their values (empty names
+ * between commas are skipped); -1 if list is empty, too long, or a name is
+ * unknown, which then goes into bad (when bad_len is not 0).
+ */
+int pr_enum_parse_list(const struct pr_enum_val *values, const char *list, unsigned int *mask,
+		       char *bad, size_t bad_len);
 
 /* Names of the bits of an ENUM_LIST value, comma separated, into buf. */
 void pr_enum_list_format(const struct pr_enum_val *values, unsigned int mask, char *buf,

@@ -39,22 +39,15 @@ int pr_proto_from_name(const char *name, enum pr_proto *proto)
 
 int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_err *err)
 {
-	char buf[64], *tok, *save = NULL;
+	char bad[64];
 
-	if (!list || !*list || strlen(list) >= sizeof(buf))
+	/* pr_proto_values' names, through the option parser's own list parser. */
+	if (!list || strlen(list) >= sizeof(bad))
 		return pr_err_set(err, "invalid protocol list '%s': use udp, tcp or udp,tcp",
 				  list ? list : "");
-	strcpy(buf, list);
-	*mask = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		enum pr_proto p;
-
-		if (pr_proto_from_name(tok, &p))
-			return pr_err_set(err, "unknown protocol '%s': use udp, tcp or udp,tcp",
-					  tok);
-		*mask |= PR_PROTO_MASK(p);
-	}
-	if (!*mask)
+	if (pr_enum_parse_list(pr_proto_values, list, mask, bad, sizeof(bad)) && *bad)
+		return pr_err_set(err, "unknown protocol '%s': use udp, tcp or udp,tcp", bad);
+	if (!*list || !*mask)
 		return pr_err_set(err, "invalid protocol list '%s': use udp, tcp or udp,tcp", list);
 	return 0;
 }

@@ -60,7 +60,7 @@ void pr_chain_format(unsigned int mask, char *buf, size_t len)
 
 int pr_chain_parse(const char *list, unsigned int *mask)
 {
-	return pr_enum_parse_list(pr_chain_action_values, list, mask);
+	return pr_enum_parse_list(pr_chain_action_values, list, mask, NULL, 0);
 }
 
 static const char *const action_names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",

@@ -156,10 +156,14 @@ static void enum_lists(void)
 	unsigned int mask = 0;
 	char buf[64];
 
-	check(!pr_enum_parse_list(colours, "blue,red", &mask) && mask == 5, "list/parse",
+	check(!pr_enum_parse_list(colours, "blue,red", &mask, NULL, 0) && mask == 5, "list/parse",
 	      "mask %u", mask);
-	check(pr_enum_parse_list(colours, "", &mask) && pr_enum_parse_list(colours, "red,pink", &mask),
+	check(pr_enum_parse_list(colours, "", &mask, NULL, 0) &&
+		      pr_enum_parse_list(colours, "red,pink", &mask, NULL, 0),
 	      "list/bad-refused", "accepted");
+	check(pr_enum_parse_list(colours, "red,pink,blue", &mask, buf, sizeof(buf)) &&
+		      !strcmp(buf, "pink"),
+	      "list/bad-name-named", "got '%s'", buf);
 	pr_enum_list_format(colours, 6, buf, sizeof(buf));
 	check(!strcmp(buf, "green,blue"), "list/format", "got '%s'", buf);
 }
