@@ -43,7 +43,10 @@ endif
 # BPF flags: -g for BTF (the libxdp dispatcher requires it), warnings fatal.
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Ibpf $(BPF_INCLUDES)
 
-BPF_SRCS := bpf/portredir.bpf.c
+# One file per program, each compiled on its own and linked into one object
+# (shared maps are weak definitions in bpf/maps.h, see there).
+BPF_SRCS := bpf/portredir.bpf.c bpf/tc_csum_fixup.bpf.c bpf/tc_reply.bpf.c
+BPF_PARTS := $(BPF_SRCS:.bpf.c=.part.o)
 BPF_HDRS := $(wildcard bpf/*.h)
 BPF_OBJ := bpf/portredir.bpf.o
 SKEL := lib/portredir.skel.h
@@ -61,8 +64,11 @@ CLI_OBJS := $(CLI_SRCS:.c=.o)
 
 all: $(CLI) tests
 
-$(BPF_OBJ): $(BPF_SRCS) $(BPF_HDRS)
+$(BPF_PARTS): bpf/%.part.o: bpf/%.bpf.c $(BPF_HDRS)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OBJ): $(BPF_PARTS)
+	$(BPFTOOL) gen object $@ $(BPF_PARTS)
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name portredir_bpf > $@.tmp && mv $@.tmp $@
@@ -83,7 +89,7 @@ include tests/tests.mk
 -include tests/robustness/robustness.mk
 
 clean::
-	rm -f $(BPF_OBJ) $(SKEL) $(LIB_OBJS) $(LIB_A) $(CLI_OBJS) $(CLI)
+	rm -f $(BPF_PARTS) $(BPF_OBJ) $(SKEL) $(LIB_OBJS) $(LIB_A) $(CLI_OBJS) $(CLI)
 
 distclean: clean
 	rm -f config.mk

@@ -66,7 +66,7 @@ struct {
 	__uint(max_entries, PR_FLOW_CACHE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct pr_flow_cache_slot);
-} pr_flow_cache SEC(".maps");
+} pr_flow_cache __weak SEC(".maps"); /* weak: see maps.h */
 
 /*
  * Multiplicative hash over the key's five 64-bit words: half the steps of

@@ -19,7 +19,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_rules SEC(".maps");
+} pr_rules __weak SEC(".maps");
 
 /* Keyed like pr_rules, by the rule's first port: one slot per rule. */
 struct {
@@ -28,7 +28,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_rule_stats SEC(".maps");
+} pr_rule_stats __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -36,7 +36,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_action_stats SEC(".maps");
+} pr_action_stats __weak SEC(".maps");
 
 /* Redirected flows (and local connections from rule ports), for replies. */
 struct {
@@ -45,7 +45,7 @@ struct {
 	__type(key, struct pr_flow_key);
 	__type(value, struct pr_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_flows SEC(".maps");
+} pr_flows __weak SEC(".maps");
 
 /* Per (protocol, port) hints that keep the common paths to one array read. */
 struct {
@@ -54,7 +54,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_port_flags SEC(".maps");
+} pr_port_flags __weak SEC(".maps");
 
 /* Replies whose source port the egress program restored. */
 struct {
@@ -63,7 +63,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_reply_stats SEC(".maps");
+} pr_reply_stats __weak SEC(".maps");
 
 /* The monitor's switch, filters and drop count: see struct pr_monitor_cfg. */
 struct {
@@ -72,7 +72,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_monitor_cfg);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_monitor SEC(".maps");
+} pr_monitor __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -80,13 +80,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_monitor_pcpu);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_monitor_pcpu SEC(".maps");
+} pr_monitor_pcpu __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, PR_EVENTS_RING_BYTES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_events SEC(".maps");
+} pr_events __weak SEC(".maps");
 
 /* Scoped rules: the sets the data path scans (see struct pr_scope_set). */
 struct {
@@ -95,7 +95,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_scope_set);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_scope_sets SEC(".maps");
+} pr_scope_sets __weak SEC(".maps");
 
 /* Per scoped rule (by id) packet and byte counters. */
 struct {
@@ -104,7 +104,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_scope_stats SEC(".maps");
+} pr_scope_stats __weak SEC(".maps");
 
 /* The scoped rules as set (userspace only; the sets are compiled from them). */
 struct {
@@ -113,7 +113,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_scope_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_scope_rules SEC(".maps");
+} pr_scope_rules __weak SEC(".maps");
 
 /* Userspace bookkeeping of where the tool is loaded; no program touches it. */
 struct {
@@ -122,6 +122,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_iface_rec);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pr_ifaces SEC(".maps");
+} pr_ifaces __weak SEC(".maps");
 
 #endif /* PR_MAPS_H */

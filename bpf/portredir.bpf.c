@@ -8,6 +8,9 @@
  * Every read and write stays between data and data_end, the first buffer of
  * a multi-buffer (jumbo) frame, where the headers are; so the loader may
  * declare frags support (lib/frags.h) and the program runs unchanged.
+ *
+ * The TC programs that go with it are in tc_csum_fixup.bpf.c (ingress) and
+ * tc_reply.bpf.c (egress); the Makefile links the three into one object.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -22,6 +25,7 @@
 #include "flows.h"
 #include "monitor.h"
 #include "scope.h"
+#include "rule_read.h"
 
 /*
  * Per loaded instance (set before load): false with --no-reply-translation,
@@ -31,8 +35,8 @@ const volatile bool pr_record_flows = true;
 
 /*
  * Per loaded instance: false where no checksum can be pending offload (see
- * csum_fixup.h): native or automatic mode on a hardware NIC, whose frames
- * come from the wire. Then the XDP program leaves no metadata and no TC
+ * tc_csum_fixup.bpf.c): native or automatic mode on a hardware NIC, whose
+ * frames come from the wire. Then the XDP program leaves no metadata and no TC
  * ingress program is attached; the metadata costs ~6-10 ns per rewrite.
  */
 const volatile bool pr_csum_fixup = true;
@@ -57,43 +61,6 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 		c->packets++;
 		c->bytes += bytes;
 	}
-}
-
-/*
- * Copies the rule for key with one 64-bit load: userspace may rewrite the
- * entry at any moment, and two loads could see an old to_port and then a
- * cleared one (a rewrite to port 0). Returns false if there is no rule, scoped
- * or not.
- */
-static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
-{
-	union {
-		struct pr_rule rule;
-		__u64 word;
-	} snap;
-	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
-
-	if (!entry)
-		return false;
-	snap.word = *(volatile __u64 *)entry;
-	*rule = snap.rule;
-	return rule->to_port != 0 || rule->scope_set != 0;
-}
-
-/* Like pr_rule_read(), but true for any nonzero entry, a drain mark included. */
-static __always_inline bool pr_rule_word(__u32 *key, struct pr_rule *rule)
-{
-	union {
-		struct pr_rule rule;
-		__u64 word;
-	} snap;
-	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
-
-	if (!entry)
-		return false;
-	snap.word = *(volatile __u64 *)entry;
-	*rule = snap.rule;
-	return snap.word != 0;
 }
 
 /* Returns the checksum field's new value for a port change old -> new. */
@@ -323,8 +290,5 @@ int xdp_portredir(struct xdp_md *ctx)
 	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
 	return action;
 }
-
-#include "csum_fixup.h"
-#include "reply.h"
 
 char _license[] SEC("license") = "GPL";

@@ -135,7 +135,7 @@ struct pr_counter {
 /*
  * Left by the XDP program in the packet's metadata area when it rewrites a
  * port, for the TC ingress program that finishes the checksum update on the
- * skb (see bpf/csum_fixup.h).
+ * skb (see bpf/tc_csum_fixup.bpf.c).
  */
 #define PR_META_MAGIC 0x5052u /* "PR" */
 
@@ -261,7 +261,7 @@ struct pr_iface_rec {
 	__u32 flags; /* PR_IFACE_F_* */
 	__u32 priority; /* as requested; only in effect under a dispatcher */
 	__u32 chain_actions; /* bitmask of 1 << XDP_* */
-	__u32 tc_ingress_prog_id; /* checksum fixup (bpf/csum_fixup.h) */
+	__u32 tc_ingress_prog_id; /* checksum fixup (bpf/tc_csum_fixup.bpf.c) */
 	__u32 tc_egress_prog_id; /* reply translation, 0 if not attached */
 };
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * TC egress: reply translation. A client that sent to port 7999 expects its
  * answers from 7999, but the server (moved to 7998 by the XDP rewrite)
@@ -10,14 +10,18 @@
  * It also notes connections local sockets open from a rule's port (the
  * PR_FLOW_LOCAL entries), so the XDP program can leave their replies alone.
  */
-#ifndef PR_REPLY_H
-#define PR_REPLY_H
-
+#include <stdbool.h>
+#include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
+#include "portredir_abi.h"
+#include "maps.h"
+#include "parse.h"
 #include "flows.h"
 #include "monitor.h"
-#include "parse.h"
+#include "rule_read.h"
 
 static __always_inline void pr_note_local(const struct pr_pkt *pkt, __be16 sport, __be16 dport,
 					  __u64 *port_flags)
@@ -49,7 +53,8 @@ static __always_inline bool pr_tcp_reply_ends_flow(const struct pr_pkt *pkt, str
 	if (flags & PR_TCP_RST)
 		return true;
 	if (flags & PR_TCP_FIN)
-		return __sync_fetch_and_or(&flow->flags, PR_FLOW_F_SERVER_FIN) & PR_FLOW_F_CLIENT_FIN;
+		return __sync_fetch_and_or(&flow->flags, PR_FLOW_F_SERVER_FIN) &
+		       PR_FLOW_F_CLIENT_FIN;
 	/* Both sides have closed: this acknowledges the client's FIN. */
 	return (flow->flags & both) == both;
 }
@@ -140,4 +145,4 @@ int tc_portredir_out(struct __sk_buff *skb)
 	return PR_TC_NEXT;
 }
 
-#endif /* PR_REPLY_H */
+char _license[] SEC("license") = "GPL";

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * TC ingress: finish the checksum update of packets the XDP program rewrote.
  *
@@ -23,11 +23,14 @@
  * rewrite itself in TC (it would run after every XDP program and lose the
  * ordering the dispatcher gives beside xdp-filter).
  */
-#ifndef PR_CSUM_FIXUP_H
-#define PR_CSUM_FIXUP_H
-
+#include <stdbool.h>
+#include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
+#include "portredir_abi.h"
+#include "maps.h"
 #include "parse.h"
 
 SEC("tc")
@@ -65,4 +68,4 @@ int tc_portredir_in(struct __sk_buff *skb)
 	return PR_TC_NEXT;
 }
 
-#endif /* PR_CSUM_FIXUP_H */
+char _license[] SEC("license") = "GPL";

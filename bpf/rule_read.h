@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading a pr_rules entry from a program: the XDP program (the rewrite) and
+ * the TC egress program (reply translation) both need it.
+ */
+#ifndef PR_RULE_READ_H
+#define PR_RULE_READ_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "portredir_abi.h"
+#include "maps.h"
+
+/*
+ * Copies the rule for key with one 64-bit load: userspace may rewrite the
+ * entry at any moment, and two loads could see an old to_port and then a
+ * cleared one (a rewrite to port 0). Returns false if there is no rule, scoped
+ * or not.
+ */
+static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
+{
+	union {
+		struct pr_rule rule;
+		__u64 word;
+	} snap;
+	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
+
+	if (!entry)
+		return false;
+	snap.word = *(volatile __u64 *)entry;
+	*rule = snap.rule;
+	return rule->to_port != 0 || rule->scope_set != 0;
+}
+
+/* Like pr_rule_read(), but true for any nonzero entry, a drain mark included. */
+static __always_inline bool pr_rule_word(__u32 *key, struct pr_rule *rule)
+{
+	union {
+		struct pr_rule rule;
+		__u64 word;
+	} snap;
+	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
+
+	if (!entry)
+		return false;
+	snap.word = *(volatile __u64 *)entry;
+	*rule = snap.rule;
+	return snap.word != 0;
+}
+
+#endif /* PR_RULE_READ_H */
