@@ -43,7 +43,7 @@ xdp_attached lo && loxdp_before=1
 out=$(mktemp)
 t_on_exit rm -f "$out"
 start=$SECONDS
-timeout --kill-after=5 110 make --no-print-directory bench BENCH_QUICK=1 >"$out" 2>&1
+t_long 1800 make --no-print-directory bench BENCH_QUICK=1 >"$out" 2>&1
 rc=$?
 t_eq make-bench-quick-exit-status "$rc" 0 || sed 's/^/    /' "$out" | tail -n 30
 echo "    (quick benchmark took $((SECONDS - start)) s)"
