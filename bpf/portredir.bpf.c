@@ -49,12 +49,6 @@ const volatile bool pr_csum_fixup = true;
  */
 volatile __u32 pr_draining;
 
-/* libxdp reads this to place the program in the dispatcher's chain. */
-struct {
-	__uint(priority, PR_DEFAULT_PRIORITY);
-	__uint(XDP_PASS, 1);
-} XDP_RUN_CONFIG(xdp_portredir);
-
 static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 {
 	if (c) {
@@ -271,8 +265,12 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	return true;
 }
 
-SEC("xdp")
-int xdp_portredir(struct xdp_md *ctx)
+/*
+ * The data path; with_meta is a compile-time constant, so each entry point
+ * below gets its own copy and the one without metadata contains no
+ * bpf_xdp_adjust_meta call at all.
+ */
+static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -284,11 +282,43 @@ int xdp_portredir(struct xdp_md *ctx)
 	__u16 old_check;
 
 	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK &&
-	    pr_rewrite(&pkt, bytes, ctx->ingress_ifindex, &old_port, &old_check) && pr_csum_fixup)
+	    pr_rewrite(&pkt, bytes, ctx->ingress_ifindex, &old_port, &old_check) && with_meta &&
+	    pr_csum_fixup)
 		pr_leave_meta(ctx, old_port, old_check);
 
 	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
 	return action;
+}
+
+/* libxdp reads these to place the program in the dispatcher's chain. */
+struct {
+	__uint(priority, PR_DEFAULT_PRIORITY);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xdp_portredir);
+
+struct {
+	__uint(priority, PR_DEFAULT_PRIORITY);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xdp_portredir_n);
+
+/* The program: leaves checksum fix-up metadata for tc_csum_fixup.bpf.c. */
+SEC("xdp")
+int xdp_portredir(struct xdp_md *ctx)
+{
+	return pr_xdp(ctx, true);
+}
+
+/*
+ * The same rewrite without metadata ("_n"), for where no fix-up is needed
+ * (hardware NICs) or possible: a kernel that checks whether an extension
+ * changes packet data (6.12's changes_pkt_data, decided from the presence of
+ * the helper call) refuses xdp_portredir in a libxdp dispatcher older than
+ * 1.5.5, whose slots do not change packet data.
+ */
+SEC("xdp")
+int xdp_portredir_n(struct xdp_md *ctx)
+{
+	return pr_xdp(ctx, false);
 }
 
 char _license[] SEC("license") = "GPL";

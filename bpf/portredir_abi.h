@@ -280,5 +280,10 @@ struct pr_iface_rec {
 #define PR_IFACE_F_DISPATCHER (1U << 1)
 /* Loaded declaring frags (the kernel tells no one without a dispatcher). */
 #define PR_IFACE_F_FRAGS (1U << 2)
+/*
+ * The dispatcher refused the metadata variant (libxdp < 1.5.5, kernel with
+ * the changes_pkt_data check): the one without runs, no checksum fix-up.
+ */
+#define PR_IFACE_F_META_REFUSED (1U << 3)
 
 #endif /* PORTREDIR_ABI_H */

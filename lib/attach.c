@@ -47,7 +47,7 @@ static bool is_ours(struct xdp_program *p, __u32 rules_id)
 	__u32 len = sizeof(info), ids[16];
 	int fd = xdp_program__fd(p);
 
-	if (strcmp(xdp_program__name(p), PR_PROG_NAME))
+	if (!pr_prog_name_is_ours(xdp_program__name(p)))
 		return false;
 	if (!rules_id || fd < 0)
 		return true;
@@ -122,7 +122,8 @@ static int record(const struct pr_maps *m, const struct pr_iface_state *st, stru
 	rec.xdp_prog_id = st->self.id;
 	rec.flags = (st->skb_mode ? PR_IFACE_F_SKB_MODE : 0) |
 		    (st->dispatcher ? PR_IFACE_F_DISPATCHER : 0) |
-		    (st->self.frags ? PR_IFACE_F_FRAGS : 0);
+		    (st->self.frags ? PR_IFACE_F_FRAGS : 0) |
+		    (st->meta_refused ? PR_IFACE_F_META_REFUSED : 0);
 	rec.priority = st->self.priority;
 	rec.chain_actions = st->self.chain_actions;
 	rec.tc_ingress_prog_id = st->tc_ingress_id;
@@ -175,13 +176,24 @@ int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool
 }
 
 /*
- * Opens a fresh instance of the object (maps shared through the pins) and
- * prepares its XDP program for mode. Returns the program, NULL on failure.
+ * What the verifier says when it refuses an extension (our program in a
+ * dispatcher slot) that calls bpf_xdp_adjust_meta where the slot does not
+ * change packet data: kernels with the changes_pkt_data check (6.12 stable,
+ * 6.13) under libxdp < 1.5.5.
  */
-static struct xdp_program *prepare(const char *ifname, const struct pr_load_opts *o,
-				   enum xdp_attach_mode mode, struct portredir_bpf **skel,
-				   struct pr_err *err)
+#define PR_EXT_PKT_DATA_REFUSAL "changes packet data"
+
+/*
+ * Opens a fresh instance of the object (maps shared through the pins) and
+ * prepares one of its XDP programs for mode: with checksum fix-up metadata
+ * (meta), or the variant without it. Only that one is loaded. Returns the
+ * program, NULL on failure.
+ */
+static struct xdp_program *prepare(const struct pr_load_opts *o, enum xdp_attach_mode mode,
+				   bool meta, struct portredir_bpf **skel, struct pr_err *err)
 {
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, popts,
+			    .prog_name = meta ? PR_PROG_NAME : PR_PROG_NAME_NOMETA);
 	struct xdp_program *prog;
 	char msg[128];
 	int ret;
@@ -198,8 +210,11 @@ static struct xdp_program *prepare(const char *ifname, const struct pr_load_opts
 		return NULL;
 	}
 	(*skel)->rodata->pr_record_flows = !o->no_reply_translation;
-	(*skel)->rodata->pr_csum_fixup = may_see_pending_csums(ifname, mode);
-	prog = xdp_program__from_bpf_obj((*skel)->obj, "xdp");
+	(*skel)->rodata->pr_csum_fixup = meta;
+	bpf_program__set_autoload((*skel)->progs.xdp_portredir, meta);
+	bpf_program__set_autoload((*skel)->progs.xdp_portredir_n, !meta);
+	popts.obj = (*skel)->obj;
+	prog = xdp_program__create(&popts);
 	ret = (int)libxdp_get_error(prog);
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
@@ -222,27 +237,44 @@ static struct xdp_program *prepare(const char *ifname, const struct pr_load_opts
 
 /*
  * Prepares and attaches the XDP program. Automatic mode is resolved here
- * (native, else skb), as the mode decides frags (frags.h) before the load.
+ * (native, else skb), as the mode decides frags (frags.h) and the checksum
+ * fix-up before the load. Where the kernel refuses the metadata variant as a
+ * dispatcher extension, the variant without it is attached instead and
+ * *meta_refused says so.
  */
 static int attach_xdp(const char *ifname, const struct pr_load_opts *o,
 		      const struct pr_iface_state *before, enum xdp_attach_mode mode,
-		      struct portredir_bpf **skel, struct xdp_program **prog, struct pr_err *err)
+		      struct portredir_bpf **skel, struct xdp_program **prog, bool *meta_refused,
+		      struct pr_err *err)
 {
 	enum xdp_attach_mode try = mode == XDP_MODE_UNSPEC ? XDP_MODE_NATIVE : mode;
+	bool meta, refused;
 	int ret;
 
-	*prog = prepare(ifname, o, try, skel, err);
-	if (!*prog)
-		return -1;
-	ret = xdp_program__attach(*prog, before->ifindex, try, 0);
-	if (ret == -EOPNOTSUPP && mode == XDP_MODE_UNSPEC) {
-		xdp_program__close(*prog);
-		portredir_bpf__destroy(*skel);
-		try = XDP_MODE_SKB;
-		*prog = prepare(ifname, o, try, skel, err);
+	*meta_refused = false;
+	for (;;) {
+		meta = !*meta_refused && may_see_pending_csums(ifname, try);
+		*prog = prepare(o, try, meta, skel, err);
 		if (!*prog)
 			return -1;
+		pr_log_watch(PR_EXT_PKT_DATA_REFUSAL);
 		ret = xdp_program__attach(*prog, before->ifindex, try, 0);
+		refused = pr_log_watch_end();
+		if (ret && meta && refused) {
+			pr_verbose("the kernel refused %s in the libxdp dispatcher (it changes "
+				   "packet data, the dispatcher's slot does not): trying %s\n",
+				   PR_PROG_NAME, PR_PROG_NAME_NOMETA);
+			*meta_refused = true;
+		} else if (ret == -EOPNOTSUPP && mode == XDP_MODE_UNSPEC &&
+			   try == XDP_MODE_NATIVE) {
+			try = XDP_MODE_SKB;
+		} else {
+			break;
+		}
+		xdp_program__close(*prog);
+		*prog = NULL;
+		portredir_bpf__destroy(*skel);
+		*skel = NULL;
 	}
 	return ret ? pr_attach_refusal(ifname, ret, try, before, err) : 0;
 }
@@ -254,6 +286,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	enum xdp_attach_mode mode;
 	struct portredir_bpf *skel = NULL;
 	struct xdp_program *prog = NULL;
+	bool meta_refused = false;
 	int ifindex, ret;
 
 	memset(st, 0, sizeof(*st));
@@ -268,7 +301,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	if (pr_iface_can_join(st, &want, false, err))
 		return -1;
 	mode = pr_mode_to_xdp(want);
-	ret = attach_xdp(ifname, o, st, mode, &skel, &prog, err);
+	ret = attach_xdp(ifname, o, st, mode, &skel, &prog, &meta_refused, err);
 	if (ret)
 		goto out;
 
@@ -291,6 +324,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	}
 	/* The object is loaded now (libxdp did it), so its TC programs have fds. */
 	st->csum_fixup = skel->rodata->pr_csum_fixup;
+	st->meta_refused = meta_refused;
 	ret = 0;
 	if (st->csum_fixup)
 		ret = pr_tc_attach(ifindex, PR_TC_INGRESS,
@@ -450,6 +484,7 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 			st->self.chain_actions = rec.chain_actions;
 			st->self.frags = rec.flags & PR_IFACE_F_FRAGS;
 		}
+		st->meta_refused = rec.flags & PR_IFACE_F_META_REFUSED;
 		if (!st->attached)
 			st->skb_mode = rec.flags & PR_IFACE_F_SKB_MODE;
 	} while (!bpf_map_get_next_key(m->ifaces, &key, &key));

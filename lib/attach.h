@@ -8,6 +8,7 @@
 #define PR_ATTACH_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <net/if.h>
 #include <xdp/libxdp.h>
 
@@ -16,9 +17,20 @@
 #include "params.h"
 #include "vocab.h"
 
+/*
+ * Our XDP program, in two variants of one source (bpf/portredir.bpf.c):
+ * with checksum fix-up metadata, and without ("_n") where no fix-up is
+ * needed or the dispatcher refuses the metadata one. Kernel names: <= 15.
+ */
 #define PR_PROG_NAME "xdp_portredir"
+#define PR_PROG_NAME_NOMETA "xdp_portredir_n"
 #define PR_MAX_OTHERS 16
 
+/* Is name one of our program's names? */
+static inline bool pr_prog_name_is_ours(const char *name)
+{
+	return !strcmp(name, PR_PROG_NAME) || !strcmp(name, PR_PROG_NAME_NOMETA);
+}
 struct pr_load_opts {
 	enum pr_mode mode; /* PR_MODE_ANY: native where supported, else skb */
 	long priority; /* -1: the object's XDP_RUN_CONFIG */
@@ -50,6 +62,12 @@ struct pr_iface_state {
 	int xdp_progs; /* programs on the interface, ours included */
 	__u32 tc_ingress_id; /* our TC ingress program (checksum fixup), 0 if none */
 	bool csum_fixup; /* load decided the interface may carry pending checksums */
+	/*
+	 * The kernel refused the metadata variant as a dispatcher extension
+	 * (libxdp < 1.5.5 on a kernel with the changes_pkt_data check), so the
+	 * variant without metadata runs and there is no checksum fix-up.
+	 */
+	bool meta_refused;
 	__u32 tc_egress_id; /* our TC egress program (reply translation), 0 if none */
 	bool tc_tcx; /* our TC programs are TCX links (else clsact filters) */
 	/* An XDP program is attached that libxdp cannot look into (a dispatcher

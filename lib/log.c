@@ -2,12 +2,43 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
 #include "log.h"
 
 static int log_verbosity;
+static const char *watch_needle;
+static bool watch_seen;
+
+void pr_log_watch(const char *needle)
+{
+	watch_needle = needle;
+	watch_seen = false;
+}
+
+bool pr_log_watch_end(void)
+{
+	watch_needle = NULL;
+	return watch_seen;
+}
+
+__attribute__((format(printf, 1, 0))) static void watch(const char *fmt, va_list ap)
+{
+	va_list copy;
+	char *text;
+
+	if (!watch_needle || watch_seen)
+		return;
+	va_copy(copy, ap);
+	if (vasprintf(&text, fmt, copy) >= 0) {
+		watch_seen = strstr(text, watch_needle) != NULL;
+		free(text);
+	}
+	va_end(copy);
+}
 
 void pr_log_set_level(int verbosity)
 {
@@ -37,6 +68,7 @@ __attribute__((format(printf, 3, 0))) static int print_library(const char *who, 
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	watch(fmt, ap);
 	return print_library("libbpf", level == LIBBPF_DEBUG, fmt, ap);
 }
 

@@ -95,7 +95,7 @@ run_suite() {
 }
 
 for t in tests/unit/test_rules tests/unit/test_datapath tests/unit/test_reply tests/unit/test_vocab \
-	tests/unit/test_config tests/unit/test_params tests/unit/test_frags tests/unit/test_multibuf tests/unit/test_scope; do
+	tests/unit/test_config tests/unit/test_params tests/unit/test_frags tests/unit/test_multibuf tests/unit/test_scope tests/unit/test_variant; do
 	run_suite unit "unit/${t##*/}" "$HOST_USERLAND" "./$t"
 done
 

@@ -3,7 +3,7 @@
 
 TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_reply \
 	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params tests/unit/test_frags \
-	tests/unit/test_multibuf tests/unit/test_scope
+	tests/unit/test_multibuf tests/unit/test_scope tests/unit/test_variant
 TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/bpffs_snap tests/tools/tc_pass.bpf.o \
 	tests/tools/tc_count.bpf.o tests/tools/tc_other
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
@@ -21,6 +21,9 @@ tests/unit/test_reply: tests/unit/test_reply.o $(TEST_COMMON_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_multibuf: tests/unit/test_multibuf.o $(TEST_COMMON_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/unit/test_variant: tests/unit/test_variant.o $(TEST_COMMON_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_frags: tests/unit/test_frags.o $(LIB_A)

@@ -60,10 +60,16 @@ static void print_iface(const struct pr_iface_state *st)
 		out_u64("priority", st->self.priority);
 		chain_array(st->self.chain_actions);
 		out_u64("program-id", st->self.id);
+		out_str("program", st->self.name);
 		out_bool("frags", st->self.frags);
 		out_str("tc-attach", st->tc_tcx ? "tcx" : "clsact");
 		out_u64("tc-ingress-id", st->tc_ingress_id);
 		out_bool("checksum-fixup", st->tc_ingress_id != 0);
+		if (!st->tc_ingress_id)
+			out_str("checksum-fixup-off",
+				st->meta_refused ? "libxdp-dispatcher-older-than-1.5.5" :
+				!strcmp(st->self.name, PR_PROG_NAME_NOMETA) ? "hardware-nic" :
+									      "tc-ingress-missing");
 		out_u64("tc-egress-id", st->tc_egress_id);
 		out_bool("reply-translation", st->tc_egress_id != 0);
 		out_arr_begin("other-programs");

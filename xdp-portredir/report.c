@@ -13,7 +13,16 @@ void report_loaded(const struct pr_iface_state *st, const char *prefix)
 	       pr_mode_name(pr_mode_of(st->skb_mode)), st->self.priority, chain,
 	       st->dispatcher ? ", libxdp dispatcher" : "",
 	       st->tc_egress_id ? ", reply translation" : "",
-	       st->csum_fixup ? "" : ", no checksum fix-up needed (hardware NIC)");
+	       st->csum_fixup	? "" :
+	       st->meta_refused ? ", no checksum fix-up" :
+				  ", no checksum fix-up needed (hardware NIC)");
+	if (st->meta_refused)
+		printf("note: the kernel refused xdp-portredir's checksum fix-up in libxdp's "
+		       "dispatcher (libxdp older than 1.5.5 on a kernel that checks whether an XDP "
+		       "extension changes packet data), so it runs without: checksums of locally "
+		       "generated packets forwarded through %s are not fixed up; upgrade libxdp "
+		       "to 1.5.5 or later and load again.\n",
+		       st->name);
 	if (!st->dispatcher)
 		printf("note: this kernel refused the libxdp dispatcher, so xdp-portredir is attached "
 		       "to %s as its only XDP program: no other XDP program can share %s while it "
