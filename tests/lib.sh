@@ -265,3 +265,22 @@ t_tool_suite() {
 	tmp=$(mktemp -d)
 	t_on_exit "rm -rf $tmp"
 }
+
+# pr_dispatcher_prog: the name xdp-portredir's XDP program has inside a libxdp
+# dispatcher here. A kernel that checks whether an extension changes packet
+# data (Debian 13's 6.12; upstream 6.13) refuses the variant that leaves
+# checksum fix-up metadata in the dispatcher of libxdp older than 1.5.5, so
+# the tool loads xdp_portredir_n instead (lib/attach.c); elsewhere it is
+# xdp_portredir. xdp-loader's version is libxdp's (one source package).
+pr_dispatcher_prog() {
+	local lx kv
+	lx=$(xdp-loader status --version 2>/dev/null | awk '{ print $3; exit }')
+	kv=$(uname -r)
+	kv=${kv%%-*}
+	if [ -n "$lx" ] && [ "$(printf '%s\n' "$lx" 1.5.5 | sort -V | head -n 1)" != 1.5.5 ] &&
+		[ "$(printf '%s\n' "$kv" 6.12 | sort -V | head -n 1)" = 6.12 ]; then
+		echo xdp_portredir_n
+	else
+		echo xdp_portredir
+	fi
+}

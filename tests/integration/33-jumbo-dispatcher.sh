@@ -8,7 +8,8 @@
 #   one without frags (Debian 12's 1.3.1): the kernel refuses it at this MTU,
 #     alone and beside xdp-portredir, and xdp-portredir keeps redirecting;
 #   one with frags (Debian 13's 1.5.4): both share a frags dispatcher at this
-#     MTU, and the datagrams pass both programs.
+#     MTU, and the datagrams pass both programs; a third program without
+#     frags (a copy of ours through xdp-loader) is refused, ours stays.
 #
 # It needs the dispatcher, so on a kernel that refuses it (this host) it
 # SKIPs. Under TCG it takes about 90 s, more than the default VM row can
@@ -59,15 +60,26 @@ if [ $filter_frags = 0 ]; then
 	else
 		t_pass beside/filter-without-frags-refused
 	fi
-	t_match beside/ours-still-attached "$(mp_chain "$B" jb)" '^[0-9]+ xdp_portredir '
+	t_match beside/ours-still-attached "$(mp_chain "$B" jb)" "^[0-9]+ $MP_OURS "
 	t_eq beside/only-ours "$(mp_chain "$B" jb | wc -l)" 1
 	big_round beside/still-redirected
 else
 	t_ok beside/filter-with-frags-joins inn "$B" xdp-filter load jb
 	t_match beside/both-in-dispatcher "$(mp_chain "$B" jb | awk '{ print $2 }' | tr '\n' ' ')" \
-		'xdp_portredir xdpfilt_'
+		"$MP_OURS xdpfilt_"
 	big_round beside/8000-byte-datagrams-through-both
 	passed=$(inn "$B" xdp-filter status 2>&1 | awk '$1 == "XDP_PASS" { print $2 }')
 	t_ge beside/filter-saw-them "${passed:-0}" 5
+	# The refusal case beside this xdp-filter: a program without frags
+	# support (a copy of ours through xdp-loader, whose section does not
+	# declare them) would make the dispatcher single-buffer at MTU 9000.
+	t_on_exit inn "$B" xdp-loader unload jb --all
+	if out=$(inn "$B" xdp-loader load -n "$MP_OURS" jb "$TOP/bpf/portredir.bpf.o" 2>&1); then
+		t_fail beside/program-without-frags-refused "xdp-loader joined at MTU 9000: $out"
+	else
+		t_pass beside/program-without-frags-refused
+	fi
+	t_eq beside/still-two "$(mp_chain "$B" jb | wc -l)" 2
+	big_round beside/still-redirected-after-refusal
 fi
 t_done

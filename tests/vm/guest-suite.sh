@@ -89,14 +89,19 @@ if [ -n "$pattern" ]; then
 elif [ "$all" -eq 1 ]; then
 	run_host_suites
 else
-	# The default row: what fits the time budget and depends on the kernel.
-	while read -r sel _; do
-		case "$sel" in '' | '#'*) continue ;; esac
-		if ! run_host_suites -k "$sel"; then
-			echo "FAIL vm/suites: '$sel' in tests/vm/suites names no suite"
-			failed=$((failed + 1))
-		fi
-	done <tests/vm/suites
+	# The default row: what fits the time budget and depends on the kernel;
+	# tests/vm/suites.CODENAME adds suites for the guest userland's release.
+	codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+	for list in tests/vm/suites ${codename:+tests/vm/suites.$codename}; do
+		[ -f "$list" ] || continue
+		while read -r sel _; do
+			case "$sel" in '' | '#'*) continue ;; esac
+			if ! run_host_suites -k "$sel"; then
+				echo "FAIL vm/suites: '$sel' in $list names no suite"
+				failed=$((failed + 1))
+			fi
+		done <"$list"
+	done
 fi
 
 for t in tests/vm/scenarios/*.sh; do

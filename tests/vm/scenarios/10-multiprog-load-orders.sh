@@ -25,18 +25,18 @@ check_pair() {
 	t_eq "$o/one-dispatcher" "$(mp_dispatchers "$B" vb)" 1
 	chain=$(mp_chain "$B" vb)
 	t_eq "$o/two-programs" "$(grep -c . <<<"$chain")" 2
-	if [ "$prio" -lt 10 ]; then first=xdp_portredir second=xdpfilt_; else first=xdpfilt_ second=xdp_portredir; fi
+	if [ "$prio" -lt 10 ]; then first=$MP_OURS second=xdpfilt_; else first=xdpfilt_ second=$MP_OURS; fi
 	t_match "$o/run-order" "$(awk '{ print $2 }' <<<"$chain" | tr '\n' ' ')" "^${first}[^ ]* ${second}[^ ]* $"
 	if sort -n -c <<<"$(awk '{ print $1 }' <<<"$chain")" 2>/dev/null; then
 		t_pass "$o/priorities-ascending"
 	else
 		t_fail "$o/priorities-ascending" "$(tr '\n' ' ' <<<"$chain")"
 	fi
-	t_eq "$o/loader-portredir-priority" "$(awk '$2 == "xdp_portredir" { print $1 }' <<<"$chain")" "$prio"
+	t_eq "$o/loader-portredir-priority" "$(awk -v n="$MP_OURS" '$2 == n { print $1 }' <<<"$chain")" "$prio"
 	t_eq "$o/loader-filter-priority" "$(awk '$2 ~ /^xdpfilt_/ { print $1 }' <<<"$chain")" 10
 	t_match "$o/loader-native-mode" "$(inn "$B" xdp-loader status vb 2>&1)" '^vb +xdp_dispatcher +native '
 	fid=$(awk '$2 ~ /^xdpfilt_/ { print $3 }' <<<"$chain")
-	pid=$(awk '$2 == "xdp_portredir" { print $3 }' <<<"$chain")
+	pid=$(awk -v n="$MP_OURS" '$2 == n { print $3 }' <<<"$chain")
 
 	st=$(PRn "$B" status 2>&1)
 	t_match "$o/status-text-dispatcher" "$st" "^  vb .* mode native  dispatcher yes  priority $prio "

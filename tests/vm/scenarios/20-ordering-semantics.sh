@@ -63,7 +63,7 @@ mp_pr_load before/load "$B" vb --priority 5
 t_ok before/redirect PRn "$B" redirect --proto udp $OLD_PORT $NEW_PORT
 t_ok before/filter-load inn "$B" xdp-filter load vb
 t_match before/chain "$(mp_chain "$B" vb | awk '{ print $1, $2 }' | tr '\n' ' ')" \
-	'^5 xdp_portredir 10 xdpfilt_[a-z_]+ $'
+	"^5 $MP_OURS 10 xdpfilt_[a-z_]+ \$"
 t_ok before/deny-new deny $NEW_PORT
 round before/deny-new yes $NEW_PORT yes
 t_ok before/allow-new allow $NEW_PORT
@@ -76,7 +76,7 @@ t_ok after/unload PRn "$B" unload vb
 mp_pr_load after/load "$B" vb --priority 20
 t_ok after/redirect PRn "$B" redirect --proto udp $OLD_PORT $NEW_PORT
 t_match after/chain "$(mp_chain "$B" vb | awk '{ print $1, $2 }' | tr '\n' ' ')" \
-	'^10 xdpfilt_[a-z_]+ 20 xdp_portredir $'
+	"^10 xdpfilt_[a-z_]+ 20 $MP_OURS \$"
 # The deny rule on 7999 from above is still there.
 round after/deny-old yes $OLD_PORT no
 t_ok after/allow-old allow $OLD_PORT

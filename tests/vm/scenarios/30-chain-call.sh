@@ -45,10 +45,10 @@ t_eq none/status-chain-call "$(PRn "$B" status --json | jq -c '.interfaces[] | s
 t_ok none/filter-load inn "$B" xdp-filter load vb
 t_ok none/deny-new inn "$B" xdp-filter port $NEW_PORT --mode dst --proto udp
 chain=$(mp_chain "$B" vb)
-t_match none/loader-order "$(awk '{ print $2 }' <<<"$chain" | tr '\n' ' ')" '^xdp_portredir xdpfilt_[a-z_]+ $'
+t_match none/loader-order "$(awk '{ print $2 }' <<<"$chain" | tr '\n' ' ')" "^$MP_OURS xdpfilt_[a-z_]+ \$"
 # xdp-loader leaves the column unwritten when there are no actions (libxdp's
 # xdp_program__print_chain_call_actions), so only check what is not there.
-t_nomatch none/loader-no-chain-actions "$(awk '$2 == "xdp_portredir"' <<<"$chain")" 'XDP_[A-Z]+'
+t_nomatch none/loader-no-chain-actions "$(awk -v n="$MP_OURS" '$2 == n' <<<"$chain")" 'XDP_[A-Z]+'
 mp_snap "$B"
 s0=$(fseen) h0=$(fhits) r0=$(snap_pr "$RULE") p0=$(snap_pa XDP_PASS)
 mp_round "$A" "$B" "$ADDR_B" $N
@@ -65,8 +65,8 @@ t_ge none/portredir-passed "$(dlt "$p0" "$(snap_pa XDP_PASS)")" $((N + 1))
 # 2. The default: XDP_PASS chains on, xdp-filter runs and drops.
 reload pass
 chain=$(mp_chain "$B" vb)
-t_match pass/loader-order "$(awk '{ print $2 }' <<<"$chain" | tr '\n' ' ')" '^xdp_portredir xdpfilt_[a-z_]+ $'
-t_eq pass/loader-chain-actions "$(awk '$2 == "xdp_portredir" { print $4 }' <<<"$chain")" XDP_PASS
+t_match pass/loader-order "$(awk '{ print $2 }' <<<"$chain" | tr '\n' ' ')" "^$MP_OURS xdpfilt_[a-z_]+ \$"
+t_eq pass/loader-chain-actions "$(awk -v n="$MP_OURS" '$2 == n { print $4 }' <<<"$chain")" XDP_PASS
 mp_snap "$B"
 s0=$(fseen) h0=$(fhits) r0=$(snap_pr "$RULE")
 mp_round "$A" "$B" "$ADDR_B" $N

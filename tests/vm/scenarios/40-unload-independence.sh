@@ -49,7 +49,7 @@ t_eq two/status-lists-both "$(jq -c '[.interfaces[] | [.name, .state, .mode, .di
 	'[["vb1","loaded","native",true,[true]],["vb2","loaded","skb",true,[true]]]'
 t_eq two/one-rule "$(jq -c '[.rules[].rule]' <<<"$js")" "[\"$RULE\"]"
 for dev in vb1 vb2; do
-	t_match "two/loader-$dev" "$(names $dev)" '^xdp_portredir xdpfilt_[a-z_]+ $'
+	t_match "two/loader-$dev" "$(names $dev)" "^$MP_OURS xdpfilt_[a-z_]+ \$"
 done
 t_match two/loader-vb2-skb "$(inn "$B" xdp-loader status vb2 2>&1)" '^vb2 +xdp_dispatcher +skb '
 r0=$(rule_packets)
@@ -63,7 +63,7 @@ t_eq two/rule-counts-both "$(dlt "$r0" "$(rule_packets)")" $((2 * N + 1))
 
 # 2. xdp-filter leaves vb1; xdp-portredir stays there and redirects.
 t_ok filter-gone/unload inn "$B" xdp-filter unload vb1
-t_eq filter-gone/loader-shows-portredir "$(names vb1)" 'xdp_portredir '
+t_eq filter-gone/loader-shows-portredir "$(names vb1)" "$MP_OURS "
 t_eq filter-gone/status "$(PRn "$B" status --json | jq -c '.interfaces[] | select(.name == "vb1") | [.state, (.["other-programs"] | length)]')" '["loaded",0]'
 r0=$(rule_packets)
 mp_round "$A" "$B" "$ADDR_B1" $N

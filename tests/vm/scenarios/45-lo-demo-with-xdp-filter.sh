@@ -31,7 +31,7 @@ status=$(inn "$NS" xdp-loader status lo 2>&1)
 t_match loader-skb-dispatcher "$status" '^lo +xdp_dispatcher +skb '
 t_eq loader-one-dispatcher "$(mp_dispatchers "$NS" lo)" 1
 t_match loader-both-at-10 "$(mp_chain "$NS" lo | awk '{ print $1, $2 }' | tr '\n' ' ')" \
-	'^10 xdp_portredir 10 xdpfilt_[a-z_]+ $'
+	"^10 $MP_OURS 10 xdpfilt_[a-z_]+ \$"
 t_eq status "$(PRn "$NS" status --json | jq -c '.interfaces[] | select(.name == "lo") |
 	[.mode, .dispatcher, .priority, (.["other-programs"] | map([(.name | test("^xdpfilt_")), .priority]))]')" \
 	'["skb",true,10,[[true,10]]]'

@@ -19,21 +19,21 @@ t_on_exit inn "$B" xdp-loader unload vb --all
 t_on_exit PRn "$B" unload --all
 
 mp_pr_load ours/load "$B" vb --priority 20
-t_ok copy/load inn "$B" xdp-loader load vb "$TOP/bpf/portredir.bpf.o"
+t_ok copy/load inn "$B" xdp-loader load -n "$MP_OURS" vb "$TOP/bpf/portredir.bpf.o"
 chain=$(mp_chain "$B" vb)
-ours=$(awk '$2 == "xdp_portredir" && $1 == 20 { print $3 }' <<<"$chain")
-copy=$(awk '$2 == "xdp_portredir" && $1 == 5 { print $3 }' <<<"$chain")
+ours=$(awk -v n="$MP_OURS" '$2 == n && $1 == 20 { print $3 }' <<<"$chain")
+copy=$(awk -v n="$MP_OURS" '$2 == n && $1 == 5 { print $3 }' <<<"$chain")
 t_match copy/two-programs-named-alike "$ours/$copy" '^[0-9]+/[0-9]+$'
 
 js=$(PRn "$B" status --json 2>&1)
 t_eq status/ours-by-its-map "$(jq -c '.interfaces[] | select(.name == "vb") |
 	[.priority, .["program-id"]]' <<<"$js")" "[20,$ours]"
 t_eq status/copy-is-another-program "$(jq -c '.interfaces[] | select(.name == "vb") |
-	.["other-programs"] | map([.name, .id, .priority])' <<<"$js")" "[[\"xdp_portredir\",$copy,5]]"
+	.["other-programs"] | map([.name, .id, .priority])' <<<"$js")" "[[\"$MP_OURS\",$copy,5]]"
 
 t_ok unload/ours PRn "$B" unload vb
 chain=$(mp_chain "$B" vb)
-t_eq unload/copy-still-attached "$(awk '$2 == "xdp_portredir" { print $1 "/" $3 }' <<<"$chain")" "5/$copy"
+t_eq unload/copy-still-attached "$(awk -v n="$MP_OURS" '$2 == n { print $1 "/" $3 }' <<<"$chain")" "5/$copy"
 t_ok copy/unload inn "$B" xdp-loader unload vb --all
 mp_bare interface-bare "$B" vb
 t_done

@@ -15,6 +15,8 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 
+# Our program's name in the dispatcher (see pr_dispatcher_prog in lib.sh).
+MP_OURS=$(pr_dispatcher_prog)
 NEW_PORT=7998
 OLD_PORT=7999
 # Never named by any rule or filter: its datagram marks the end of a round.
@@ -97,6 +99,7 @@ mp_pr_load() {
 	case "$disp" in
 	true)
 		t_pass "$name"
+		mp_check_variant "$name" "$dev" "$js"
 		return 0
 		;;
 	false)
@@ -113,6 +116,22 @@ mp_pr_load() {
 		t_done
 		;;
 	esac
+}
+
+# mp_check_variant CASE DEV STATUS_JSON: the program in the dispatcher is the
+# one this kernel and libxdp allow (MP_OURS); without the checksum fix-up
+# metadata, load said why and status says the fix-up is off for that reason.
+mp_check_variant() {
+	local prog off
+	prog=$(jq -r --arg d "$2" '.interfaces[] | select(.name == $d) | .program' <<<"$3" 2>/dev/null)
+	off=$(jq -r --arg d "$2" '.interfaces[] | select(.name == $d) | .["checksum-fixup-off"] // ""' <<<"$3" 2>/dev/null)
+	t_eq "$1/program" "$prog" "$MP_OURS"
+	if [ "$MP_OURS" = xdp_portredir_n ]; then
+		t_match "$1/says-why-no-fixup" "$PR_LOAD_OUT" 'libxdp older than 1\.5\.5 .*not fixed up; upgrade libxdp'
+		t_eq "$1/status-fixup-off" "$off" libxdp-dispatcher-older-than-1.5.5
+	else
+		t_eq "$1/status-fixup-on" "$off" ""
+	fi
 }
 
 # mp_chain NS DEV: xdp-loader's view of DEV's dispatcher, one line per
