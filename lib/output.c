@@ -297,6 +297,36 @@ void out_json_u64(const char *key, unsigned long long val)
 		out_u64(key, val);
 }
 
+void out_json_bool(const char *key, bool val)
+{
+	if (o.json)
+		out_bool(key, val);
+}
+
+void out_json_obj_begin(const char *key)
+{
+	if (o.json)
+		out_obj_begin(key);
+}
+
+void out_json_obj_end(void)
+{
+	if (o.json)
+		out_obj_end();
+}
+
+void out_json_arr_begin(const char *key)
+{
+	if (o.json)
+		out_arr_begin(key);
+}
+
+void out_json_arr_end(void)
+{
+	if (o.json)
+		out_arr_end();
+}
+
 void out_note(const char *fmt, ...)
 {
 	va_list ap;

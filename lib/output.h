@@ -32,6 +32,12 @@ void out_bool(const char *key, bool val);
 /* JSON only: detail the human form already shows inside a label. */
 void out_json_str(const char *key, const char *val);
 void out_json_u64(const char *key, unsigned long long val);
+void out_json_bool(const char *key, bool val);
+/* JSON only: structure around such detail (a command whose text is prose). */
+void out_json_obj_begin(const char *key);
+void out_json_obj_end(void);
+void out_json_arr_begin(const char *key);
+void out_json_arr_end(void);
 /* Human form only: a line of prose (e.g. a note); JSON ignores it. */
 void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "maps.h"
 #include "object.h"
+#include "output.h"
 #include "params.h"
 #include "pins.h"
 #include "report.h"
@@ -29,6 +30,7 @@
 
 struct apply_settings {
 	bool check;
+	bool json;
 	long wait;
 	const char **files;
 	int n_files;
@@ -40,6 +42,11 @@ static const struct pr_opt apply_opts[] = {
 	  .type = PR_OPT_FLAG,
 	  .offset = offsetof(struct apply_settings, check),
 	  .help = "Only check the file and show what would change; change nothing" },
+	{ .name = "json",
+	  .short_name = 'j',
+	  .type = PR_OPT_FLAG,
+	  .offset = offsetof(struct apply_settings, json),
+	  .help = "Print the changes and the result as JSON (errors too, on stderr)" },
 	{ .name = "wait",
 	  .short_name = 'w',
 	  .type = PR_OPT_UINT,
@@ -62,17 +69,35 @@ static const struct pr_opt apply_opts[] = {
 	{ 0 },
 };
 
-static int read_config(const char *path, const char **name, struct pr_config *cfg)
+/* The parser's messages, one "FILE:LINE: ..." per line, as errors of apply. */
+static void complain_lines(char *text)
+{
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		pr_complain_at("apply", "%s", l);
+}
+
+static int read_config(const char *path, bool json, const char **name, struct pr_config *cfg)
 {
 	bool std = !strcmp(path, "-");
-	FILE *f = std ? stdin : fopen(path, "r");
+	FILE *f = std ? stdin : fopen(path, "r"), *diag = stderr;
+	char *diag_text = NULL;
+	size_t diag_len = 0;
 	int errors;
 
 	*name = std ? "<stdin>" : path;
 	if (!f) {
 		return pr_fail("apply", "cannot read %s: %s", path, strerror(errno));
 	}
-	errors = pr_config_parse(f, *name, cfg, stderr);
+	/* Under --json the messages become error objects: collect them first. */
+	if (json && !(diag = open_memstream(&diag_text, &diag_len)))
+		diag = stderr;
+	errors = pr_config_parse(f, *name, cfg, diag);
+	if (diag != stderr) {
+		fclose(diag);
+		complain_lines(diag_text);
+		free(diag_text);
+	}
 	if (!std)
 		fclose(f);
 	if (errors) {
@@ -92,8 +117,8 @@ static int missing_ifaces(const struct pr_config *cfg, const char *name, bool re
 			continue;
 		missing++;
 		if (report)
-			fprintf(stderr, "%s:%d: unknown interface '%s' (see 'ip link')\n", name,
-				cfg->ifaces[i].line, cfg->ifaces[i].name);
+			pr_complain_at("apply", "%s:%d: unknown interface '%s' (see 'ip link')",
+				       name, cfg->ifaces[i].line, cfg->ifaces[i].name);
 	}
 	return missing;
 }
@@ -124,7 +149,7 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 		mode = w->mode;
 		pr_iface_inspect((int)if_nametoindex(w->name), &now);
 		if (pr_iface_can_join(&now, &mode, true, &err)) {
-			fprintf(stderr, "%s:%d: %s\n", name, w->line, err.msg);
+			pr_complain_at("apply", "%s:%d: %s", name, w->line, err.msg);
 			bad++;
 		}
 	}
@@ -142,34 +167,8 @@ static struct pr_load_opts load_opts_of(const struct pr_config_iface *ifc)
 	return o;
 }
 
-static void describe(const struct pr_config_step *st, bool would, char *buf, size_t len)
-{
-	char what[160];
-
-	switch (st->op) {
-	case PR_CONFIG_RULE_DEL:
-	case PR_CONFIG_RULE_ADD:
-		pr_config_rule_format(&st->rule->spec, &st->rule->scope, what, sizeof(what));
-		snprintf(buf, len, "%s rule %s",
-			 st->op == PR_CONFIG_RULE_DEL ? (would ? "would remove" : "removed") :
-							(would ? "would add" : "added"),
-			 what);
-		break;
-	case PR_CONFIG_DETACH:
-		snprintf(buf, len, "%s %s (%s)", would ? "would unload from" : "unloaded from",
-			 st->iface->name, st->why);
-		break;
-	case PR_CONFIG_FLOWS_RESIZE:
-		snprintf(buf, len, "%s the flow table: %u -> %u entries",
-			 would ? "would remake" : "remade", st->flows[0], st->flows[1]);
-		break;
-	case PR_CONFIG_ATTACH:
-		pr_config_iface_format(st->iface, what, sizeof(what));
-		snprintf(buf, len, "%s %s%s%s%s", would ? "would load on" : "loaded on",
-			 st->iface->name, what[0] ? " (" : "", what, what[0] ? ")" : "");
-		break;
-	}
-}
+/* What the run came to, for JSON: "applied", "unchanged" or "valid" (--check). */
+static const char *result;
 
 /* One carried-out step and what it takes to undo it. */
 struct done {
@@ -255,17 +254,12 @@ static int carry_out(const struct pr_config_plan *plan, struct pr_sys *s, const 
 
 		if (do_step(step, s, &done[n_done], &err)) {
 			if (at)
-				fprintf(stderr, "%s:%d: %s\n", name, at, err.msg);
+				pr_complain_at("apply", "%s:%d: %s", name, at, err.msg);
 			else
 				pr_complain("apply", "%s", err.msg);
 			break;
 		}
-		if (step->op == PR_CONFIG_ATTACH) {
-			report_loaded(&done[n_done].st, "");
-			continue;
-		}
-		describe(step, false, line, sizeof(line));
-		printf("%s\n", line);
+		report_step(step, false, step->op == PR_CONFIG_ATTACH ? &done[n_done].st : NULL);
 	}
 	if (n_done == plan->n) {
 		free(done);
@@ -277,7 +271,7 @@ static int carry_out(const struct pr_config_plan *plan, struct pr_sys *s, const 
 	/* All or nothing: take back what this run changed, newest first. */
 	for (int i = n_done - 1; i >= 0; i--) {
 		if (undo_step(&done[i], s, &err)) {
-			describe(done[i].step, false, line, sizeof(line));
+			report_describe(done[i].step, false, line, sizeof(line));
 			pr_complain("apply", "could not undo '%s': %s", line, err.msg);
 			failures++;
 		}
@@ -299,12 +293,12 @@ static int check_only(const struct pr_config *want, const char *name)
 	struct pr_config_plan plan;
 	struct pr_sys s;
 	struct pr_err err;
-	char line[256];
 	int bad;
 
 	if (pr_sys_read(&s, &err)) {
-		printf("%s: the configuration is valid (the current state cannot be read: %s)\n",
-		       name, err.msg);
+		out_note("%s: the configuration is valid (the current state cannot be read: %s)",
+			 name, err.msg);
+		result = "valid";
 		return PR_EXIT_OK;
 	}
 	if (pr_config_diff(want, &s.cfg, &plan)) {
@@ -312,22 +306,21 @@ static int check_only(const struct pr_config *want, const char *name)
 		return pr_fail("apply", "out of memory");
 	}
 	bad = preflight(&plan, name);
-	for (int i = 0; i < plan.n; i++) {
-		describe(&plan.steps[i], true, line, sizeof(line));
-		printf("%s\n", line);
+	for (int i = 0; i < plan.n; i++)
+		report_step(&plan.steps[i], true, NULL);
+	if (!bad) {
+		out_note("%s: the configuration is valid; %s", name,
+			 plan.n ? "applying it would make the changes above" :
+				  "the system already matches it");
+		result = plan.n ? "valid" : "unchanged";
 	}
-	if (!bad)
-		printf("%s: the configuration is valid; %s\n", name,
-		       plan.n ? "applying it would make the changes above" :
-				"the system already matches it");
 	pr_config_plan_free(&plan);
 	pr_sys_release(&s);
 	return bad ? PR_EXIT_ERROR : PR_EXIT_OK;
 }
 
-static int apply_run(void *p)
+static int apply(const struct apply_settings *s)
 {
-	struct apply_settings *s = p;
 	struct pr_config want = { 0 };
 	struct pr_config_plan plan = { 0 };
 	struct pr_sys sys = PR_SYS_INIT;
@@ -336,7 +329,7 @@ static int apply_run(void *p)
 	struct pr_err err;
 	int ret, lock;
 
-	ret = read_config(s->files[0], &name, &want);
+	ret = read_config(s->files[0], s->json, &name, &want);
 	if (ret)
 		return ret;
 	empty = !want.n_ifaces && !want.n_rules;
@@ -380,7 +373,8 @@ static int apply_run(void *p)
 			ret = pr_fail("apply", "%s", err.msg);
 			goto out;
 		}
-		printf("nothing to change: the system already matches %s\n", name);
+		out_note("nothing to change: the system already matches %s", name);
+		result = "unchanged";
 		goto out;
 	}
 	if (!empty && !sys.have_maps) {
@@ -393,8 +387,10 @@ static int apply_run(void *p)
 	ret = carry_out(&plan, &sys, name);
 	if (sys.have_maps && sys.maps.flows >= 0 && pr_drain_refresh(&sys.maps, &err))
 		pr_complain("apply", "%s", err.msg);
-	if (!ret)
-		printf("applied %s: %d change%s\n", name, plan.n, plan.n == 1 ? "" : "s");
+	if (!ret) {
+		out_note("applied %s: %d change%s", name, plan.n, plan.n == 1 ? "" : "s");
+		result = "applied";
+	}
 out:
 	pr_config_plan_free(&plan);
 	pr_sys_release(&sys);
@@ -407,6 +403,30 @@ out:
 		pr_complain("apply", "%s", err.msg);
 	pr_unlock(lock);
 	pr_config_free(&want);
+	return ret;
+}
+
+/*
+ * Text: one line per change and a closing sentence. JSON: one document,
+ * {"file", "check", "changes": [...], "result"}, from the same calls
+ * (report_step() and the out_note()s beside each result).
+ */
+static int apply_run(void *p)
+{
+	struct apply_settings *s = p;
+	int ret;
+
+	out_init(stdout, s->json);
+	out_json_obj_begin(NULL);
+	out_json_str("file", strcmp(s->files[0], "-") ? s->files[0] : "<stdin>");
+	out_json_bool("check", s->check);
+	out_json_arr_begin("changes");
+	result = NULL;
+	ret = apply(s);
+	out_json_arr_end();
+	out_json_str("result", ret || !result ? "failed" : result);
+	out_json_obj_end();
+	out_finish();
 	return ret;
 }
 

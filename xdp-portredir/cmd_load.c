@@ -15,6 +15,7 @@
 #include "object.h"
 #include "params.h"
 #include "pins.h"
+#include "output.h"
 #include "report.h"
 
 struct load_settings {
@@ -141,8 +142,10 @@ static int load_run(void *p)
 				pr_complain("load", "unloaded %s again", done[i].name);
 		}
 	} else {
+		out_init(stdout, false);
 		for (int i = 0; i < n_done; i++)
 			report_loaded(&done[i], "xdp-portredir ");
+		out_finish();
 	}
 	free(done);
 out:

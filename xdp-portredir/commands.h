@@ -27,6 +27,8 @@ extern const struct pr_cmd pr_cmd_metrics;
  */
 void pr_errors_json(bool json);
 __attribute__((format(printf, 2, 3))) void pr_complain(const char *cmd, const char *fmt, ...);
+/* Like pr_complain, for a message that starts with its own place ("FILE:LINE: ..."): no prefix. */
+__attribute__((format(printf, 2, 3))) void pr_complain_at(const char *cmd, const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) int pr_fail(const char *cmd, const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) int pr_fail_usage(const char *cmd, const char *fmt, ...);
 

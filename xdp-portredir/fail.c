@@ -31,6 +31,20 @@ static void vreport(const char *cmd, int exit_code, const char *fmt, va_list ap)
 		fprintf(stderr, "Try 'xdp-portredir %s --help'.\n", cmd);
 }
 
+void pr_complain_at(const char *cmd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (errors_json)
+		out_error(stderr, cmd, msg, -1);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
 void pr_complain(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

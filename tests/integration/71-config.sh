@@ -265,6 +265,43 @@ bad flow-table-size-twice 2 "'flow-table-size' is already given at line [0-9]+" 
 PR unload --all >/dev/null
 PR apply "$tmp/saved.conf" >/dev/null 2>&1
 
+# --- apply --json: the same report, and the errors, as JSON ------------------------------
+js=$(PR apply --json "$tmp/saved.conf" 2>&1)
+t_eq json/no-op-exit "$?" 0
+t_eq json/no-op "$(jq -c '[.file, .check, .changes, .result]' <<<"$js")" \
+	"[\"$tmp/saved.conf\",false,[],\"unchanged\"]"
+{ cat "$tmp/saved.conf"; echo "redirect udp 4000 4001"; } >"$tmp/json.conf"
+text=$(PR apply --check "$tmp/json.conf" 2>&1 | grep '^would')
+js=$(PR apply --check --json "$tmp/json.conf" 2>/dev/null)
+t_eq json/check-exit "$?" 0
+t_eq json/check-result "$(jq -c '[.check, .result, .changes[0].done]' <<<"$js")" '[true,"valid",false]'
+t_eq json/check-same-sentences "$(jq -r '.changes[].text' <<<"$js")" "$text"
+js=$(PR apply --json "$tmp/json.conf" 2>/dev/null)
+t_eq json/apply-exit "$?" 0
+t_eq json/apply-change "$(jq -c '[.result, (.changes[] | [.action, .done, .rule, .text])]' <<<"$js")" \
+	'["applied",["add-rule",true,"udp 4000 -> 4001","added rule udp 4000 -> 4001"]]'
+{ cat "$tmp/saved.conf"; echo "interface vf mode skb"; } >"$tmp/json-load.conf"
+js=$(PR apply --json "$tmp/json-load.conf" 2>/dev/null)
+t_eq json/load-exit "$?" 0
+t_eq json/load-fields "$(jq -c '.changes[] | select(.action == "load") | [.interface, .mode, .done]' <<<"$js")" \
+	'["vf","skb",true]'
+t_match json/load-sentence "$(jq -r '.changes[] | select(.action == "load") | .text' <<<"$js")" \
+	"^loaded on vf \(skb mode, priority [0-9]+, chain-call"
+t_eq json/load-rule-removed "$(jq -r '.changes[] | select(.action == "remove-rule") | .rule' <<<"$js")" \
+	"udp 4000 -> 4001"
+printf 'interface vd mode fast\nfrob\n' >"$tmp/json-bad.conf"
+PR apply --json "$tmp/json-bad.conf" >"$tmp/json.out" 2>"$tmp/json.err"
+t_eq json/bad-exit "$?" 2
+t_eq json/bad-stdout "$(jq -c '[.changes, .result]' <"$tmp/json.out")" '[[],"failed"]'
+t_eq json/bad-every-error-line-is-json "$(jq -c '.error.command' <"$tmp/json.err" 2>&1 | sort | uniq -c | tr -s ' ')" \
+	' 3 "apply"'
+t_eq json/bad-messages "$(jq -r '.error.message' <"$tmp/json.err")" \
+	"$tmp/json-bad.conf:1: invalid mode 'fast' (expected native or skb)
+$tmp/json-bad.conf:2: unknown keyword 'frob' (expected 'interface', 'redirect' or 'flow-table-size')
+2 errors in $tmp/json-bad.conf; nothing applied"
+PR apply "$tmp/saved.conf" >/dev/null 2>&1
+t_eq json/back-to-saved "$(saved)" "$(grep -v '^#' "$tmp/saved.conf")"
+
 # --- rules only, then nothing ------------------------------------------------------------
 printf 'redirect udp 7999 7998\n' >"$tmp/rules-only.conf"
 out=$(PR apply "$tmp/rules-only.conf" 2>&1)
