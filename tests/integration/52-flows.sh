@@ -10,14 +10,15 @@
 # bounded by FLOWPEER_WAIT, so a slow machine makes it slower, never wrong.
 . "$(dirname "$0")/../lib.sh"
 t_tool_suite
-command -v python3 >/dev/null || { t_skip all "needs python3"; t_done; }
-PEER="$TOP/tests/tools/flowpeer.py"
+# The flows' two ends: tests/tools/flowpeer (C, so the VM row runs this too).
+PEER="$TOP/tests/tools/flowpeer"
+[ -x "$PEER" ] || { t_fail setup/flowpeer "$PEER missing: run make"; t_done; }
 export FLOWPEER_WAIT=60
 
 # client NAME HOST: starts a client of HOST:7999 controlled through $tmp/NAME.ctl.
 client() {
 	mkfifo "$tmp/$1.ctl"
-	python3 "$PEER" client "$2" 7999 "$tmp/$1.ctl" >"$tmp/$1.out" 2>&1 &
+	"$PEER" client "$2" 7999 "$tmp/$1.ctl" >"$tmp/$1.out" 2>&1 &
 	t_on_exit "kill $!"
 	wait_until 90 grep -Eq '^(connected|fail)' "$tmp/$1.out"
 }
@@ -35,7 +36,7 @@ live() { "$PORTREDIR" status --json | jq '.flows.live'; }
 
 "$PORTREDIR" load lo >/dev/null || t_fail setup/load "load lo failed"
 "$PORTREDIR" redirect 7999 7998 >/dev/null
-python3 "$PEER" server 7998 7997 >"$tmp/srv" 2>&1 &
+"$PEER" server 7998 7997 >"$tmp/srv" 2>&1 &
 t_on_exit "kill $!"
 wait_until 60 grep -q '^ready' "$tmp/srv" || t_fail setup/server "server not ready"
 
@@ -46,7 +47,7 @@ t_eq start/v6 "$(check a6)" "ok 7998 7998"
 
 # UDP: one socket's request/response flow.
 mkfifo "$tmp/u.ctl"
-python3 "$PEER" udp 127.0.0.1 7999 "$tmp/u.ctl" >"$tmp/u.out" 2>&1 &
+"$PEER" udp 127.0.0.1 7999 "$tmp/u.ctl" >"$tmp/u.out" 2>&1 &
 t_on_exit "kill $!"
 wait_until 30 grep -q connected "$tmp/u.out"
 t_eq udp/start "$(check u)" "ok 7998"
@@ -108,7 +109,7 @@ echo quit >"$tmp/e4.ctl"
 "$PORTREDIR" load lo >/dev/null
 "$PORTREDIR" redirect 7999 7998 --proto udp >/dev/null
 mkfifo "$tmp/v.ctl"
-python3 "$PEER" udp ::1 7999 "$tmp/v.ctl" >"$tmp/v.out" 2>&1 &
+"$PEER" udp ::1 7999 "$tmp/v.ctl" >"$tmp/v.out" 2>&1 &
 t_on_exit "kill $!"
 wait_until 30 grep -q connected "$tmp/v.out"
 t_eq udp-idle/before "$(check v)" "ok 7998"
