@@ -42,12 +42,17 @@ packets() { PR status --json | jq --arg r "$1" '.rules[] | select(.rule == $r) |
 # removed while its flows live), packets that follow a recorded flow are not
 # the rule's to count (issue 17), so only delivery is checked.
 udp_case() {
-	local name=$1 ns=$2 dst=$3 port=$4 rule=$5 draining=${6:-} n=20 before after
+	local name=$1 ns=$2 dst=$3 port=$4 rule=$5 draining=${6:-} n=20 before after old
 	before=$(packets "$rule")
-	bg_ready "$tmp/rx" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p "$port" -n $n -t 5000 >/dev/null
-	bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p 7999 -t 2500 >/dev/null
+	# Both receivers are bounded by scaled waits (under TCG on a busy host
+	# a process start can take seconds); 7999's listens until every
+	# datagram reached the new port, then is stopped and says what it got.
+	bg_ready "$tmp/rx" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p "$port" -n $n -t "$(t_wait 5000)" >/dev/null
+	bg_ready "$tmp/old" in_ns "$B" "$NETTOOL" udp-recv -l "$dst" -p 7999 -t "$(t_wait 5000)" >/dev/null
+	old=$BG_PID
 	in_ns "$ns" "$NETTOOL" udp-send -a "$dst" -p 7999 -n $n -i 1000 >/dev/null
 	wait_until 6 grep -q '^received' "$tmp/rx"
+	kill -TERM "$old" 2>/dev/null
 	wait_until 6 grep -q '^received' "$tmp/old"
 	t_eq "$name/all-on-$port" "$(num_after "$tmp/rx" received)" $n
 	t_eq "$name/none-on-7999" "$(num_after "$tmp/old" received)" 0
@@ -65,8 +70,8 @@ udp_case vb2-v6/its-own-rule "$A2" fd79::2 7002 "udp 7999 -> 7002 on vb2"
 # TCP through a scoped rule: the SYN goes to vb2's port, replies come back
 # translated (the client completes and echoes).
 t_ok rule-tcp-vb2 PR redirect 8999 8002 --proto tcp --interface vb2
-bg_ready "$tmp/srv" in_ns "$B" "$NETTOOL" tcp-server -l 10.79.0.2 -p 8002 -t 8000 >/dev/null
-out=$(in_ns "$A2" "$NETTOOL" tcp-client -a 10.79.0.2 -p 8999 -b 64k -t 5000 2>&1)
+bg_ready "$tmp/srv" in_ns "$B" "$NETTOOL" tcp-server -l 10.79.0.2 -p 8002 -t "$(t_wait 8000)" >/dev/null
+out=$(in_ns "$A2" "$NETTOOL" tcp-client -a 10.79.0.2 -p 8999 -b 64k -t "$(t_wait 5000)" 2>&1)
 t_match tcp-vb2/echo-through-reply-translation "$out" "^ok 1 failed 0 bytes 65536 "
 out=$(in_ns "$A1" "$NETTOOL" tcp-client -a 10.78.0.2 -p 8999 -b 0 -t 1000 2>&1)
 t_nomatch tcp-vb1/not-redirected "$out" "^ok 1 "
