@@ -64,10 +64,31 @@ run_case() {
 	t_eq "$name/no-checksum-errors" "$after" "$before"
 }
 
+# With libxdp < 1.5.5 on 6.12+ the dispatcher refuses the metadata variant
+# and load runs without the fix-up (pr_dispatcher_prog in lib.sh): that is
+# libxdp's difference, so there the pending-checksum cases SKIP, saying why.
+# Sets fix (status's checksum-fixup for rS) and want (what it should be).
+fixup_expected() {
+	local js disp
+	js=$(PR status --json 2>/dev/null)
+	disp=$(jq -r '.interfaces[] | select(.name == "rS") | .dispatcher' <<<"$js" 2>/dev/null)
+	fix=$(jq -r '.interfaces[] | select(.name == "rS") | .["checksum-fixup"]' <<<"$js" 2>/dev/null)
+	if [ "$disp" = true ] && [ "$(pr_dispatcher_prog)" = xdp_portredir_n ]; then
+		want=false
+	else
+		want=true
+	fi
+}
 for mode in native skb; do
 	PR load --mode $mode rS >/dev/null || t_fail "$mode/load" "load failed"
 	PR redirect 7999 7998 >/dev/null
+	fixup_expected
+	t_eq "$mode/checksum-fixup" "$fix" "$want"
 	for offload in on off; do
+		if [ "$offload" = on ] && [ "$fix" = false ]; then
+			t_skip "$mode/offload-on" "no checksum fix-up: libxdp's dispatcher older than 1.5.5 on kernel $(uname -r) refuses it (documented; upgrade libxdp)"
+			continue
+		fi
 		ip netns exec "$S" ethtool -K sR tx $offload >/dev/null
 		run_case "$mode/offload-$offload/ipv4" 10.78.2.2 10.78.2.2
 		run_case "$mode/offload-$offload/ipv6" fd78:2::2 fd78:2::2
@@ -83,7 +104,7 @@ rS_ifindex=$(ip -n "$R" -o link show rS | cut -d: -f1)
 if [ -e "$PIN_DIR/tcx_ingress_$rS_ifindex" ]; then
 	rm "$PIN_DIR/tcx_ingress_$rS_ifindex"
 else
-	tc -n "$R" filter del dev rS ingress
+	tc -n "$R" filter del dev rS ingress 2>/dev/null # none without the fix-up
 fi
 before=$(snmp_counter "$D" UdpInCsumErrors)
 bg_ready "$tmp/rx" in_ns "$D" "$NETTOOL" udp-recv -l 10.78.2.2 -p 7998 -t 1500 >/dev/null
