@@ -624,7 +624,7 @@ static struct pr_rule_spec filler_rule(enum pr_proto proto, unsigned int i, unsi
  * whole translation path (flow lookup, checksum and port writes, counters)
  * and writes 7002 over 7002.
  */
-static int setup_egress(struct prog *p, struct pr_err *err)
+static int setup_egress(struct prog *p, struct pr_errbuf *err)
 {
 	static const enum pkt_id in[] = { PKT_V4_UDP_EG, PKT_V4_TCP_SYN_EG };
 	static const enum pkt_id out[] = { PKT_V4_UDP_REPLY, PKT_V4_TCP_EST_REPLY };
@@ -677,7 +677,7 @@ static int setup_egress(struct prog *p, struct pr_err *err)
  * (the interface BPF_PROG_TEST_RUN delivers on) and the frame's destination;
  * for SCOPE_MISS on an interface index no frame arrives on.
  */
-static int scope_hit_pair(struct prog *p, struct pr_err *err)
+static int scope_hit_pair(struct prog *p, struct pr_errbuf *err)
 {
 	static struct pr_scope_table none, t;
 	struct pr_maps *m = &p->scope_maps;
@@ -710,7 +710,7 @@ static int load_portredir(struct prog *p)
 	unsigned int n_fixed = 2 + (p->reply ? 1 : 0);
 	unsigned int n_fill = p->rules > n_fixed ? p->rules - n_fixed : 0;
 	struct pr_rule_table *t;
-	struct pr_err err;
+	struct pr_errbuf err;
 	unsigned int proto;
 
 	if (opt_object) {
@@ -813,7 +813,7 @@ fail:
 static int load_egress(struct prog *p, const struct prog *in)
 {
 	struct bpf_program *bp = find_prog(in->obj, p->name);
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	p->rules = in->rules;
 	p->xdp_fd = in->xdp_fd;

@@ -113,7 +113,7 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 	xdp_multiprog__close(mp);
 }
 
-static int record(const struct pr_maps *m, const struct pr_iface_state *st, struct pr_err *err)
+static int record(const struct pr_maps *m, const struct pr_iface_state *st, struct pr_errbuf *err)
 {
 	struct pr_iface_rec rec = { 0 };
 	__u32 key = (__u32)st->ifindex;
@@ -153,7 +153,7 @@ static bool may_see_pending_csums(const char *ifname, enum xdp_attach_mode mode)
 }
 
 int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool config_words,
-		      struct pr_err *err)
+		      struct pr_errbuf *err)
 {
 	const char *have = pr_mode_name(pr_mode_of(now->skb_mode));
 
@@ -190,7 +190,7 @@ int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool
  * program, NULL on failure.
  */
 static struct xdp_program *prepare(const struct pr_load_opts *o, enum xdp_attach_mode mode,
-				   bool meta, struct portredir_bpf **skel, struct pr_err *err)
+				   bool meta, struct portredir_bpf **skel, struct pr_errbuf *err)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, popts,
 			    .prog_name = meta ? PR_PROG_NAME : PR_PROG_NAME_NOMETA);
@@ -245,7 +245,7 @@ static struct xdp_program *prepare(const struct pr_load_opts *o, enum xdp_attach
 static int attach_xdp(const char *ifname, const struct pr_load_opts *o,
 		      const struct pr_iface_state *before, enum xdp_attach_mode mode,
 		      struct portredir_bpf **skel, struct xdp_program **prog, bool *meta_refused,
-		      struct pr_err *err)
+		      struct pr_errbuf *err)
 {
 	enum xdp_attach_mode try = mode == XDP_MODE_UNSPEC ? XDP_MODE_NATIVE : mode;
 	bool meta, refused;
@@ -280,7 +280,7 @@ static int attach_xdp(const char *ifname, const struct pr_load_opts *o,
 }
 
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
-		    struct pr_iface_state *st, struct pr_err *err)
+		    struct pr_iface_state *st, struct pr_errbuf *err)
 {
 	enum pr_mode want = o->mode;
 	enum xdp_attach_mode mode;
@@ -337,7 +337,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	if (!ret)
 		ret = record(m, st, err);
 	if (ret) {
-		struct pr_err ignored;
+		struct pr_errbuf ignored;
 
 		pr_iface_detach(st, m, &ignored);
 		goto out;
@@ -350,7 +350,7 @@ out:
 }
 
 /* Detaches a program attached without a dispatcher, only if it is still ours. */
-static int detach_single(const struct pr_iface_state *st, struct pr_err *err)
+static int detach_single(const struct pr_iface_state *st, struct pr_errbuf *err)
 {
 	int fd = bpf_prog_get_fd_by_id(st->self.id);
 	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
@@ -366,7 +366,7 @@ static int detach_single(const struct pr_iface_state *st, struct pr_err *err)
 	return 0;
 }
 
-static int detach_from_dispatcher(const struct pr_iface_state *st, struct pr_err *err)
+static int detach_from_dispatcher(const struct pr_iface_state *st, struct pr_errbuf *err)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(st->ifindex);
 	struct xdp_program *p;
@@ -393,7 +393,7 @@ static int detach_from_dispatcher(const struct pr_iface_state *st, struct pr_err
 	return 0;
 }
 
-int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, struct pr_err *err)
+int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, struct pr_errbuf *err)
 {
 	__u32 key = (__u32)st->ifindex;
 	int ret = 0;
@@ -433,7 +433,7 @@ static struct pr_iface_state *find_state(struct pr_iface_state *list, int n, int
 }
 
 int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
-		  struct pr_err *err)
+		  struct pr_errbuf *err)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	__u32 key;
@@ -498,7 +498,7 @@ fail:
 	return ret;
 }
 
-int pr_iface_count_attached(const struct pr_maps *m, struct pr_err *err)
+int pr_iface_count_attached(const struct pr_maps *m, struct pr_errbuf *err)
 {
 	struct pr_iface_state *list = NULL;
 	int n = 0, count = 0;

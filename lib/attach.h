@@ -84,7 +84,7 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st);
  * or as load's options spell the mode. *mode PR_MODE_ANY becomes theirs.
  */
 int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool config_words,
-		      struct pr_err *err);
+		      struct pr_errbuf *err);
 
 /*
  * Loads a fresh instance of the program (maps shared through the pins) and
@@ -92,10 +92,11 @@ int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool
  * attached and nothing is recorded.
  */
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
-		    struct pr_iface_state *st, struct pr_err *err);
+		    struct pr_iface_state *st, struct pr_errbuf *err);
 
 /* Detaches our program from st's interface and forgets the record. */
-int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, struct pr_err *err);
+int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m,
+		    struct pr_errbuf *err);
 
 /*
  * Every interface where the tool is attached or recorded (m may be NULL:
@@ -103,10 +104,10 @@ int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, st
  * none (*list is NULL).
  */
 int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
-		  struct pr_err *err);
+		  struct pr_errbuf *err);
 
 /* How many interfaces have our XDP program attached now; -1 on error. */
-int pr_iface_count_attached(const struct pr_maps *m, struct pr_err *err);
+int pr_iface_count_attached(const struct pr_maps *m, struct pr_errbuf *err);
 
 
 #endif

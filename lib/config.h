@@ -97,7 +97,7 @@ void pr_config_rule_format(const struct pr_rule_spec *spec, const struct pr_scop
  * (at most max); returns the number of names, or -1 with err set.
  */
 int pr_config_parse_scope(char **tok, int n, struct pr_scope_rule *base, char names[][IF_NAMESIZE],
-			  int max, struct pr_err *err);
+			  int max, struct pr_errbuf *err);
 
 /* Appends the scoped rules of t to cfg (after pr_config_from_state()). */
 int pr_config_add_scoped(struct pr_config *cfg, const struct pr_scope_table *t);

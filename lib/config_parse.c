@@ -192,7 +192,7 @@ static int add_rule(struct parser *p, const struct pr_rule_spec *spec,
 		    const struct pr_scope_rule *scope)
 {
 	struct pr_config *cfg = p->cfg;
-	struct pr_err err;
+	struct pr_errbuf err;
 	char a[160], b[160];
 
 	if (pr_rule_validate(spec, &err)) {
@@ -229,7 +229,7 @@ static void parse_redirect(struct parser *p, char **tok, int n)
 	unsigned int mask = PR_PROTO_MASK_ALL;
 	struct pr_scope_rule base = { 0 };
 	char names[16][IF_NAMESIZE];
-	struct pr_err err;
+	struct pr_errbuf err;
 	int arg = 1, n_names;
 
 	/* An optional protocol list first, as `redirect --proto` takes it. */

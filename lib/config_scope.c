@@ -22,7 +22,7 @@ void pr_config_rule_format(const struct pr_rule_spec *spec, const struct pr_scop
  * names (the interfaces, at most max); returns the number of names or -1.
  */
 int pr_config_parse_scope(char **tok, int n, struct pr_scope_rule *base, char names[][IF_NAMESIZE],
-			  int max, struct pr_err *err)
+			  int max, struct pr_errbuf *err)
 {
 	int n_names = 0;
 	bool dst = false;

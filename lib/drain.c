@@ -56,7 +56,7 @@ static enum pr_proto proto_of(const struct pr_flow_key *key)
 	return key->proto == IPPROTO_TCP ? PR_PROTO_TCP : PR_PROTO_UDP;
 }
 
-static int port_flag(int fd, __u32 slot, __u64 bit, bool on, struct pr_err *err)
+static int port_flag(int fd, __u32 slot, __u64 bit, bool on, struct pr_errbuf *err)
 {
 	__u64 flags = 0;
 
@@ -71,7 +71,7 @@ static int port_flag(int fd, __u32 slot, __u64 bit, bool on, struct pr_err *err)
 }
 
 int pr_drain_prepare(const struct pr_maps *m, const struct pr_rule_spec *spec,
-		     struct pr_err *err)
+		     struct pr_errbuf *err)
 {
 	for (unsigned int p = spec->first; p <= spec->last; p++)
 		if (port_flag(m->port_flags, PR_RULE_KEY(spec->proto, p), PR_PORT_DRAIN, true, err))
@@ -80,7 +80,7 @@ int pr_drain_prepare(const struct pr_maps *m, const struct pr_rule_spec *spec,
 }
 
 int pr_rule_remove_draining(const struct pr_maps *m, const struct pr_rule_spec *spec,
-			    struct pr_err *err)
+			    struct pr_errbuf *err)
 {
 	struct pr_rule_table *t = malloc(sizeof(*t));
 	struct pr_rule_spec have;
@@ -116,7 +116,7 @@ static int note_need(const struct pr_flow_key *key, const struct pr_flow *flow, 
 	return 0;
 }
 
-int pr_drain_refresh(const struct pr_maps *m, struct pr_err *err)
+int pr_drain_refresh(const struct pr_maps *m, struct pr_errbuf *err)
 {
 	struct pr_rule_table *t = malloc(sizeof(*t));
 	unsigned char *need = calloc(PR_RULE_SLOTS, 1);
@@ -203,7 +203,7 @@ static int group_cmp(const void *a, const void *b)
 }
 
 int pr_drain_groups(const struct pr_maps *m, struct pr_drain_group **groups, int *n,
-		    struct pr_err *err)
+		    struct pr_errbuf *err)
 {
 	struct pr_rule_table *t = malloc(sizeof(*t));
 	struct groups_ctx c = { t, NULL, 0, 0 };
@@ -272,7 +272,7 @@ void pr_flows_forget(int flows_fd, __u32 ifindex)
 	}
 }
 
-int pr_prog_set_draining(__u32 prog_id, bool on, struct pr_err *err)
+int pr_prog_set_draining(__u32 prog_id, bool on, struct pr_errbuf *err)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info), ids[32];

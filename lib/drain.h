@@ -36,11 +36,11 @@ int pr_flows_foreach_live(int flows_fd,
  * clears the flag again where no flow needs it.
  */
 int pr_drain_prepare(const struct pr_maps *m, const struct pr_rule_spec *spec,
-		     struct pr_err *err);
+		     struct pr_errbuf *err);
 
 /* Removes a rule (pr_rules_remove()) keeping its live flows going. */
 int pr_rule_remove_draining(const struct pr_maps *m, const struct pr_rule_spec *spec,
-			    struct pr_err *err);
+			    struct pr_errbuf *err);
 
 /*
  * Makes the hints match the flow table: PR_PORT_DRAIN and a drain mark
@@ -48,7 +48,7 @@ int pr_rule_remove_draining(const struct pr_maps *m, const struct pr_rule_spec *
  * say now; every other mark becomes an empty entry again, so ports whose
  * flows ended cost nothing. Call under the lock after changing rules.
  */
-int pr_drain_refresh(const struct pr_maps *m, struct pr_err *err);
+int pr_drain_refresh(const struct pr_maps *m, struct pr_errbuf *err);
 
 /* Flows that no longer follow the rules, grouped by (proto, port, target). */
 struct pr_drain_group {
@@ -63,7 +63,7 @@ struct pr_drain_group {
  * *groups (NULL when there are none).
  */
 int pr_drain_groups(const struct pr_maps *m, struct pr_drain_group **groups, int *n,
-		    struct pr_err *err);
+		    struct pr_errbuf *err);
 
 /* Live redirected flows that came in on ifindex (0: anywhere). -1 on error. */
 long pr_flows_live_on(int flows_fd, __u32 ifindex);
@@ -75,6 +75,6 @@ void pr_flows_forget(int flows_fd, __u32 ifindex);
  * Switches the XDP program prog_id (ours) into draining: only recorded
  * flows are still redirected, new ones pass unchanged.
  */
-int pr_prog_set_draining(__u32 prog_id, bool on, struct pr_err *err);
+int pr_prog_set_draining(__u32 prog_id, bool on, struct pr_errbuf *err);
 
 #endif /* PR_DRAIN_H */

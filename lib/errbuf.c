@@ -4,7 +4,7 @@
 #include "errbuf.h"
 
 /* Always returns -1 so callers can write "return pr_err_set(...)". */
-int pr_err_set(struct pr_err *err, const char *fmt, ...)
+int pr_err_set(struct pr_errbuf *err, const char *fmt, ...)
 {
 	va_list ap;
 

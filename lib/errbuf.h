@@ -10,10 +10,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-struct pr_err {
+struct pr_errbuf {
 	char msg[512];
 };
 
-__attribute__((format(printf, 2, 3))) int pr_err_set(struct pr_err *err, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) int pr_err_set(struct pr_errbuf *err, const char *fmt, ...);
 
 #endif

@@ -28,7 +28,7 @@ unsigned int pr_iface_mtu(const char *ifname)
 }
 
 int pr_frags_refusal(const char *ifname, unsigned int mtu, const struct pr_iface_state *st,
-		     struct pr_err *err)
+		     struct pr_errbuf *err)
 {
 	char names[256] = "";
 	size_t len = 0;
@@ -64,7 +64,7 @@ int pr_frags_refusal(const char *ifname, unsigned int mtu, const struct pr_iface
 }
 
 int pr_attach_refusal(const char *ifname, int ret, enum xdp_attach_mode mode,
-		      const struct pr_iface_state *before, struct pr_err *err)
+		      const struct pr_iface_state *before, struct pr_errbuf *err)
 {
 	char msg[128];
 

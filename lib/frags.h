@@ -32,7 +32,7 @@ unsigned int pr_iface_mtu(const char *ifname);
  * ret, saying what to do. Returns -1.
  */
 int pr_attach_refusal(const char *ifname, int ret, enum xdp_attach_mode mode,
-		      const struct pr_iface_state *before, struct pr_err *err);
+		      const struct pr_iface_state *before, struct pr_errbuf *err);
 
 /*
  * Fills err for a native attach the kernel refused with ERANGE: names the
@@ -40,6 +40,6 @@ int pr_attach_refusal(const char *ifname, int ret, enum xdp_attach_mode mode,
  * inspected before the attach), and says what to do. Returns -1.
  */
 int pr_frags_refusal(const char *ifname, unsigned int mtu, const struct pr_iface_state *st,
-		     struct pr_err *err);
+		     struct pr_errbuf *err);
 
 #endif

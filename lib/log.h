@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Detail the user asked for with -v ("mounted bpffs at ..."), on stderr.
- * Errors are not printed here: the library returns them in a struct pr_err
+ * Errors are not printed here: the library returns them in a struct pr_errbuf
  * and the command reports them (xdp-portredir/fail.c). libbpf's and libxdp's
  * own output is routed through here too, so it shows only at -v (their
  * debug output at -vv) and never drowns the one line that matters.

@@ -41,10 +41,10 @@ void pr_maps_close(struct pr_maps *m)
 	}
 }
 
-int pr_maps_orphaned(struct pr_err *err)
+int pr_maps_orphaned(struct pr_errbuf *err)
 {
 	struct pr_iface_state *list = NULL;
-	struct pr_err ignored;
+	struct pr_errbuf ignored;
 	int n = 0, ret = 0;
 
 	if (pr_iface_list(NULL, &list, &n, &ignored))
@@ -66,7 +66,7 @@ int pr_maps_orphaned(struct pr_err *err)
 	return ret;
 }
 
-int pr_maps_open(struct pr_maps *m, struct pr_err *err)
+int pr_maps_open(struct pr_maps *m, struct pr_errbuf *err)
 {
 	char path[512];
 
@@ -95,7 +95,7 @@ int pr_maps_open(struct pr_maps *m, struct pr_err *err)
 	return 0;
 }
 
-int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_err *err)
+int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_errbuf *err)
 {
 	struct portredir_bpf *skel;
 	struct bpf_program *prog;
@@ -125,7 +125,7 @@ int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_er
 	return pr_maps_open(m, err);
 }
 
-int pr_maps_remake_flows(struct pr_maps *m, unsigned int size, struct pr_err *err)
+int pr_maps_remake_flows(struct pr_maps *m, unsigned int size, struct pr_errbuf *err)
 {
 	char path[512];
 
@@ -166,7 +166,7 @@ __u64 pr_monitor_dropped(int pcpu_fd)
 	return sum;
 }
 
-int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_err *err)
+int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_errbuf *err)
 {
 	const __u64 both = PR_FLOW_F_CLIENT_FIN | PR_FLOW_F_SERVER_FIN;
 	struct bpf_map_info info = { 0 };

@@ -43,29 +43,29 @@ struct pr_flow_census {
  * somewhere while its pins are gone (bpffs unmounted or the pin directory
  * removed under it): maps created now would not be the ones it reads.
  */
-int pr_maps_orphaned(struct pr_err *err);
+int pr_maps_orphaned(struct pr_errbuf *err);
 /* Opens the pinned maps. Fails with a clear message if there are none. */
-int pr_maps_open(struct pr_maps *m, struct pr_err *err);
+int pr_maps_open(struct pr_maps *m, struct pr_errbuf *err);
 /*
  * Creates any missing pinned map (reusing existing pins), then opens them.
  * flow_table_size sizes a flow table made now (0: the default); an existing
  * one keeps its size.
  */
-int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_err *err);
+int pr_maps_create(struct pr_maps *m, unsigned int flow_table_size, struct pr_errbuf *err);
 void pr_maps_close(struct pr_maps *m);
 /*
  * Makes the flow table again at size entries (0: the default) and opens the
  * maps into m again. Only while no program uses the table: its entries are
  * worthless then, and the interfaces attach to the new one.
  */
-int pr_maps_remake_flows(struct pr_maps *m, unsigned int size, struct pr_err *err);
+int pr_maps_remake_flows(struct pr_maps *m, unsigned int size, struct pr_errbuf *err);
 
 /*
  * Counts the flow table: a redirected TCP flow is live until both sides sent
  * FIN (RST removes it), a UDP flow for PR_FLOW_UDP_TIMEOUT_S after its last
  * packet.
  */
-int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_err *err);
+int pr_flow_census(int flows_fd, struct pr_flow_census *c, struct pr_errbuf *err);
 
 /* Events the ring buffer had no room for, summed over CPUs (pcpu_fd: pr_monitor_pcpu). */
 __u64 pr_monitor_dropped(int pcpu_fd);

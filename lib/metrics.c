@@ -124,7 +124,7 @@ static int collect_rule(const struct pr_rule_spec *r, void *p)
 }
 
 /* Scoped rules: their own table and counters (by rule id), their scope in two labels. */
-static int collect_scoped(struct rule_samples *rs, const struct pr_maps *m, struct pr_err *err)
+static int collect_scoped(struct rule_samples *rs, const struct pr_maps *m, struct pr_errbuf *err)
 {
 	struct pr_scope_table *t = NULL;
 	int ret = pr_scopes_read_new(m, &t, err);
@@ -163,7 +163,7 @@ static void rule_family(FILE *f, const struct rule_samples *rs, const char *name
 	}
 }
 
-static int write_rules(FILE *f, const struct pr_sys *sys, struct pr_err *err)
+static int write_rules(FILE *f, const struct pr_sys *sys, struct pr_errbuf *err)
 {
 	struct rule_samples rs = { .stats_fd = sys->have_maps ? sys->maps.rule_stats : -1 };
 	int ret = 0;
@@ -248,7 +248,7 @@ static void write_counters(FILE *f, const struct pr_maps *m)
 static void write_flows(FILE *f, const struct pr_maps *m)
 {
 	struct pr_flow_census c;
-	struct pr_err ignored;
+	struct pr_errbuf ignored;
 
 	if (pr_flow_census(m->flows, &c, &ignored))
 		return;
@@ -301,7 +301,7 @@ static void write_build_info(FILE *f)
 
 /* Fails where status fails: programs run whose state this process cannot see. */
 static int state_reachable(const struct pr_iface_state *list, int n, bool mounted, bool have_maps,
-			   struct pr_err *err)
+			   struct pr_errbuf *err)
 {
 	for (int i = 0; i < n; i++) {
 		if (!list[i].attached && !list[i].opaque)
@@ -317,7 +317,7 @@ static int state_reachable(const struct pr_iface_state *list, int n, bool mounte
 	return 0;
 }
 
-static int render(FILE *f, struct pr_err *err)
+static int render(FILE *f, struct pr_errbuf *err)
 {
 	struct pr_sys sys;
 	int ret;
@@ -339,7 +339,7 @@ static int render(FILE *f, struct pr_err *err)
 	return ret;
 }
 
-int pr_metrics_render(char **text, size_t *len, struct pr_err *err)
+int pr_metrics_render(char **text, size_t *len, struct pr_errbuf *err)
 {
 	FILE *f = open_memstream(text, len);
 	int ret, bad;

@@ -22,7 +22,7 @@
  * state the way `status` does, from the same readers. On failure nothing is
  * returned and err says why (the state is out of reach, as status would say).
  */
-int pr_metrics_render(char **text, size_t *len, struct pr_err *err);
+int pr_metrics_render(char **text, size_t *len, struct pr_errbuf *err);
 
 /* Writes s as a label value: backslash, double quote and newline escaped. */
 void pr_metrics_label_value(FILE *f, const char *s);

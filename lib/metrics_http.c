@@ -28,7 +28,7 @@
 #include "params.h"
 #include "metrics_http.h"
 
-int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct pr_err *err)
+int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct pr_errbuf *err)
 {
 	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
@@ -73,7 +73,7 @@ bad:
 
 #ifndef PR_HAVE_MHD
 
-int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_err *err)
+int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_errbuf *err)
 {
 	return pr_err_set(err, "this xdp-portredir was built without libmicrohttpd, so it cannot "
 			       "serve HTTP; 'xdp-portredir metrics' without --listen still prints "
@@ -203,7 +203,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
-	struct pr_err err;
+	struct pr_errbuf err;
 	char msg[sizeof(err.msg) + 1];
 	size_t len;
 	char *text;
@@ -234,7 +234,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 }
 
 static int open_listener(const struct sockaddr_storage *ss, char *name, size_t len,
-			 struct pr_err *err)
+			 struct pr_errbuf *err)
 {
 	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 						   sizeof(struct sockaddr_in);
@@ -266,7 +266,7 @@ static int open_listener(const struct sockaddr_storage *ss, char *name, size_t l
 	return fd;
 }
 
-int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_err *err)
+int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_errbuf *err)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: wake the poll */
 	char name[INET6_ADDRSTRLEN + 16];

@@ -23,13 +23,13 @@
  * Parses "PORT", ":PORT", "ADDR:PORT" or "[ADDR6]:PORT" (numeric addresses
  * only; no address means PR_HTTP_DEFAULT_ADDR) into ss.
  */
-int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct pr_err *err);
+int pr_metrics_parse_listen(const char *s, struct sockaddr_storage *ss, struct pr_errbuf *err);
 
 /*
  * Serves GET /metrics on addr until SIGINT or SIGTERM. Prints
  * "serving http://ADDR:PORT/metrics" on stdout once listening (the real port
  * when PORT was 0). Returns 0 after a signal, -1 with err if it cannot listen.
  */
-int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_err *err);
+int pr_metrics_serve(const struct sockaddr_storage *addr, struct pr_errbuf *err);
 
 #endif

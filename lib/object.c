@@ -10,7 +10,7 @@
 #include "object.h"
 #include "portredir.skel.h"
 
-struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err)
+struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
 	struct portredir_bpf *skel;
@@ -59,7 +59,7 @@ __u32 pr_object_pinned_max_entries(const char *pin_root, const char *name)
 	return pr_object_pinned_info(pin_root, name, &info) ? 0 : info.max_entries;
 }
 
-struct portredir_bpf *pr_object_load_private(struct pr_err *err)
+struct portredir_bpf *pr_object_load_private(struct pr_errbuf *err)
 {
 	struct portredir_bpf *skel = pr_object_open(NULL, err);
 	int ret;

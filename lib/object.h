@@ -17,7 +17,7 @@ struct portredir_bpf;
  * name there and reused if already pinned; without, maps are private to this
  * instance (tests, benchmarks).
  */
-struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_err *err);
+struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err);
 
 struct bpf_map_info;
 
@@ -27,6 +27,6 @@ int pr_object_pinned_info(const char *pin_root, const char *name, struct bpf_map
 __u32 pr_object_pinned_max_entries(const char *pin_root, const char *name);
 
 /* Opens and loads an unpinned instance for BPF_PROG_TEST_RUN. */
-struct portredir_bpf *pr_object_load_private(struct pr_err *err);
+struct portredir_bpf *pr_object_load_private(struct pr_errbuf *err);
 
 #endif

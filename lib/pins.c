@@ -23,7 +23,7 @@ bool pr_bpffs_mounted(void)
 	return !statfs(PR_BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
-int pr_bpffs_ensure(struct pr_err *err)
+int pr_bpffs_ensure(struct pr_errbuf *err)
 {
 	if (pr_bpffs_mounted())
 		return 0;
@@ -74,7 +74,7 @@ bool pr_state_exists(void)
  */
 static bool made_pin_dir;
 
-int pr_lock(int timeout_s, struct pr_err *err)
+int pr_lock(int timeout_s, struct pr_errbuf *err)
 {
 	struct timespec start, now;
 	bool told = false;
@@ -136,7 +136,7 @@ void pr_unlock(int lock_fd)
 		close(lock_fd); /* closing drops the flock */
 }
 
-int pr_pins_remove(struct pr_err *err)
+int pr_pins_remove(struct pr_errbuf *err)
 {
 	DIR *d = opendir(pr_pin_dir());
 	struct dirent *e;

@@ -16,7 +16,7 @@
 /* Is a bpffs mounted at PR_BPFFS_ROOT? */
 bool pr_bpffs_mounted(void);
 /* Mounts bpffs at PR_BPFFS_ROOT if it is not there; says how to do it by hand if that fails. */
-int pr_bpffs_ensure(struct pr_err *err);
+int pr_bpffs_ensure(struct pr_errbuf *err);
 
 /* "/sys/fs/bpf/xdp-portredir" */
 const char *pr_pin_dir(void);
@@ -31,11 +31,11 @@ bool pr_state_exists(void);
  * lock on it, waiting up to timeout_s for another invocation to finish.
  * Returns the lock fd.
  */
-int pr_lock(int timeout_s, struct pr_err *err);
+int pr_lock(int timeout_s, struct pr_errbuf *err);
 /* Drops the lock; a pin directory pr_lock() made and nothing filled goes again. */
 void pr_unlock(int lock_fd);
 
 /* Removes every pin in the pin directory and the directory itself. */
-int pr_pins_remove(struct pr_err *err);
+int pr_pins_remove(struct pr_errbuf *err);
 
 #endif

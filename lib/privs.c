@@ -55,7 +55,7 @@ static int in_initial_userns(void)
 	return inside == 0 && outside == 0 && count == 4294967295UL;
 }
 
-int pr_privs_check(struct pr_err *err)
+int pr_privs_check(struct pr_errbuf *err)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];

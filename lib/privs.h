@@ -13,6 +13,6 @@
  * 0 if the process has what every command needs. Otherwise -1 and err says,
  * on one line, which capabilities are missing and what to do.
  */
-int pr_privs_check(struct pr_err *err);
+int pr_privs_check(struct pr_errbuf *err);
 
 #endif

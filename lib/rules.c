@@ -37,7 +37,7 @@ int pr_proto_from_name(const char *name, enum pr_proto *proto)
 	return -1;
 }
 
-int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_err *err)
+int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_errbuf *err)
 {
 	char bad[64];
 
@@ -52,7 +52,7 @@ int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_err *er
 	return 0;
 }
 
-int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_err *err)
+int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_errbuf *err)
 {
 	unsigned long v;
 
@@ -69,9 +69,9 @@ int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_err *err)
 }
 
 int pr_rule_parse(const char *range, const char *to, enum pr_proto proto,
-		  struct pr_rule_spec *spec, struct pr_err *err)
+		  struct pr_rule_spec *spec, struct pr_errbuf *err)
 {
-	struct pr_err why;
+	struct pr_errbuf why;
 	char buf[32];
 	char *dash;
 
@@ -97,7 +97,7 @@ int pr_rule_parse(const char *range, const char *to, enum pr_proto proto,
 	return 0;
 }
 
-int pr_rule_validate(const struct pr_rule_spec *spec, struct pr_err *err)
+int pr_rule_validate(const struct pr_rule_spec *spec, struct pr_errbuf *err)
 {
 	unsigned int span;
 
@@ -187,7 +187,7 @@ bool pr_rule_table_overlap(const struct pr_rule_table *t, const struct pr_rule_s
 }
 
 int pr_rule_table_check_add(const struct pr_rule_table *t, const struct pr_rule_spec *spec,
-			    bool *present, struct pr_err *err)
+			    bool *present, struct pr_errbuf *err)
 {
 	struct pr_rule_spec have;
 	char a[64], b[64];
@@ -255,7 +255,7 @@ size_t pr_rule_table_count(const struct pr_rule_table *t)
 	return n;
 }
 
-int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_err *err)
+int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_errbuf *err)
 {
 	__u32 *keys = calloc(PR_RULE_SLOTS, sizeof(*keys));
 	__u32 count = PR_RULE_SLOTS, out_batch = 0;
@@ -291,7 +291,7 @@ int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_err *err)
  * added rule made each add take ~30 ms.
  */
 int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
-			struct pr_rule *out, struct pr_err *err)
+			struct pr_rule *out, struct pr_errbuf *err)
 {
 	__u32 n = last - first + 1, count = n, in = PR_RULE_KEY(proto, first) - 1, next;
 	__u32 *keys = calloc(n, sizeof(*keys));
@@ -310,7 +310,7 @@ int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, u
 }
 
 int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
-			   struct pr_err *err)
+			   struct pr_errbuf *err)
 {
 	__u32 n = (__u32)(spec->last - spec->first) + 1, count = n;
 	struct pr_rule *vals = calloc(n, sizeof(*vals));
@@ -345,7 +345,7 @@ out:
 	return ret;
 }
 
-static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct pr_err *err)
+static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct pr_errbuf *err)
 {
 	__u32 key = PR_RULE_KEY(spec->proto, spec->first);
 
@@ -356,7 +356,7 @@ static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct 
 
 /* Does any of spec's ports already have a rule? Reads only those ports. */
 static int range_in_use(int rules_fd, const struct pr_rule_spec *spec, bool *used,
-			struct pr_err *err)
+			struct pr_errbuf *err)
 {
 	unsigned int n = (unsigned int)(spec->last - spec->first) + 1;
 	struct pr_rule *e = calloc(n, sizeof(*e));
@@ -373,7 +373,7 @@ static int range_in_use(int rules_fd, const struct pr_rule_spec *spec, bool *use
 }
 
 int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
-		 struct pr_err *err)
+		 struct pr_errbuf *err)
 {
 	struct pr_rule_table *t;
 	bool used = false;
@@ -399,7 +399,7 @@ write:
 	if (reset_counters(stats_fd, spec, err))
 		return -1;
 	if (pr_rules_write_entries(rules_fd, spec, false, err)) {
-		struct pr_err ignored;
+		struct pr_errbuf ignored;
 
 		/* Take back whatever part of the batch landed. */
 		pr_rules_write_entries(rules_fd, spec, true, &ignored);
@@ -408,7 +408,7 @@ write:
 	return 0;
 }
 
-int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_err *err)
+int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_errbuf *err)
 {
 	struct pr_rule_table *t = malloc(sizeof(*t));
 	struct pr_rule_spec have;

@@ -38,14 +38,14 @@ extern const struct pr_enum_val pr_proto_values[];
 int pr_proto_from_name(const char *name, enum pr_proto *proto);
 
 /* "udp", "tcp", "udp,tcp" -> mask of PR_PROTO_MASK() bits. */
-int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_err *err);
+int pr_rule_parse_protos(const char *list, unsigned int *mask, struct pr_errbuf *err);
 /* "8000" or "8000-8099"; to may be NULL (then spec->to is 0). */
 int pr_rule_parse(const char *range, const char *to, enum pr_proto proto,
-		  struct pr_rule_spec *spec, struct pr_err *err);
-int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_err *err);
+		  struct pr_rule_spec *spec, struct pr_errbuf *err);
+int pr_rule_parse_port(const char *s, uint16_t *port, struct pr_errbuf *err);
 
 /* Checks a rule on its own: range order, target range fits, no self-redirect. */
-int pr_rule_validate(const struct pr_rule_spec *spec, struct pr_err *err);
+int pr_rule_validate(const struct pr_rule_spec *spec, struct pr_errbuf *err);
 
 /* Same protocol, ports and target? */
 bool pr_rule_spec_eq(const struct pr_rule_spec *a, const struct pr_rule_spec *b);
@@ -65,7 +65,7 @@ bool pr_rule_table_overlap(const struct pr_rule_table *t, const struct pr_rule_s
  * An overlap returns -1 with err naming the rule in the way.
  */
 int pr_rule_table_check_add(const struct pr_rule_table *t, const struct pr_rule_spec *spec,
-			    bool *present, struct pr_err *err);
+			    bool *present, struct pr_errbuf *err);
 /* The rule that owns (proto, port), if any. */
 bool pr_rule_table_get(const struct pr_rule_table *t, enum pr_proto proto, uint16_t port,
 		       struct pr_rule_spec *rule);
@@ -80,21 +80,21 @@ size_t pr_rule_table_count(const struct pr_rule_table *t);
 struct pr_rule pr_rule_encode(const struct pr_rule_spec *spec, uint16_t port);
 
 /* Map operations. rules_fd is pr_rules, stats_fd pr_rule_stats (may be -1). */
-int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_err *err);
+int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_errbuf *err);
 /*
  * Checks spec against the map's current rules and writes it. Refuses
  * overlaps naming the existing rule. Resets the rule's counters first, so a
  * rule re-added starts from zero.
  */
 int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
-		 struct pr_err *err);
+		 struct pr_errbuf *err);
 /* Removes the rule that exactly matches spec (spec->to 0 matches any target). */
-int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_err *err);
+int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_errbuf *err);
 /* Reads the entries of ports first..last (1..65535) of proto into out, in one batch. */
 int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
-			struct pr_rule *out, struct pr_err *err);
+			struct pr_rule *out, struct pr_errbuf *err);
 /* Writes the given ports' entries of spec (or zeros when clear) in one batch. */
 int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
-			   struct pr_err *err);
+			   struct pr_errbuf *err);
 
 #endif /* PR_RULES_H */

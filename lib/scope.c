@@ -22,7 +22,7 @@ static void prefix_mask(int family, unsigned int plen, uint32_t mask[4])
 	}
 }
 
-int pr_scope_parse_dst(const char *s, struct pr_scope_rule *rule, struct pr_err *err)
+int pr_scope_parse_dst(const char *s, struct pr_scope_rule *rule, struct pr_errbuf *err)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
 	unsigned int bits, plen;
@@ -64,7 +64,7 @@ int pr_scope_parse_dst(const char *s, struct pr_scope_rule *rule, struct pr_err 
 	return 0;
 }
 
-int pr_scope_parse_ifname(const char *s, struct pr_scope_rule *rule, struct pr_err *err)
+int pr_scope_parse_ifname(const char *s, struct pr_scope_rule *rule, struct pr_errbuf *err)
 {
 	if (!s || !*s || strlen(s) >= IF_NAMESIZE || strchr(s, '/') || strchr(s, ':') ||
 	    strpbrk(s, " \t\n") || !strcmp(s, ".") || !strcmp(s, ".."))
@@ -236,7 +236,7 @@ static unsigned int set_for(const struct pr_scope_table *t, struct pr_scope_comp
 }
 
 int pr_scope_compile(const struct pr_scope_table *t, struct pr_scope_compiled *out,
-		     struct pr_err *err)
+		     struct pr_errbuf *err)
 {
 	uint16_t cand[PR_MAX_SCOPED_RULES], ids[PR_SCOPE_SET_SIZE], prev[PR_SCOPE_SET_SIZE];
 

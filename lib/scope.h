@@ -35,9 +35,9 @@ struct pr_scope_compiled {
 };
 
 /* "198.51.100.7", "198.51.100.0/24", "2001:db8::7/64": into rule's address fields. */
-int pr_scope_parse_dst(const char *s, struct pr_scope_rule *rule, struct pr_err *err);
+int pr_scope_parse_dst(const char *s, struct pr_scope_rule *rule, struct pr_errbuf *err);
 /* An interface name as the kernel would accept it (it need not exist yet). */
-int pr_scope_parse_ifname(const char *s, struct pr_scope_rule *rule, struct pr_err *err);
+int pr_scope_parse_ifname(const char *s, struct pr_scope_rule *rule, struct pr_errbuf *err);
 /* The destination as given, masked: "198.51.100.7" or "198.51.100.0/24" ("" if none). */
 void pr_scope_format_dst(const struct pr_scope_rule *rule, char *buf, size_t len);
 /* " on eth0 to 198.51.100.7": the scope part of a rule's description. */
@@ -68,7 +68,7 @@ size_t pr_scope_table_count(const struct pr_scope_table *t);
  * entries, or if the sets would not fit.
  */
 int pr_scope_compile(const struct pr_scope_table *t, struct pr_scope_compiled *out,
-		     struct pr_err *err);
+		     struct pr_errbuf *err);
 
 /*
  * What the data path does, in userspace, for the fuzzer's model and the

@@ -8,7 +8,7 @@
 
 #include "scope_maps.h"
 
-int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_err *err)
+int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_errbuf *err)
 {
 	memset(t, 0, sizeof(*t));
 	for (__u32 id = 1; id < PR_MAX_SCOPED_RULES; id++)
@@ -17,7 +17,7 @@ int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_
 	return 0;
 }
 
-int pr_scopes_read_new(const struct pr_maps *m, struct pr_scope_table **t, struct pr_err *err)
+int pr_scopes_read_new(const struct pr_maps *m, struct pr_scope_table **t, struct pr_errbuf *err)
 {
 	*t = malloc(sizeof(**t));
 	if (!*t)
@@ -30,7 +30,7 @@ int pr_scopes_read_new(const struct pr_maps *m, struct pr_scope_table **t, struc
 }
 
 int pr_scopes_change(const struct pr_maps *m, const struct pr_rule_spec *spec,
-		     const struct pr_scope_rule *scope, bool remove, struct pr_err *err)
+		     const struct pr_scope_rule *scope, bool remove, struct pr_errbuf *err)
 {
 	struct pr_scope_rule r = *scope;
 
@@ -59,7 +59,8 @@ int pr_scopes_resolve(struct pr_scope_table *t)
 
 /* Map indexes of the compiled sets: the same contents keep their index. */
 static int place_sets(const struct pr_maps *m, const struct pr_scope_compiled *c,
-		      const struct pr_rule_table *cur, __u16 *where, bool *keep, struct pr_err *err)
+		      const struct pr_rule_table *cur, __u16 *where, bool *keep,
+		      struct pr_errbuf *err)
 {
 	bool *ref = calloc(PR_SCOPE_SETS, sizeof(*ref));
 	struct pr_scope_set have;
@@ -105,7 +106,7 @@ static int place_sets(const struct pr_maps *m, const struct pr_scope_compiled *c
 }
 
 static int point_entries(const struct pr_maps *m, const struct pr_scope_compiled *c,
-			 const struct pr_rule_table *cur, const __u16 *where, struct pr_err *err)
+			 const struct pr_rule_table *cur, const __u16 *where, struct pr_errbuf *err)
 {
 	__u32 *keys = calloc(PR_RULE_SLOTS, sizeof(*keys));
 	struct pr_rule *vals = calloc(PR_RULE_SLOTS, sizeof(*vals));
@@ -143,7 +144,7 @@ out:
  */
 static int read_covered(const struct pr_maps *m, const struct pr_scope_table *old,
 			const struct pr_scope_table *t, struct pr_rule_table *cur,
-			struct pr_err *err)
+			struct pr_errbuf *err)
 {
 	for (int proto = 0; proto < PR_NUM_PROTOS; proto++) {
 		unsigned int lo = 65536, hi = 0;
@@ -167,7 +168,7 @@ static int read_covered(const struct pr_maps *m, const struct pr_scope_table *ol
 }
 
 int pr_scopes_commit(const struct pr_maps *m, const struct pr_scope_table *old,
-		     const struct pr_scope_table *t, struct pr_err *err)
+		     const struct pr_scope_table *t, struct pr_errbuf *err)
 {
 	struct pr_scope_compiled *c = malloc(sizeof(*c));
 	struct pr_rule_table *cur = calloc(1, sizeof(*cur));
@@ -222,7 +223,7 @@ static int reset_stats(int stats_fd, __u32 id)
 
 /* Allocates the table as read (*old) and a copy to change (*t); both freed by the caller. */
 static int read_for_change(const struct pr_maps *m, struct pr_scope_table **old,
-			   struct pr_scope_table **t, struct pr_err *err)
+			   struct pr_scope_table **t, struct pr_errbuf *err)
 {
 	*old = malloc(sizeof(**old));
 	*t = malloc(sizeof(**t));
@@ -237,7 +238,7 @@ static int read_for_change(const struct pr_maps *m, struct pr_scope_table **old,
 }
 
 int pr_scopes_add(const struct pr_maps *m, const struct pr_scope_rule *rules, int n,
-		  struct pr_err *err)
+		  struct pr_errbuf *err)
 {
 	struct pr_scope_table *old = NULL, *t = NULL;
 	unsigned int ids[2 * PR_SCOPE_SET_SIZE * 8];
@@ -285,7 +286,7 @@ out:
 }
 
 int pr_scopes_remove(const struct pr_maps *m, struct pr_scope_rule *rules, int n,
-		     struct pr_err *err)
+		     struct pr_errbuf *err)
 {
 	struct pr_scope_table *old = NULL, *t = NULL;
 	int ret = -1;
@@ -316,7 +317,7 @@ out:
 	return ret;
 }
 
-int pr_scopes_refresh(const struct pr_maps *m, struct pr_err *err)
+int pr_scopes_refresh(const struct pr_maps *m, struct pr_errbuf *err)
 {
 	struct pr_scope_table *old = NULL, *t = NULL;
 	int ret = -1;

@@ -17,32 +17,32 @@
 #include "maps.h"
 #include "scope.h"
 
-int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_err *err);
+int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_errbuf *err);
 /* Allocates *t and reads it; the caller frees it (also on failure, NULL then). */
-int pr_scopes_read_new(const struct pr_maps *m, struct pr_scope_table **t, struct pr_err *err);
+int pr_scopes_read_new(const struct pr_maps *m, struct pr_scope_table **t, struct pr_errbuf *err);
 /* Adds (or with remove, removes) one scoped rule given as a spec and a scope. */
 int pr_scopes_change(const struct pr_maps *m, const struct pr_rule_spec *spec,
-		     const struct pr_scope_rule *scope, bool remove, struct pr_err *err);
+		     const struct pr_scope_rule *scope, bool remove, struct pr_errbuf *err);
 /* Looks every interface name up again; returns how many rules changed index. */
 int pr_scopes_resolve(struct pr_scope_table *t);
 /* Makes the maps say t, where they said old (as read). */
 int pr_scopes_commit(const struct pr_maps *m, const struct pr_scope_table *old,
-		     const struct pr_scope_table *t, struct pr_err *err);
+		     const struct pr_scope_table *t, struct pr_errbuf *err);
 /*
  * Adds rules[0..n) at once: refuses, changing nothing, if one overlaps a rule
  * of the same protocol and scope (naming it) or if the sets would not fit.
  * Each added rule's counters start from zero.
  */
 int pr_scopes_add(const struct pr_maps *m, const struct pr_scope_rule *rules, int n,
-		  struct pr_err *err);
+		  struct pr_errbuf *err);
 /*
  * Removes the rules matching rules[0..n) (same protocol, scope and first
  * port; last and to when nonzero) at once; the removed rules are copied back
  * into rules. Changes nothing if one is missing.
  */
 int pr_scopes_remove(const struct pr_maps *m, struct pr_scope_rule *rules, int n,
-		     struct pr_err *err);
+		     struct pr_errbuf *err);
 /* Resolves the interface names again and commits if an index changed. */
-int pr_scopes_refresh(const struct pr_maps *m, struct pr_err *err);
+int pr_scopes_refresh(const struct pr_maps *m, struct pr_errbuf *err);
 
 #endif

@@ -20,7 +20,7 @@ void pr_sys_release(struct pr_sys *s)
 	s->flow_table_size = 0;
 }
 
-int pr_sys_read(struct pr_sys *s, struct pr_err *err)
+int pr_sys_read(struct pr_sys *s, struct pr_errbuf *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->maps = (struct pr_maps)PR_MAPS_INIT;

@@ -28,7 +28,7 @@ struct pr_sys {
 #define PR_SYS_INIT { .maps = PR_MAPS_INIT }
 
 /* Reads it all; on failure nothing is held (s is as after pr_sys_release()). */
-int pr_sys_read(struct pr_sys *s, struct pr_err *err);
+int pr_sys_read(struct pr_sys *s, struct pr_errbuf *err);
 void pr_sys_release(struct pr_sys *s);
 
 #endif

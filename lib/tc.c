@@ -63,7 +63,7 @@ static __u32 link_query(int ifindex, enum pr_tc_dir dir)
 }
 
 /* Detaches and unpins our TCX link on ifindex/dir, if there is a pin. */
-static int link_remove(int ifindex, enum pr_tc_dir dir, struct pr_err *err)
+static int link_remove(int ifindex, enum pr_tc_dir dir, struct pr_errbuf *err)
 {
 	char path[512];
 	int fd;
@@ -143,7 +143,7 @@ static __u32 tcx_hook_query(int ifindex, enum pr_tc_dir dir)
 }
 
 /* Detaches the TCX link on ifindex that holds prog_id, found among all links. */
-static int tcx_detach_by_prog(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
+static int tcx_detach_by_prog(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_errbuf *err)
 {
 	__u32 id = 0;
 
@@ -181,7 +181,7 @@ bool pr_tc_is_tcx(int ifindex, enum pr_tc_dir dir)
 }
 
 static int classic_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
-			  struct pr_err *err)
+			  struct pr_errbuf *err)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY,
 		    .prog_fd = prog_fd);
@@ -212,7 +212,7 @@ static int classic_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *p
 	return 0;
 }
 
-static int classic_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
+static int classic_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_errbuf *err)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY);
 	struct bpf_tc_hook hook;
@@ -236,7 +236,7 @@ static int classic_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct
  * has no TCX (it does not know the attach type), 0 on success, -1 on error.
  */
 static int tcx_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
-		      struct pr_err *err)
+		      struct pr_errbuf *err)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = PR_BPF_F_BEFORE);
 	char path[512];
@@ -266,7 +266,8 @@ static int tcx_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_
 	return 0;
 }
 
-int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id, struct pr_err *err)
+int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
+		 struct pr_errbuf *err)
 {
 	int ret = tcx_attach(ifindex, dir, prog_fd, prog_id, err);
 
@@ -283,7 +284,7 @@ int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id, s
 	return classic_attach(ifindex, dir, prog_fd, prog_id, err);
 }
 
-int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err)
+int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_errbuf *err)
 {
 	__u32 left;
 

@@ -21,9 +21,9 @@ enum pr_tc_dir {
 
 /* Attaches prog_fd (TCX, else clsact); replaces only a stale copy of ours. */
 int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
-		 struct pr_err *err);
+		 struct pr_errbuf *err);
 /* Detaches our link, and the filter at our handle/priority if it is prog_id or ours. */
-int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_err *err);
+int pr_tc_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_errbuf *err);
 /* Program id of our link, else at our handle/priority; 0 if none. */
 __u32 pr_tc_query(int ifindex, enum pr_tc_dir dir);
 /* Is ours on ifindex/dir a TCX link (rather than a clsact filter)? */

@@ -142,7 +142,7 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 		const struct pr_config_iface *w = plan->steps[i].iface;
 		struct pr_iface_state now = { 0 };
 		enum pr_mode mode;
-		struct pr_err err;
+		struct pr_errbuf err;
 
 		if (plan->steps[i].op != PR_CONFIG_ATTACH || !w)
 			continue;
@@ -178,7 +178,7 @@ struct done {
 
 /* Adds or removes a rule of the file, scoped or not. */
 static int rule_change(const struct pr_config_rule *r, struct pr_sys *s, bool remove,
-		       struct pr_err *err)
+		       struct pr_errbuf *err)
 {
 	if (pr_scope_is_scoped(&r->scope))
 		return pr_scopes_change(&s->maps, &r->spec, &r->scope, remove, err);
@@ -188,7 +188,7 @@ static int rule_change(const struct pr_config_rule *r, struct pr_sys *s, bool re
 }
 
 static int do_step(const struct pr_config_step *step, struct pr_sys *s, struct done *d,
-		   struct pr_err *err)
+		   struct pr_errbuf *err)
 {
 	struct pr_load_opts o;
 
@@ -210,7 +210,7 @@ static int do_step(const struct pr_config_step *step, struct pr_sys *s, struct d
 	return 0;
 }
 
-static int undo_step(const struct done *d, struct pr_sys *s, struct pr_err *err)
+static int undo_step(const struct done *d, struct pr_sys *s, struct pr_errbuf *err)
 {
 	const struct pr_config_step *step = d->step;
 	struct pr_iface_state again;
@@ -241,7 +241,7 @@ static int carry_out(const struct pr_config_plan *plan, struct pr_sys *s, const 
 {
 	struct done *done = calloc((size_t)plan->n, sizeof(*done));
 	int n_done = 0, failures = 0, ret;
-	struct pr_err err;
+	struct pr_errbuf err;
 	char line[256];
 
 	if (!done)
@@ -292,7 +292,7 @@ static int check_only(const struct pr_config *want, const char *name)
 {
 	struct pr_config_plan plan;
 	struct pr_sys s;
-	struct pr_err err;
+	struct pr_errbuf err;
 	int bad;
 
 	if (pr_sys_read(&s, &err)) {
@@ -326,7 +326,7 @@ static int apply(const struct apply_settings *s)
 	struct pr_sys sys = PR_SYS_INIT;
 	bool had_state, empty;
 	const char *name;
-	struct pr_err err;
+	struct pr_errbuf err;
 	int ret, lock;
 
 	ret = read_config(s->files[0], s->json, &name, &want);

@@ -71,7 +71,7 @@ static void load_defaults(void *p)
  * The flow table is made once and shared; while no interface uses it, its
  * entries are worthless and it can be made again at another size.
  */
-static int resize_flow_table(struct pr_maps *m, unsigned int size, struct pr_err *err)
+static int resize_flow_table(struct pr_maps *m, unsigned int size, struct pr_errbuf *err)
 {
 	__u32 have = pr_object_pinned_max_entries(pr_pin_dir(), PR_MAP_FLOWS);
 	int attached;
@@ -101,7 +101,7 @@ static int load_run(void *p)
 		.no_reply_translation = s->no_reply_translation,
 		.flow_table_size = (unsigned int)s->flow_table_size,
 	};
-	struct pr_err err;
+	struct pr_errbuf err;
 	int lock, ret = PR_EXIT_OK, n_done = 0;
 	bool had_state;
 

@@ -27,7 +27,7 @@ static int metrics_run(void *p)
 {
 	struct metrics_settings *s = p;
 	struct sockaddr_storage addr;
-	struct pr_err err;
+	struct pr_errbuf err;
 	size_t len;
 	char *text;
 

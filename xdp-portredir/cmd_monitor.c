@@ -124,7 +124,7 @@ static int parse_sample(const char *s, __u32 *n)
 	return 0;
 }
 
-static int open_pin(const char *name, struct pr_err *err)
+static int open_pin(const char *name, struct pr_errbuf *err)
 {
 	char path[512];
 	int fd;
@@ -147,7 +147,7 @@ static int monitor_run(void *p)
 	int cfg_fd = -1, ev_fd = -1, pcpu_fd = -1, ret = PR_EXIT_OK;
 	__u64 dropped_before, renewed;
 	__u32 zero = 0, sample = 1;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (s->sample && parse_sample(s->sample, &sample))
 		return pr_fail_usage(

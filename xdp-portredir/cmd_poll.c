@@ -101,7 +101,7 @@ static int poll_run(void *p)
 	struct poll_state ps = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int ret = PR_EXIT_OK;
-	struct pr_err err;
+	struct pr_errbuf err;
 	double last;
 
 	ps.prev = calloc(PR_RULE_SLOTS, sizeof(*ps.prev));

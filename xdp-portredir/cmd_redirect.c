@@ -59,7 +59,7 @@ static int scoped_rules(const struct redirect_settings *s, const struct pr_rule_
 	struct pr_scope_rule base = { 0 };
 	char names[MAX_SCOPED_ARGS][16] = { { 0 } };
 	int n_names = 0;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (s->dst && pr_scope_parse_dst(s->dst, &base, &err))
 		goto bad;
@@ -110,7 +110,7 @@ bad:
 static void scoped_notes(const struct pr_maps *maps, const struct pr_scope_rule *r)
 {
 	struct pr_iface_state *list = NULL;
-	struct pr_err ignored;
+	struct pr_errbuf ignored;
 	bool loaded = false;
 	int n = 0;
 
@@ -135,7 +135,7 @@ static int redirect_scoped(const struct redirect_settings *s, const struct pr_ma
 {
 	struct pr_scope_table *t = NULL;
 	int ret = PR_EXIT_OK;
-	struct pr_err err;
+	struct pr_errbuf err;
 	char desc[160];
 
 	t = malloc(sizeof(*t));
@@ -183,7 +183,7 @@ static int redirect_run(void *p)
 	struct pr_rule_table *table = NULL;
 	int n = 0, n_scoped = 0, done = 0, lock, ret = PR_EXIT_OK, n_there = 0;
 	bool had_state;
-	struct pr_err err;
+	struct pr_errbuf err;
 	char desc[80];
 
 	if (!s->remove && s->n_args != 2) {
@@ -260,7 +260,7 @@ static int redirect_run(void *p)
 	if (ret != PR_EXIT_OK) {
 		/* Undo the protocols already changed by this command. */
 		for (int i = 0; i < done; i++) {
-			struct pr_err ignored;
+			struct pr_errbuf ignored;
 
 			if (s->remove) {
 				pr_rule_table_get(table, specs[i].proto, specs[i].first, &have);

@@ -43,7 +43,7 @@ static const char header[] =
 	"'xdp-portredir apply FILE' restores this state; the format is in xdp-portredir.conf(5).";
 
 /* Writes through a temporary file in the same directory, then renames it over path. */
-static int save_to(const char *path, const struct pr_config *cfg, struct pr_err *err)
+static int save_to(const char *path, const struct pr_config *cfg, struct pr_errbuf *err)
 {
 	char *dir_copy = strdup(path), tmp[4096];
 	mode_t mask = umask(0);
@@ -80,7 +80,7 @@ static int save_run(void *p)
 	struct save_settings *s = p;
 	struct pr_sys sys;
 	int ret = PR_EXIT_OK, attached = 0;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (pr_sys_read(&sys, &err))
 		return pr_fail("save", "%s", err.msg);

@@ -217,7 +217,7 @@ static int print_scoped_rules(const struct pr_maps *maps)
 {
 	struct pr_scope_table *t = malloc(sizeof(*t));
 	unsigned int ids[PR_MAX_SCOPED_RULES], n = 0;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (!t || pr_scopes_read(maps, t, &err)) {
 		free(t);
@@ -241,7 +241,7 @@ static int status_run(void *p)
 	const struct pr_iface_state *first = NULL, *list;
 	int n, ret = PR_EXIT_OK, n_groups = 0;
 	struct pr_drain_group *groups = NULL;
-	struct pr_err err;
+	struct pr_errbuf err;
 	struct pr_sys sys;
 
 	if (pr_sys_read(&sys, &err))

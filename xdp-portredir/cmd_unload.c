@@ -81,7 +81,7 @@ static int drain(const struct pr_maps *m, struct pr_iface_state **todo, int n, l
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct timespec start, now;
 	long live, last_told = -1;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	for (int i = 0; i < n; i++)
 		if (todo[i]->attached && pr_prog_set_draining(todo[i]->self.id, true, &err))
@@ -124,7 +124,7 @@ static int unload_run(void *p)
 	struct pr_iface_state *list = NULL, **todo = NULL;
 	int n = 0, n_todo = 0, lock, ret = PR_EXIT_OK, remaining = 0;
 	bool have_maps;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (s->all == (s->n_ifnames > 0)) {
 		return pr_fail_usage("unload", "give either interface names or --all");

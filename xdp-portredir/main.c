@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 {
 	const struct pr_cmd *cmd;
 	int verbosity = 0, ret;
-	struct pr_err err;
+	struct pr_errbuf err;
 	void *settings;
 	bool help;
 

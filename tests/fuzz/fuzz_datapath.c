@@ -97,7 +97,7 @@ static void print_stats(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *inj = getenv("PR_FUZZ_INJECT");
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	(void)argc;
 	(void)argv;
@@ -222,7 +222,7 @@ static void decode_scope(int sel, struct prm_rule *m, struct pr_scope_rule *lib)
 	static const unsigned int plens[4] = { 1, 8, 24, 0 };
 	int kind = sel & 3, v6 = (sel >> 2) & 1;
 	char dst[64];
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	memset(lib, 0, sizeof(*lib));
 	m->ifindex = kind == 0 || kind == 3 ? FZ_IFINDEX : kind == 1 ? FZ_GHOST_IFINDEX : 0;
@@ -256,7 +256,7 @@ static unsigned long long now_ms(void)
 static void verify_map(void)
 {
 	static struct pr_rule_table *t;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (!t && !(t = malloc(sizeof(*t))))
 		abort();
@@ -304,7 +304,7 @@ static void verify_map(void)
 
 static void apply_rules(const struct fz_rule *rules, int n)
 {
-	struct pr_err err;
+	struct pr_errbuf err;
 	int full;
 
 	if (n == cur_n && !memcmp(rules, cur_rules, sizeof(*rules) * (size_t)n))

@@ -53,7 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check_err(const struct pr_err *err, const char *what)
+static void check_err(const struct pr_errbuf *err, const char *what)
 {
 	size_t n = strnlen(err->msg, sizeof(err->msg));
 
@@ -120,7 +120,7 @@ static int oracle_valid(const struct pr_rule_spec *s)
 static void check_protos(const char *list)
 {
 	unsigned int mask = 0xdead, want;
-	struct pr_err err;
+	struct pr_errbuf err;
 	int ok = !pr_rule_parse_protos(list, &mask, &err);
 
 	if (ok != oracle_protos(list, &want))
@@ -154,7 +154,7 @@ static void check_roundtrip(const struct pr_rule_spec *s)
 	char text[128], proto[16], range[32], arrow[8], target[32], extra[8];
 	struct pr_rule_spec back;
 	enum pr_proto p;
-	struct pr_err err;
+	struct pr_errbuf err;
 	unsigned int span = (unsigned int)(s->last - s->first), t_first, t_last;
 	char *dash;
 	int n;
@@ -240,7 +240,7 @@ static char *next_field(const uint8_t **data, size_t *size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pr_rule_spec spec, raw;
-	struct pr_err err;
+	struct pr_errbuf err;
 	uint8_t flags;
 	char *range, *to, *protos;
 	int ok;

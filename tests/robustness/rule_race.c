@@ -89,7 +89,7 @@ static double now(void)
 
 static void *writer(void *arg)
 {
-	struct pr_err err;
+	struct pr_errbuf err;
 	unsigned long round = 0;
 	double last_public = 0;
 
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 {
 	struct portredir_bpf *skel;
 	struct reader_stats st = { 0 };
-	struct pr_err err;
+	struct pr_errbuf err;
 	pthread_t wt;
 	double seconds = 3, start, elapsed;
 	uint8_t out[256 + 256];

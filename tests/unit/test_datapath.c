@@ -652,7 +652,7 @@ static void cases_no_fixup(void)
 	struct pkt_layout lay;
 	struct xdprun_result res;
 	struct portredir_bpf *hw;
-	struct pr_err err;
+	struct pr_errbuf err;
 	size_t n, en;
 
 	hw = pr_object_open(NULL, &err);
@@ -681,7 +681,7 @@ int main(int argc, char **argv)
 {
 	unsigned int seed = 1;
 	struct portredir_bpf *skel;
-	struct pr_err err;
+	struct pr_errbuf err;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "s:v")) != -1) {

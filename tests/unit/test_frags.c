@@ -21,7 +21,7 @@ static void add_prog(struct pr_iface_state *st, const char *name, unsigned int i
 int main(void)
 {
 	struct pr_iface_state st = { 0 };
-	struct pr_err err;
+	struct pr_errbuf err;
 	int ret;
 
 	check(pr_frags_wanted(XDP_MODE_NATIVE), "frags/declared-in-native", "not declared");

@@ -102,7 +102,7 @@ int main(void)
 {
 	static const struct pr_rule_spec rules[] = { { PR_PROTO_UDP, 7999, 7999, 7998 },
 						     { PR_PROTO_TCP, 7999, 7999, 7998 } };
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7 + 3);

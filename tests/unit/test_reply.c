@@ -248,7 +248,7 @@ static int add_rules(int rules_fd, int stats_fd)
 {
 	struct pr_rule_spec u = { PR_PROTO_UDP, 7999, 7999, 7998 };
 	struct pr_rule_spec t = { PR_PROTO_TCP, 7999, 7999, 7998 };
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (pr_rules_add(rules_fd, stats_fd, &u, &err) || pr_rules_add(rules_fd, stats_fd, &t, &err)) {
 		check(false, "setup/rules", "%s", err.msg);
@@ -260,7 +260,7 @@ static int add_rules(int rules_fd, int stats_fd)
 int main(void)
 {
 	struct portredir_bpf *skel, *oneway;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	skel = pr_object_load_private(&err);
 	if (!skel) {

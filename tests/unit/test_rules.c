@@ -18,7 +18,7 @@ static void parse_ok(const char *range, const char *to, uint16_t first, uint16_t
 		     uint16_t want_to)
 {
 	struct pr_rule_spec s;
-	struct pr_err err = { "" };
+	struct pr_errbuf err = { "" };
 	char name[96];
 	int r = pr_rule_parse(range, to, PR_PROTO_UDP, &s, &err);
 
@@ -30,7 +30,7 @@ static void parse_ok(const char *range, const char *to, uint16_t first, uint16_t
 static void parse_bad(const char *range, const char *to, const char *want_msg)
 {
 	struct pr_rule_spec s;
-	struct pr_err err = { "" };
+	struct pr_errbuf err = { "" };
 	char name[96];
 	int r = pr_rule_parse(range, to, PR_PROTO_UDP, &s, &err);
 
@@ -42,7 +42,7 @@ static void parse_bad(const char *range, const char *to, const char *want_msg)
 static void validate(uint16_t first, uint16_t last, uint16_t to, const char *want_msg)
 {
 	struct pr_rule_spec s = { PR_PROTO_TCP, first, last, to };
-	struct pr_err err = { "" };
+	struct pr_errbuf err = { "" };
 	char name[96];
 	int r = pr_rule_validate(&s, &err);
 
@@ -56,7 +56,7 @@ static void validate(uint16_t first, uint16_t last, uint16_t to, const char *wan
 
 static void protos(const char *list, int ok, unsigned int want)
 {
-	struct pr_err err = { "" };
+	struct pr_errbuf err = { "" };
 	unsigned int mask = 0;
 	char name[96];
 	int r = pr_rule_parse_protos(list, &mask, &err);
@@ -102,7 +102,7 @@ static void table_ops(void)
 	check(pr_rule_table_overlap(t, &probe, &got) && got.first == 8050,
 	      "table/overlap-per-protocol", "got %u", got.first);
 	{
-		struct pr_err err = { "" };
+		struct pr_errbuf err = { "" };
 		bool present = true;
 
 		probe = (struct pr_rule_spec){ PR_PROTO_UDP, 7990, 7999, 1 };
@@ -142,7 +142,7 @@ static void map_ops(void)
 	struct pr_rule_spec all = { PR_PROTO_TCP, 1, 65535, 0 };
 	struct pr_rule_table *t = calloc(1, sizeof(*t));
 	struct portredir_bpf *skel;
-	struct pr_err err = { "" };
+	struct pr_errbuf err = { "" };
 	int fd, sfd;
 
 	skel = pr_object_load_private(&err);

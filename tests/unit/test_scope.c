@@ -36,7 +36,7 @@ static void rule(unsigned int id, enum pr_proto proto, uint16_t first, uint16_t 
 		 const char *ifname, uint32_t ifindex, const char *dst)
 {
 	struct pr_scope_rule *r = &want.r[id];
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	memset(r, 0, sizeof(*r));
 	r->used = 1;
@@ -53,7 +53,7 @@ static void rule(unsigned int id, enum pr_proto proto, uint16_t first, uint16_t 
 
 static void commit(const char *name)
 {
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	if (check(!pr_scopes_commit(&maps, &cur, &want, &err), name, "%s", err.msg))
 		cur = want;
@@ -126,7 +126,7 @@ static void cases_precedence(uint8_t p)
 	enum pr_proto proto = p == IPPROTO_TCP ? PR_PROTO_TCP : PR_PROTO_UDP;
 	struct pr_rule_spec unscoped = { proto, 7000, 7000, 7100 };
 	const char *l4 = proto == PR_PROTO_TCP ? "tcp" : "udp";
-	struct pr_err err;
+	struct pr_errbuf err;
 	char n[96];
 
 #define NAME(what) (snprintf(n, sizeof(n), "%s/%s", l4, what), n)
@@ -201,7 +201,7 @@ static void cases_precedence(uint8_t p)
 static void cases_limits(void)
 {
 	struct pr_scope_compiled *c = malloc(sizeof(*c));
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	memset(&want, 0, sizeof(want));
 	for (unsigned int i = 1; i <= PR_SCOPE_SET_SIZE + 1; i++) {
@@ -221,7 +221,7 @@ static void cases_limits(void)
 int main(void)
 {
 	struct portredir_bpf *skel;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	skel = pr_object_load_private(&err);
 	if (!skel) {

@@ -105,7 +105,7 @@ int main(void)
 	static const struct pr_rule_spec rules[] = { { PR_PROTO_UDP, 7000, 7000, 7001 },
 						     { PR_PROTO_TCP, 7000, 7000, 7002 } };
 	struct portredir_bpf *skel;
-	struct pr_err err;
+	struct pr_errbuf err;
 	int ret;
 
 	skel = pr_object_open(NULL, &err);

@@ -39,7 +39,7 @@ int main(void)
 	struct xdp_program *prog;
 	struct portredir_bpf *skel;
 	unsigned int chain = 0;
-	struct pr_err err;
+	struct pr_errbuf err;
 
 	skel = pr_object_open(NULL, &err);
 	if (!check(skel != NULL, "object/open", "%s", err.msg))
