@@ -12,9 +12,9 @@
 #     frags (a copy of ours through xdp-loader) is refused, ours stays.
 #
 # It needs the dispatcher, so on a kernel that refuses it (this host) it
-# SKIPs. Under TCG it takes about 90 s, more than the default VM row can
-# spare, so the VM runs it on demand:
-#   tests/vm/run-vm.sh -k 33-jumbo-dispatcher      (or --all)
+# SKIPs. The default VM row runs it (tests/vm/suites; about 90 s under
+# TCG); alone:
+#   tests/vm/run-vm.sh -k 33-jumbo-dispatcher
 
 . "$(dirname "$0")/../vm/scenarios/multiprog.bash"
 mp_begin "$0" "$@"
