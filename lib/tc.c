@@ -242,6 +242,22 @@ static int tcx_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_
 	char path[512];
 	int fd;
 
+	/*
+	 * Our link is there already (a reload): the kernel swaps its program
+	 * atomically, so no packet meets the hook empty.
+	 */
+	if (link_query(ifindex, dir)) {
+		fd = link_open(path, sizeof(path), ifindex, dir);
+		if (fd >= 0 && !bpf_link_update(fd, prog_fd, NULL)) {
+			close(fd);
+			*prog_id = link_query(ifindex, dir);
+			return 0;
+		}
+		pr_verbose("cannot update the TCX %s link %s (%s): making a new one\n",
+			   dir_names[dir], path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	/* A pin of ours left by a crash, or by an interface that is gone. */
 	if (link_remove(ifindex, dir, err))
 		return -1;

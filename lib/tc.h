@@ -19,7 +19,12 @@ enum pr_tc_dir {
 	PR_TC_EGRESS,
 };
 
-/* Attaches prog_fd (TCX, else clsact); replaces only a stale copy of ours. */
+/*
+ * Attaches prog_fd (TCX, else clsact). A program of ours already there is
+ * replaced in place, atomically (the pinned TCX link's program is updated,
+ * the clsact filter replaced), so a reload leaves no gap; anyone else's is
+ * left alone.
+ */
 int pr_tc_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
 		 struct pr_errbuf *err);
 /* Detaches our link, and the filter at our handle/priority if it is prog_id or ours. */
