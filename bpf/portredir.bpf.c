@@ -92,6 +92,16 @@ static __always_inline void pr_leave_meta(struct xdp_md *ctx, __be16 old_port, _
 	meta->pad = 0;
 }
 
+/* Does the packet carry the metadata pr_leave_meta() leaves? */
+static __always_inline bool pr_already_rewritten(struct xdp_md *ctx)
+{
+	struct pr_meta *meta = (void *)(long)ctx->data_meta;
+
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return false;
+	return meta->magic == PR_META_MAGIC;
+}
+
 /*
  * Is this packet coming back to a connection a local socket opened from its
  * destination port? Asked only for ports where the egress program saw such a
@@ -281,6 +291,14 @@ static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 	__be16 old_port;
 	__u16 old_check;
 
+	/*
+	 * Rewritten already by another instance of ours ahead of this one in
+	 * a dispatcher (a reload has both attached for a moment): a second
+	 * rewrite would follow a chain of rules (A -> B, B -> C) one step too
+	 * far. Other packets carry no metadata, so this costs one compare.
+	 */
+	if (pr_already_rewritten(ctx))
+		return XDP_PASS;
 	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK &&
 	    pr_rewrite(&pkt, bytes, ctx->ingress_ifindex, &old_port, &old_check) && with_meta &&
 	    pr_csum_fixup)

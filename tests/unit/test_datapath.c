@@ -677,6 +677,62 @@ static void cases_no_fixup(void)
 	portredir_bpf__destroy(hw);
 }
 
+/*
+ * Two instances in one dispatcher (a reload has both attached for a moment)
+ * with a chain of rules A -> B, B -> C: the second sees the first's mark and
+ * leaves the packet at B; without the mark it would go on to C.
+ */
+static void cases_second_instance(void)
+{
+	struct pr_rule_spec ab = { PR_PROTO_UDP, 7999, 7999, 7998 },
+			    bc = { PR_PROTO_UDP, 7998, 7998, 7997 };
+	uint8_t in[PKT_MAX], mid[PKT_MAX], out[PKT_MAX], exp[PKT_MAX];
+	struct pkt_spec s = base(0, IPPROTO_UDP, 7999), e = s;
+	struct xdprun_result first, second;
+	struct pkt_layout lay;
+	struct portredir_bpf *inst;
+	struct pr_err err;
+	size_t n, en;
+	int fd;
+
+	inst = pr_object_open(NULL, &err);
+	if (!check(inst != NULL, "second-instance/open", "%s", err.msg))
+		return;
+	if (!check(!portredir_bpf__load(inst), "second-instance/load", "load failed")) {
+		portredir_bpf__destroy(inst);
+		return;
+	}
+	fd = bpf_program__fd(inst->progs.xdp_portredir);
+	pr_rules_add(bpf_map__fd(inst->maps.pr_rules), bpf_map__fd(inst->maps.pr_rule_stats), &ab,
+		     &err);
+	pr_rules_add(bpf_map__fd(inst->maps.pr_rules), bpf_map__fd(inst->maps.pr_rule_stats), &bc,
+		     &err);
+	n = pkt_build(&s, in, sizeof(in), &lay);
+	e.dport = 7998;
+	en = pkt_build(&e, exp, sizeof(exp), &lay);
+	if (check(!xdprun(fd, in, n, mid, &first), "second-instance/first-run", "test run failed") &&
+	    check(first.len == en && !memcmp(mid, exp, en) && first.meta_len,
+		  "second-instance/first-rewrites-a-to-b", "frame or metadata not as expected") &&
+	    check(!xdprun_meta(fd, first.meta, first.meta_len, mid, first.len, out, &second),
+		  "second-instance/second-run", "test run failed")) {
+		check(second.retval == XDP_PASS, "second-instance/passes", "action %u",
+		      second.retval);
+		check(second.len == en && !memcmp(out, exp, en),
+		      "second-instance/not-rewritten-again", "frame left B (chain followed twice)");
+		check(second.meta_len == first.meta_len &&
+			      !memcmp(second.meta, first.meta, first.meta_len),
+		      "second-instance/metadata-kept", "metadata changed");
+	}
+	/* The control: the same frame at B without the mark goes on to C. */
+	e.dport = 7997;
+	en = pkt_build(&e, exp, sizeof(exp), &lay);
+	if (check(!xdprun(fd, mid, first.len, out, &second), "second-instance/control-run",
+		  "test run failed"))
+		check(second.len == en && !memcmp(out, exp, en), "second-instance/control-b-to-c",
+		      "an unmarked frame at B was not rewritten to C");
+	portredir_bpf__destroy(inst);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int seed = 1;
@@ -718,6 +774,7 @@ int main(int argc, char **argv)
 	cases_fragments();
 	cases_truncated();
 	cases_malformed();
+	cases_second_instance();
 	cases_checksums(seed);
 	cases_ports();
 	cases_counters();

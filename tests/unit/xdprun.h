@@ -21,6 +21,13 @@ struct xdprun_result {
 /* Returns 0, or -errno from the kernel. out must hold in_len + 256 bytes. */
 int xdprun(int prog_fd, const void *in, size_t in_len, void *out, struct xdprun_result *res);
 
+/*
+ * Like xdprun(), with meta_len bytes of metadata in front of the packet, as
+ * an XDP program ahead of this one in a dispatcher leaves them (meta_len a
+ * multiple of 4, at most 32).
+ */
+int xdprun_meta(int prog_fd, const void *meta, size_t meta_len, const void *in, size_t in_len,
+		void *out, struct xdprun_result *res);
 /* Times repeat runs of one frame; returns mean ns per run, or -1. */
 double xdprun_time(int prog_fd, const void *in, size_t in_len, unsigned int repeat);
 
