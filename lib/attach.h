@@ -94,6 +94,19 @@ int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
 		    struct pr_iface_state *st, struct pr_errbuf *err);
 
+/*
+ * Replaces our program on ifname by a fresh instance loaded with o, without
+ * a moment in which packets pass unrewritten: without a dispatcher the
+ * kernel swaps the programs atomically (XDP_FLAGS_REPLACE); with one, the
+ * new instance joins first and the old one leaves after, and a packet both
+ * see is rewritten once. The TC programs are replaced in place. A mode
+ * change cannot be made so (the kernel refuses a native and a generic
+ * program at once): it detaches and attaches, and *gapless says false.
+ * Not loaded on ifname: a plain attach. On failure the old program stays.
+ */
+int pr_iface_reload(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
+		    struct pr_iface_state *st, bool *gapless, struct pr_errbuf *err);
+
 /* Detaches our program from st's interface and forgets the record. */
 int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m,
 		    struct pr_errbuf *err);

@@ -118,14 +118,16 @@ enum pr_config_op {
 	PR_CONFIG_DETACH, /* iface is from have */
 	PR_CONFIG_FLOWS_RESIZE, /* flows[0] -> flows[1] entries; nothing attached then */
 	PR_CONFIG_ATTACH, /* iface is from want */
+	PR_CONFIG_RELOAD, /* iface is from want, old from have; why says what changes */
 };
 
 struct pr_config_step {
 	enum pr_config_op op;
 	const struct pr_config_iface *iface;
+	const struct pr_config_iface *old; /* RELOAD: the running interface */
 	const struct pr_config_rule *rule;
 	unsigned int flows[2]; /* FLOWS_RESIZE: old and new size */
-	char why[128]; /* DETACH: the reason, for the user */
+	char why[128]; /* DETACH, RELOAD: the reason, for the user */
 };
 
 struct pr_config_plan {
@@ -135,8 +137,8 @@ struct pr_config_plan {
 
 /*
  * The steps that turn have into want, in the order they can be carried out:
- * rules removed, rules added, interfaces detached (not wanted, stale, or to be
- * reloaded with other settings), the flow table remade at another size (all
+ * rules removed, rules added, interfaces detached (not wanted or stale) or
+ * reloaded in place with other settings, the flow table remade at another size (all
  * interfaces are detached for that), interfaces attached. Rules and interfaces
  * that already match are not touched, so applying twice is a no-op. The steps
  * point into want and have, which must outlive the plan. Returns -1 when out

@@ -125,9 +125,13 @@ int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
 				 have->flow_table_size, want->flow_table_size);
 		if (!why[0])
 			continue;
-		if (!(s = add_step(plan, PR_CONFIG_DETACH)))
+		/* Still wanted, with other settings: swapped in place (no gap). */
+		if (!(s = add_step(plan, h->status == PR_CONFIG_IFACE_OK && w && !resize ?
+						 PR_CONFIG_RELOAD :
+						 PR_CONFIG_DETACH)))
 			goto nomem;
-		s->iface = h;
+		s->iface = s->op == PR_CONFIG_RELOAD ? w : h;
+		s->old = h;
 		snprintf(s->why, sizeof(s->why), "%s", why);
 	}
 	if (resize) {
@@ -140,11 +144,8 @@ int pr_config_diff(const struct pr_config *want, const struct pr_config *have,
 		const struct pr_config_iface *w = &want->ifaces[i];
 		const struct pr_config_iface *h = find_iface(have, w->name, true);
 
-		if (h && !resize) {
-			iface_diff(w, h, why, sizeof(why));
-			if (!why[0])
-				continue;
-		}
+		if (h && !resize)
+			continue; /* it matches, or the loop above reloads it */
 		if (!(s = add_step(plan, PR_CONFIG_ATTACH)))
 			goto nomem;
 		s->iface = w;

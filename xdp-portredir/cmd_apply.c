@@ -144,7 +144,8 @@ static int preflight(const struct pr_config_plan *plan, const char *name)
 		enum pr_mode mode;
 		struct pr_errbuf err;
 
-		if (plan->steps[i].op != PR_CONFIG_ATTACH || !w)
+		if ((plan->steps[i].op != PR_CONFIG_ATTACH && plan->steps[i].op != PR_CONFIG_RELOAD) ||
+		    !w)
 			continue;
 		mode = w->mode;
 		pr_iface_inspect((int)if_nametoindex(w->name), &now);
@@ -173,7 +174,7 @@ static const char *result;
 /* One carried-out step and what it takes to undo it. */
 struct done {
 	const struct pr_config_step *step;
-	struct pr_iface_state st; /* ATTACH: what was attached */
+	struct pr_iface_state st; /* ATTACH, RELOAD: what was attached */
 };
 
 /* Adds or removes a rule of the file, scoped or not. */
@@ -191,6 +192,7 @@ static int do_step(const struct pr_config_step *step, struct pr_sys *s, struct d
 		   struct pr_errbuf *err)
 {
 	struct pr_load_opts o;
+	bool gapless;
 
 	d->step = step;
 	switch (step->op) {
@@ -206,6 +208,9 @@ static int do_step(const struct pr_config_step *step, struct pr_sys *s, struct d
 	case PR_CONFIG_ATTACH:
 		o = load_opts_of(step->iface);
 		return pr_iface_attach(step->iface->name, &o, &s->maps, &d->st, err);
+	case PR_CONFIG_RELOAD:
+		o = load_opts_of(step->iface);
+		return pr_iface_reload(step->iface->name, &o, &s->maps, &d->st, &gapless, err);
 	}
 	return 0;
 }
@@ -215,6 +220,7 @@ static int undo_step(const struct done *d, struct pr_sys *s, struct pr_errbuf *e
 	const struct pr_config_step *step = d->step;
 	struct pr_iface_state again;
 	struct pr_load_opts o;
+	bool gapless;
 
 	switch (step->op) {
 	case PR_CONFIG_RULE_DEL:
@@ -233,6 +239,9 @@ static int undo_step(const struct done *d, struct pr_sys *s, struct pr_errbuf *e
 		return pr_maps_remake_flows(&s->maps, step->flows[0], err);
 	case PR_CONFIG_ATTACH:
 		return pr_iface_detach(&d->st, &s->maps, err);
+	case PR_CONFIG_RELOAD:
+		o = load_opts_of(step->old);
+		return pr_iface_reload(step->old->name, &o, &s->maps, &again, &gapless, err);
 	}
 	return 0;
 }
@@ -242,13 +251,14 @@ static int carry_out(const struct pr_config_plan *plan, struct pr_sys *s, const 
 	struct done *done = calloc((size_t)plan->n, sizeof(*done));
 	int n_done = 0, failures = 0, ret;
 	struct pr_errbuf err;
-	char line[256];
+	char line[384];
 
 	if (!done)
 		return pr_fail("apply", "out of memory");
 	for (; n_done < plan->n; n_done++) {
 		const struct pr_config_step *step = &plan->steps[n_done];
-		const int at = step->op == PR_CONFIG_ATTACH   ? step->iface->line :
+		const int at = step->op == PR_CONFIG_ATTACH || step->op == PR_CONFIG_RELOAD ?
+				       step->iface->line :
 			       step->op == PR_CONFIG_RULE_ADD ? step->rule->line :
 								0;
 

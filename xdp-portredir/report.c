@@ -47,6 +47,12 @@ void report_loaded(const struct pr_iface_state *st, const char *prefix)
 			st->name, st->name);
 }
 
+/* Native <-> skb: the kernel cannot swap those atomically (pr_iface_reload()). */
+static bool reload_changes_mode(const struct pr_config_step *st)
+{
+	return st->iface->mode != PR_MODE_ANY && st->iface->mode != st->old->mode;
+}
+
 void report_describe(const struct pr_config_step *st, bool would, char *buf, size_t len)
 {
 	char what[160];
@@ -73,18 +79,26 @@ void report_describe(const struct pr_config_step *st, bool would, char *buf, siz
 		snprintf(buf, len, "%s %s%s%s%s", would ? "would load on" : "loaded on",
 			 st->iface->name, what[0] ? " (" : "", what, what[0] ? ")" : "");
 		break;
+	case PR_CONFIG_RELOAD:
+		snprintf(buf, len, "%s %s (%s)%s", would ? "would reload" : "reloaded",
+			 st->iface->name, st->why,
+			 reload_changes_mode(st) ?
+				 ": a mode change is not atomic: the program is detached and "
+				 "attached again, and packets in between reach the original port" :
+				 ", without a gap");
+		break;
 	}
 }
 
 static const char *const op_names[] = {
 	[PR_CONFIG_RULE_DEL] = "remove-rule", [PR_CONFIG_RULE_ADD] = "add-rule",
 	[PR_CONFIG_DETACH] = "unload",	      [PR_CONFIG_FLOWS_RESIZE] = "resize-flow-table",
-	[PR_CONFIG_ATTACH] = "load",
+	[PR_CONFIG_ATTACH] = "load",	      [PR_CONFIG_RELOAD] = "reload",
 };
 
 void report_step(const struct pr_config_step *st, bool would, const struct pr_iface_state *loaded)
 {
-	char line[256], what[160];
+	char line[384], what[160];
 
 	out_json_obj_begin(NULL);
 	out_json_str("action", op_names[st->op]);

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Established connections survive what users do to a live host: removing a
-# rule, changing it to another port, and unload --drain. A plain unload cuts them and says how many. UDP
-# request/response flows keep going after their rule is removed.
-# Not here yet: an apply that reloads the interface (detach, then attach)
-# still cuts established flows; see the man page. Each client
+# rule, changing it to another port, an apply that reloads the interface with
+# another priority and chain-call actions (the programs are swapped without a
+# gap), and unload --drain. A plain unload cuts them and says how many. UDP
+# request/response flows keep going after their rule is removed. Each client
 # keeps an interactive TCP session and a paced bulk stream open (IPv4 and
 # IPv6); a "check" pings and waits for the stream to move on, every wait
 # bounded by FLOWPEER_WAIT, so a slow machine makes it slower, never wrong.
@@ -77,6 +77,30 @@ t_eq change/new-v4-goes-to-new-target "$(check c4)" "ok 7997 7997"
 t_eq change/new-v6-goes-to-new-target "$(check c6)" "ok 7997 7997"
 json=$("$PORTREDIR" status --json)
 t_eq change/status-rule-draining "$(jq '.rules[] | select(.rule=="tcp 7999 -> 7997") | .["draining-flows"]' <<<"$json")" 4
+
+# --- apply reloads lo (priority, chain-call): swapped in place, no gap -------
+ids() { "$PORTREDIR" status --json | jq -r '.interfaces[] | select(.name=="lo") | "\(.["program-id"]) \(.["tc-ingress-id"]) \(.["tc-egress-id"])"'; }
+before_ids=$(ids)
+"$PORTREDIR" save | sed -E 's/^(interface lo.*) priority [0-9]+ chain-call-actions [a-z,]+/\1 priority 21 chain-call-actions drop,pass/' >"$tmp/reload.conf"
+t_match reload/conf "$(cat "$tmp/reload.conf")" "^interface lo .*priority 21 chain-call-actions drop,pass"
+out=$("$PORTREDIR" apply "$tmp/reload.conf" 2>&1)
+t_eq reload/exit "$?" 0
+t_match reload/says-no-gap "$out" "reloaded lo \(priority [0-9]+ -> 21, chain-call-actions [a-z,]+ -> drop,pass\), without a gap"
+after_ids=$(ids)
+read -r x0 i0 e0 <<<"$before_ids"
+read -r x1 i1 e1 <<<"$after_ids"
+if [ "$x1" != "$x0" ] && [ "$e1" != "$e0" ] && [ "$e1" != 0 ]; then
+	t_pass reload/new-programs
+else
+	t_fail reload/new-programs "XDP/TC ingress/TC egress ids before '$before_ids', after '$after_ids'"
+fi
+t_match reload/status-shows-new-settings "$("$PORTREDIR" status)" "priority 21  chain-call drop, pass"
+t_eq reload/v4-survives "$(check a4)" "ok 7998 7998"
+t_eq reload/v6-survives "$(check a6)" "ok 7998 7998"
+t_eq reload/new-target-v4-survives "$(check c4)" "ok 7997 7997"
+t_eq reload/new-target-v6-survives "$(check c6)" "ok 7997 7997"
+t_eq reload/udp-survives "$(check u)" "ok 7998"
+t_match reload/idempotent "$("$PORTREDIR" apply "$tmp/reload.conf" 2>&1)" "nothing to change"
 
 # --- unload --drain: flows go on, new ones are not taken, then it unloads ----
 "$PORTREDIR" unload --drain 300 lo >"$tmp/drain.out" 2>&1 &

@@ -156,14 +156,14 @@ static const struct plan_case {
 	{ "unload", "interface lo mode skb priority 5 chain-call-actions pass\n", {}, "",
 	  "detach lo (not in the configuration)" },
 	{ "mode-changed", "interface lo mode skb priority 5 chain-call-actions pass\n", {},
-	  "interface lo mode native\n", "detach lo (mode skb -> native); attach lo" },
+	  "interface lo mode native\n", "reload lo (mode skb -> native)" },
 	{ "priority-changed", "interface lo mode skb priority 10 chain-call-actions pass\n", {},
-	  "interface lo\n", "detach lo (priority 10 -> 5); attach lo" },
+	  "interface lo\n", "reload lo (priority 10 -> 5)" },
 	{ "chain-changed", "interface lo mode skb priority 5 chain-call-actions pass\n", {},
 	  "interface lo chain-call-actions drop\n",
-	  "detach lo (chain-call-actions pass -> drop); attach lo" },
+	  "reload lo (chain-call-actions pass -> drop)" },
 	{ "reply-translation", "interface lo mode skb priority 5 chain-call-actions pass\n", {},
-	  "interface lo no-reply-translation\n", "detach lo (reply translation on -> off); attach lo" },
+	  "interface lo no-reply-translation\n", "reload lo (reply translation on -> off)" },
 	{ "resize", "flow-table-size 65536\ninterface lo mode skb priority 5 chain-call-actions pass\n"
 	  "interface eth0 mode native priority 5 chain-call-actions pass\n", {},
 	  "flow-table-size 1024\ninterface lo\n",
@@ -205,6 +205,9 @@ static void step_text(const struct pr_config_step *s, char *buf, size_t len)
 		break;
 	case PR_CONFIG_ATTACH:
 		snprintf(buf, len, "attach %s", s->iface->name);
+		break;
+	case PR_CONFIG_RELOAD:
+		snprintf(buf, len, "reload %s (%s)", s->iface->name, s->why);
 		break;
 	}
 }

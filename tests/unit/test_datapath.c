@@ -691,7 +691,7 @@ static void cases_second_instance(void)
 	struct xdprun_result first, second;
 	struct pkt_layout lay;
 	struct portredir_bpf *inst;
-	struct pr_err err;
+	struct pr_errbuf err;
 	size_t n, en;
 	int fd;
 
