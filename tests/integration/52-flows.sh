@@ -81,10 +81,14 @@ t_eq change/status-rule-draining "$(jq '.rules[] | select(.rule=="tcp 7999 -> 79
 # --- apply reloads lo (priority, chain-call): swapped in place, no gap -------
 ids() { "$PORTREDIR" status --json | jq -r '.interfaces[] | select(.name=="lo") | "\(.["program-id"]) \(.["tc-ingress-id"]) \(.["tc-egress-id"])"'; }
 before_ids=$(ids)
+# The UDP flow lives while it is used (idle timeout 30 s): fresh before apply,
+# checked right after it, so a slow machine's earlier steps cannot expire it.
+t_eq reload/udp-before "$(check u)" "ok 7998"
 "$PORTREDIR" save | sed -E 's/^(interface lo.*) priority [0-9]+ chain-call-actions [a-z,]+/\1 priority 21 chain-call-actions drop,pass/' >"$tmp/reload.conf"
 t_match reload/conf "$(cat "$tmp/reload.conf")" "^interface lo .*priority 21 chain-call-actions drop,pass"
 out=$("$PORTREDIR" apply "$tmp/reload.conf" 2>&1)
 t_eq reload/exit "$?" 0
+t_eq reload/udp-survives "$(check u)" "ok 7998"
 t_match reload/says-no-gap "$out" "reloaded lo \(priority [0-9]+ -> 21, chain-call-actions [a-z,]+ -> drop,pass\), without a gap"
 after_ids=$(ids)
 read -r x0 i0 e0 <<<"$before_ids"
@@ -99,7 +103,6 @@ t_eq reload/v4-survives "$(check a4)" "ok 7998 7998"
 t_eq reload/v6-survives "$(check a6)" "ok 7998 7998"
 t_eq reload/new-target-v4-survives "$(check c4)" "ok 7997 7997"
 t_eq reload/new-target-v6-survives "$(check c6)" "ok 7997 7997"
-t_eq reload/udp-survives "$(check u)" "ok 7998"
 t_match reload/idempotent "$("$PORTREDIR" apply "$tmp/reload.conf" 2>&1)" "nothing to change"
 
 # --- unload --drain: flows go on, new ones are not taken, then it unloads ----
