@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* xdp-portredir poll: per-rule packet and byte rates, every interval. */
+/*
+ * xdp-portredir poll: per-rule packet and byte rates, every interval, for the
+ * unscoped rules and then the scoped ones (as status lists them).
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -14,6 +17,8 @@
 #include "params.h"
 #include "pins.h"
 #include "rules.h"
+#include "scope.h"
+#include "scope_maps.h"
 
 struct poll_settings {
 	long interval_ms;
@@ -57,12 +62,65 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Previous counter sums, indexed like the counters: by the rule's first port. */
+/*
+ * Previous counter sums, indexed like the counters: by the rule's first port,
+ * and for scoped rules by id, with the rule they were read for (an id may be
+ * reused by another rule between two reports).
+ */
 struct poll_state {
 	int stats_fd;
+	const struct pr_maps *maps;
 	double elapsed;
 	struct pr_counter *prev;
+	struct pr_counter *scope_prev;
+	struct pr_scope_rule *scope_seen;
+	struct pr_scope_table *scopes;
 };
+
+static void rates(const char *desc, const char *ifname, const char *dst,
+		  const struct pr_counter *c, const struct pr_counter *prev, double elapsed)
+{
+	out_obj_begin(NULL);
+	out_label("rule", desc);
+	if (ifname)
+		out_json_str("interface", ifname);
+	if (dst)
+		out_json_str("dst", dst);
+	out_u64("pps", (unsigned long long)((double)(c->packets - prev->packets) / elapsed + 0.5));
+	out_u64("bps", (unsigned long long)((double)(c->bytes - prev->bytes) * 8 / elapsed + 0.5));
+	out_u64("packets", c->packets);
+	out_obj_end();
+}
+
+/* Scoped rules' counters into prev (remember) or reported against it. */
+static void scoped_rules(struct poll_state *ps, bool report)
+{
+	struct pr_errbuf err;
+
+	/* Pins of a release before scoped rules: there are none. */
+	if (ps->maps->scope_rules < 0 || ps->maps->scope_stats < 0 ||
+	    pr_scopes_read(ps->maps, ps->scopes, &err))
+		return;
+	for (unsigned int id = 1; id < PR_MAX_SCOPED_RULES; id++) {
+		const struct pr_scope_rule *r = &ps->scopes->r[id];
+		struct pr_counter c;
+		char desc[160], dst[64];
+
+		if (!r->used || pr_counter_read(ps->maps->scope_stats, id, &c))
+			continue;
+		/* New since the last report (or another rule on a reused id). */
+		if (memcmp(&ps->scope_seen[id], r, sizeof(*r))) {
+			ps->scope_seen[id] = *r;
+			ps->scope_prev[id] = report ? (struct pr_counter){ 0 } : c;
+		}
+		if (report) {
+			pr_scope_format(r, desc, sizeof(desc));
+			pr_scope_format_dst(r, dst, sizeof(dst));
+			rates(desc, r->ifname, dst, &c, &ps->scope_prev[id], ps->elapsed);
+		}
+		ps->scope_prev[id] = c;
+	}
+}
 
 static int report_rule(const struct pr_rule_spec *r, void *p)
 {
@@ -74,12 +132,7 @@ static int report_rule(const struct pr_rule_spec *r, void *p)
 	if (pr_counter_read(ps->stats_fd, key, &c))
 		return 0;
 	pr_rule_format(r, desc, sizeof(desc));
-	out_obj_begin(NULL);
-	out_label("rule", desc);
-	out_u64("pps", (unsigned long long)((double)(c.packets - prev->packets) / ps->elapsed + 0.5));
-	out_u64("bps", (unsigned long long)((double)(c.bytes - prev->bytes) * 8 / ps->elapsed + 0.5));
-	out_u64("packets", c.packets);
-	out_obj_end();
+	rates(desc, "", "", &c, prev, ps->elapsed);
 	*prev = c;
 	return 0;
 }
@@ -105,7 +158,11 @@ static int poll_run(void *p)
 	double last;
 
 	ps.prev = calloc(PR_RULE_SLOTS, sizeof(*ps.prev));
-	if (!table || !ps.prev) {
+	ps.scope_prev = calloc(PR_MAX_SCOPED_RULES, sizeof(*ps.scope_prev));
+	ps.scope_seen = calloc(PR_MAX_SCOPED_RULES, sizeof(*ps.scope_seen));
+	ps.scopes = malloc(sizeof(*ps.scopes));
+	ps.maps = &maps;
+	if (!table || !ps.prev || !ps.scope_prev || !ps.scope_seen || !ps.scopes) {
 		ret = pr_fail("poll", "out of memory");
 		goto out;
 	}
@@ -122,6 +179,7 @@ static int poll_run(void *p)
 		goto out;
 	}
 	pr_rule_table_foreach(table, remember_rule, &ps);
+	scoped_rules(&ps, false);
 	last = now_s();
 	out_init(stdout, s->json);
 	for (long i = 0; !stop && (!s->count || i < s->count); i++) {
@@ -143,6 +201,7 @@ static int poll_run(void *p)
 		out_u64("time-ms", (unsigned long long)(t * 1000));
 		out_arr_begin("rules");
 		pr_rule_table_foreach(table, report_rule, &ps);
+		scoped_rules(&ps, true);
 		out_arr_end();
 		out_obj_end();
 		out_finish();
@@ -150,6 +209,9 @@ static int poll_run(void *p)
 out:
 	free(table);
 	free(ps.prev);
+	free(ps.scope_prev);
+	free(ps.scope_seen);
+	free(ps.scopes);
 	pr_maps_close(&maps);
 	return ret;
 }
@@ -158,7 +220,8 @@ const struct pr_cmd pr_cmd_poll = {
 	.name = "poll",
 	.summary = "Print per-rule packet rates until interrupted",
 	.description = "Print each rule's packets/s and bits/s every interval until interrupted\n"
-		       "(Ctrl-C ends it cleanly with status 0).",
+		       "(Ctrl-C ends it cleanly with status 0): the rules without scope, then the\n"
+		       "scoped ones, named as status names them ('tcp 80 -> 8080 on eth0').",
 	.opts = poll_opts,
 	.settings_size = sizeof(struct poll_settings),
 	.defaults = poll_defaults,

@@ -67,6 +67,28 @@ udp_case vb1-v6-::3/interface-and-address "$A1" fd78::3 7004 "udp 7999 -> 7004 o
 udp_case vb2-v4/its-own-rule "$A2" 10.79.0.2 7002 "udp 7999 -> 7002 on vb2"
 udp_case vb2-v6/its-own-rule "$A2" fd79::2 7002 "udp 7999 -> 7002 on vb2"
 
+# poll lists the scoped rules as status names them, with their own rates.
+# nsenter execs poll, so $! is poll itself (a function in the background
+# would be a subshell that SIGINT does not reach); --count bounds it.
+nsenter --net="/run/netns/$B" "$PORTREDIR" poll --json --interval 300 --count 100 >"$tmp/poll" 2>&1 &
+poller=$!
+t_on_exit "kill $poller"
+wait_until 5 grep -q time-ms "$tmp/poll"
+in_ns "$A1" "$NETTOOL" udp-send -a 10.78.0.3 -p 7999 -n 30 -i 2000 >/dev/null
+# The report after the last datagram: its count is the rule's counter.
+want=$(packets "udp 7999 -> 7003 to 10.78.0.3")
+wait_until 5 bash -c "jq -r '.rules[] | select(.rule == \"udp 7999 -> 7003 to 10.78.0.3\") | .packets' '$tmp/poll' 2>/dev/null | grep -qx '$want'"
+kill -INT $poller
+wait $poller
+t_eq poll/exit-0 "$?" 0
+last=$(tail -n 1 "$tmp/poll")
+t_eq poll/scoped-address-rule "$(jq -c '.rules[] | select(.rule == "udp 7999 -> 7003 to 10.78.0.3") | [.interface, .dst, .packets]' <<<"$last")" "[\"\",\"10.78.0.3\",$want]"
+t_eq poll/scoped-interface-rule "$(jq -c '.rules[] | select(.rule == "udp 7999 -> 7001 on vb1") | [.interface, .dst]' <<<"$last")" '["vb1",""]'
+t_eq poll/scoped-both "$(jq -c '.rules[] | select(.rule == "udp 7999 -> 7004 on vb1 to fd78::3") | [.interface, .dst]' <<<"$last")" '["vb1","fd78::3"]'
+t_eq poll/unscoped-too "$(jq -c '.rules[] | select(.rule == "udp 7999 -> 7000") | [.interface, .dst]' <<<"$last")" '["",""]'
+t_ge poll/scoped-rate-seen "$(jq '.rules[] | select(.rule == "udp 7999 -> 7003 to 10.78.0.3") | .pps' "$tmp/poll" | sort -n | tail -1)" 1
+t_match poll/text-names-scope "$(PR poll --count 1 --interval 10)" "^  udp 7999 -> 7002 on vb2  pps [0-9]+  bps [0-9]+  packets [0-9]+$"
+
 # TCP through a scoped rule: the SYN goes to vb2's port, replies come back
 # translated (the client completes and echoes).
 t_ok rule-tcp-vb2 PR redirect 8999 8002 --proto tcp --interface vb2
