@@ -292,7 +292,7 @@ int pr_scope_compile(const struct pr_scope_table *t, struct pr_scope_compiled *o
 	return 0;
 }
 
-static bool dst_matches(const struct pr_scope_rule *r, int family, const uint32_t daddr[4])
+bool pr_scope_dst_matches(const struct pr_scope_rule *r, int family, const uint32_t daddr[4])
 {
 	uint32_t mask[4];
 
@@ -319,7 +319,7 @@ unsigned int pr_scope_match(const struct pr_scope_table *t, enum pr_proto proto,
 			continue;
 		if (r->ifname[0] && r->ifindex != ifindex)
 			continue;
-		if (!dst_matches(r, family, daddr))
+		if (!pr_scope_dst_matches(r, family, daddr))
 			continue;
 		if (!best || pr_scope_rank(r) > pr_scope_rank(&t->r[best]))
 			best = id;

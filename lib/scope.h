@@ -71,6 +71,12 @@ int pr_scope_compile(const struct pr_scope_table *t, struct pr_scope_compiled *o
 		     struct pr_errbuf *err);
 
 /*
+ * Is daddr (network order; IPv4 in the first word; family 4 or 6) inside
+ * rule's destination? True where the rule has none.
+ */
+bool pr_scope_dst_matches(const struct pr_scope_rule *rule, int family, const uint32_t daddr[4]);
+
+/*
  * What the data path does, in userspace, for the fuzzer's model and the
  * tests: the scoped rule the packet would hit, or 0.
  */

@@ -19,9 +19,11 @@
 #include "params.h"
 #include "pins.h"
 #include "rules.h"
+#include "scope.h"
 
 struct monitor_settings {
-	const char *ifname;
+	char *ifnames; /* --interface, comma-joined */
+	const char *dst;
 	unsigned int protos;
 	long port;
 	long count;
@@ -30,9 +32,13 @@ struct monitor_settings {
 };
 
 static const struct pr_opt monitor_opts[] = {
-	{ .name = "interface", .short_name = 'i', .type = PR_OPT_STRING,
-	  .offset = offsetof(struct monitor_settings, ifname), .metavar = "ifname",
-	  .help = "Only packets on this interface" },
+	{ .name = "interface", .short_name = 'i', .type = PR_OPT_STRING_LIST,
+	  .offset = offsetof(struct monitor_settings, ifnames), .metavar = "ifname[,...]",
+	  .help = "Only packets on these interfaces (repeatable, as for redirect)" },
+	{ .name = "dst", .short_name = 'd', .type = PR_OPT_STRING,
+	  .offset = offsetof(struct monitor_settings, dst), .metavar = "addr[/prefix]",
+	  .help = "Only packets to this IPv4 or IPv6 address or prefix, as for redirect\n"
+		  "(for a translated reply: from it, the address the client dialled)" },
 	{ .name = "proto", .short_name = 'P', .type = PR_OPT_ENUM_LIST,
 	  .offset = offsetof(struct monitor_settings, protos), .metavar = "list",
 	  .values = pr_proto_values, .help = "Only these protocols" },
@@ -67,11 +73,52 @@ static __u64 clock_ns(clockid_t clk)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+#define MAX_IFACES 16
+
 struct monitor_ctx {
 	long shown;
 	long limit;
 	__s64 mono_to_real; /* add to a monotonic stamp to get wall-clock time */
+	__u32 ifindex[MAX_IFACES]; /* --interface; n_ifaces 0: any */
+	int n_ifaces;
+	struct pr_scope_rule dst; /* --dst; family 0: any */
 };
+
+/* Is the event within --interface and --dst? */
+static bool wanted(const struct monitor_ctx *ctx, const struct pr_event *ev)
+{
+	bool on = !ctx->n_ifaces;
+
+	for (int i = 0; i < ctx->n_ifaces; i++)
+		on |= ctx->ifindex[i] == ev->ifindex;
+	/* The address the client dialled: a reply comes from it. */
+	return on && pr_scope_dst_matches(&ctx->dst, ev->ipv6 ? 6 : 4,
+					  ev->kind == PR_EVENT_REPLY ? ev->saddr : ev->daddr);
+}
+
+/* --interface as a list of existing interfaces. */
+static int parse_ifaces(const char *list, struct monitor_ctx *ctx)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int ret = PR_EXIT_OK;
+
+	if (!copy)
+		return pr_fail("monitor", "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+		__u32 idx = if_nametoindex(tok);
+
+		if (!idx)
+			ret = pr_fail("monitor", "unknown interface '%s' (see 'ip link')", tok);
+		else if (ctx->n_ifaces == MAX_IFACES)
+			ret = pr_fail_usage("monitor", "at most %d interfaces", MAX_IFACES);
+		else
+			ctx->ifindex[ctx->n_ifaces++] = idx;
+	}
+	free(copy);
+	if (!ret && !ctx->n_ifaces)
+		ret = pr_fail_usage("monitor", "--interface needs an interface name");
+	return ret;
+}
 
 static int print_event(void *p, void *data, size_t size)
 {
@@ -84,7 +131,7 @@ static int print_event(void *p, void *data, size_t size)
 	time_t secs = (time_t)(real / 1000000000ULL);
 	struct tm tm;
 
-	if (size < sizeof(*ev) || (ctx->limit && ctx->shown >= ctx->limit))
+	if (size < sizeof(*ev) || (ctx->limit && ctx->shown >= ctx->limit) || !wanted(ctx, ev))
 		return 0;
 	inet_ntop(family, ev->saddr, src, sizeof(src));
 	inet_ntop(family, ev->daddr, dst, sizeof(dst));
@@ -152,8 +199,10 @@ static int monitor_run(void *p)
 	if (s->sample && parse_sample(s->sample, &sample))
 		return pr_fail_usage(
 			"monitor", "invalid --sample '%s': use 1/N with N in 1-1000000", s->sample);
-	if (s->ifname && !if_nametoindex(s->ifname))
-		return pr_fail("monitor", "unknown interface '%s'", s->ifname);
+	if (s->dst && pr_scope_parse_dst(s->dst, &ctx.dst, &err))
+		return pr_fail_usage("monitor", "%s", err.msg);
+	if (s->ifnames && (ret = parse_ifaces(s->ifnames, &ctx)))
+		return ret;
 	cfg_fd = open_pin(PR_MAP_MONITOR, &err);
 	if (cfg_fd >= 0)
 		ev_fd = open_pin(PR_MAP_EVENTS, &err);
@@ -189,7 +238,8 @@ static int monitor_run(void *p)
 	dropped_before = pr_monitor_dropped(pcpu_fd);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.owner_pid = (__u32)getpid();
-	cfg.ifindex = s->ifname ? if_nametoindex(s->ifname) : 0;
+	/* The kernel filters one interface; several are filtered here. */
+	cfg.ifindex = ctx.n_ifaces == 1 ? ctx.ifindex[0] : 0;
 	cfg.proto_mask = s->protos;
 	cfg.port = (__u32)s->port;
 	cfg.sample = sample;
@@ -199,8 +249,9 @@ static int monitor_run(void *p)
 		ret = pr_fail("monitor", "cannot switch the monitor on: %s", strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "monitoring redirected packets%s%s (Ctrl-C to stop)\n",
-		s->ifname ? " on " : "", s->ifname ? s->ifname : "");
+	fprintf(stderr, "monitoring redirected packets%s%s%s%s (Ctrl-C to stop)\n",
+		s->ifnames ? " on " : "", s->ifnames ? s->ifnames : "", s->dst ? " to " : "",
+		s->dst ? s->dst : "");
 	out_init_line(stdout, s->json);
 	while (!stop) {
 		__u64 now;

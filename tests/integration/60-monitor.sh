@@ -66,6 +66,61 @@ sleep 0.3
 in_ns "$A" "$NETTOOL" udp-send -a 10.80.0.2 -p 8001 -n 1 >/dev/null
 mon_wait $MON
 t_eq filter/interface "$(jq -c '[.interface, .from]' "$tmp/i")" '["vb",8001]'
+
+# --interface takes a list and --dst an address or prefix, as redirect's do
+# (scoped rules). A second pair vc/vd, and a second address on vb.
+ip link add vc netns "$A" type veth peer name vd netns "$B"
+ip -n "$A" addr add 10.81.0.1/24 dev vc && ip -n "$B" addr add 10.81.0.2/24 dev vd
+ip -n "$B" addr add 10.80.0.3/24 dev vb
+ip -n "$A" link set vc up && ip -n "$B" link set vd up
+in_ns "$B" "$PORTREDIR" load vd >/dev/null || t_fail setup/load-vd "load vd"
+# mon_ns FILE ARGS...: a monitor in B's namespace (B's interface names).
+mon_ns() {
+	local file=$1
+	shift
+	# nsenter execs the monitor: $! is the monitor itself, which SIGINT reaches.
+	nsenter --net="/run/netns/$B" "$PORTREDIR" monitor --json "$@" >"$file" 2>"$file.err" &
+	MON=$!
+	t_on_exit "kill -9 $MON"
+	wait_until 5 grep -q '^monitoring' "$file.err"
+}
+send_b() { in_ns "$A" "$NETTOOL" udp-send -a "$1" -p 8001 -n "${2:-1}" >/dev/null; }
+mon_ns "$tmp/il" --count 2 --interface vd,vb
+"$NETTOOL" udp-send -a 127.0.0.1 -p 8001 -n 2 >/dev/null
+sleep 0.3
+send_b 10.80.0.2
+send_b 10.81.0.2
+mon_wait $MON
+t_eq filter/interface-list "$(jq -r '.interface' "$tmp/il" | sort | tr '\n' ' ')" "vb vd "
+mon_ns "$tmp/d" --count 1 --dst 10.80.0.3
+send_b 10.80.0.2
+send_b 10.81.0.2
+sleep 0.3
+send_b 10.80.0.3
+mon_wait $MON
+t_eq filter/dst-address "$(jq -c '[.interface, .dst, .from, .to]' "$tmp/d")" '["vb","10.80.0.3",8001,8002]'
+mon_ns "$tmp/dp" --count 2 --dst 10.81.0.0/24 --interface vb,vd
+send_b 10.80.0.2
+send_b 10.80.0.3
+sleep 0.3
+send_b 10.81.0.2 2
+mon_wait $MON
+t_eq filter/dst-prefix-and-interfaces "$(jq -c '[.interface, .dst]' "$tmp/dp" | sort -u)" '["vd","10.81.0.2"]'
+t_eq filter/dst-prefix-count "$(wc -l <"$tmp/dp")" 2
+# Nothing matches: nothing shown, and the summary says so.
+mon_ns "$tmp/none" --dst 2001:db8::/32
+send_b 10.80.0.2 3
+sleep 0.5
+kill -INT $MON
+mon_wait $MON
+t_eq filter/dst-v6-no-v4-events "$(wc -l <"$tmp/none")" 0
+t_match filter/dst-none-summary "$(cat "$tmp/none.err")" "^0 events shown"
+out=$("$PORTREDIR" monitor --interface lo,nosuch0 2>&1)
+t_eq filter/unknown-interface-exit "$?" 1
+t_match filter/unknown-interface-says "$out" "unknown interface 'nosuch0'"
+out=$("$PORTREDIR" monitor --dst 10.1.2.300 2>&1)
+t_eq filter/bad-dst-exit "$?" 2
+in_ns "$B" "$PORTREDIR" unload vd >/dev/null
 in_ns "$B" "$PORTREDIR" unload vb >/dev/null
 
 # kill -9: the lease lapses, the next packet switches events off, and the

@@ -129,6 +129,9 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
 	t_match completion/redirect-interface "$(complete_words redirect --interface l)" "(^| )lo( |$)"
 	t_match completion/redirect-interface-list "$(complete_words redirect -i lo,l)" "(^| )lo,lo( |$)"
 	t_match completion/redirect-dst "$(complete_words redirect --dst 127.)" "(^| )127\.0\.0\.1( |$)"
+	t_match completion/monitor-scope-options "$(complete_words monitor --)" "--dst .*--interface "
+	t_match completion/monitor-interface-list "$(complete_words monitor --interface lo,l)" "(^| )lo,lo( |$)"
+	t_match completion/monitor-dst "$(complete_words monitor -d 127.)" "(^| )127\.0\.0\.1( |$)"
 	touch "$tmp/prtest-file.conf"
 	t_eq completion/apply-file "$(complete_words apply "$tmp/prtest-f")" "$tmp/prtest-file.conf "
 else
