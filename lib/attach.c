@@ -605,7 +605,7 @@ int pr_iface_reload(const char *ifname, const struct pr_load_opts *o, const stru
 		__u32 key = (__u32)ifindex;
 
 		/* Without a dispatcher only the record knows the run config. */
-		if (m && m->ifaces >= 0 && !bpf_map_lookup_elem(m->ifaces, &key, &rec)) {
+		if (m->ifaces >= 0 && !bpf_map_lookup_elem(m->ifaces, &key, &rec)) {
 			back.priority = rec.priority;
 			back.chain_actions = rec.chain_actions;
 		}
