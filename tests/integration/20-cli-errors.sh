@@ -123,12 +123,12 @@ t_eq bpffs-unmounted-elsewhere/state-intact "$(pr_state)" "$before"
 # One error path: text on stderr, or under --json one JSON object on stderr
 # with the command, the message and the exit code.
 out=$("$PORTREDIR" monitor --interface nosuchif0 2>&1 >/dev/null)
-t_eq error-text/line "$out" "xdp-portredir monitor: unknown interface 'nosuchif0'"
+t_eq error-text/line "$out" "xdp-portredir monitor: unknown interface 'nosuchif0' (see 'ip link')"
 out=$("$PORTREDIR" monitor --json --interface nosuchif0 2>&1 >/dev/null)
 rc=$?
 t_eq error-json/exit "$rc" 1
 t_eq error-json/object "$(jq -c '.error | [.command, .exit]' <<<"$out")" '["monitor",1]'
-t_match error-json/message "$(jq -r .error.message <<<"$out")" "^unknown interface 'nosuchif0'$"
+t_match error-json/message "$(jq -r .error.message <<<"$out")" "^unknown interface 'nosuchif0' \\(see 'ip link'\\)$"
 out=$("$PORTREDIR" monitor --json --sample 0/3 2>&1 >/dev/null)
 rc=$?
 t_eq error-json-usage/exit "$rc" 2
