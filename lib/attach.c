@@ -9,6 +9,7 @@
 #include <xdp/libxdp.h>
 
 #include "attach.h"
+#include "attach_impl.h"
 #include "frags.h"
 #include "log.h"
 #include "object.h"
@@ -113,7 +114,8 @@ void pr_iface_inspect(int ifindex, struct pr_iface_state *st)
 	xdp_multiprog__close(mp);
 }
 
-static int record(const struct pr_maps *m, const struct pr_iface_state *st, struct pr_errbuf *err)
+int pr_attach_record(const struct pr_maps *m, const struct pr_iface_state *st,
+		     struct pr_errbuf *err)
 {
 	struct pr_iface_rec rec = { 0 };
 	__u32 key = (__u32)st->ifindex;
@@ -142,7 +144,7 @@ static int record(const struct pr_maps *m, const struct pr_iface_state *st, stru
  * such skbs up. Native or automatic mode on a hardware NIC sees frames from
  * the wire, whose checksums are complete.
  */
-static bool may_see_pending_csums(const char *ifname, enum xdp_attach_mode mode)
+bool pr_may_see_pending_csums(const char *ifname, enum xdp_attach_mode mode)
 {
 	char path[128];
 
@@ -160,18 +162,20 @@ int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool
 	if (now->xdp_progs - now->attached <= 0)
 		return 0;
 	if (!now->dispatcher)
-		return pr_err_set(err,
-				  "%s already has XDP program '%s' attached without a libxdp dispatcher, "
-				  "so no second program can join it; unload that program first",
-				  now->name, now->n_others ? now->others[0].name : "?");
+		return pr_err_set(
+			err,
+			"%s already has XDP program '%s' attached without a libxdp dispatcher, "
+			"so no second program can join it; unload that program first",
+			now->name, now->n_others ? now->others[0].name : "?");
 	if (*mode == PR_MODE_ANY)
 		*mode = pr_mode_of(now->skb_mode);
 	else if (*mode != pr_mode_of(now->skb_mode))
-		return pr_err_set(err,
-				  "%s has XDP programs in %s mode; programs in one dispatcher share "
-				  "its mode: %s %s%s",
-				  now->name, have, config_words ? "use 'mode" : "load with --mode", have,
-				  config_words ? "'" : "");
+		return pr_err_set(
+			err,
+			"%s has XDP programs in %s mode; programs in one dispatcher share "
+			"its mode: %s %s%s",
+			now->name, have, config_words ? "use 'mode" : "load with --mode", have,
+			config_words ? "'" : "");
 	return 0;
 }
 
@@ -189,8 +193,8 @@ int pr_iface_can_join(const struct pr_iface_state *now, enum pr_mode *mode, bool
  * (meta), or the variant without it. Only that one is loaded. Returns the
  * program, NULL on failure.
  */
-static struct xdp_program *prepare(const struct pr_load_opts *o, enum xdp_attach_mode mode,
-				   bool meta, struct portredir_bpf **skel, struct pr_errbuf *err)
+struct xdp_program *pr_attach_prepare(const struct pr_load_opts *o, enum xdp_attach_mode mode,
+				      bool meta, struct portredir_bpf **skel, struct pr_errbuf *err)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, popts,
 			    .prog_name = meta ? PR_PROG_NAME : PR_PROG_NAME_NOMETA);
@@ -253,8 +257,8 @@ static int attach_xdp(const char *ifname, const struct pr_load_opts *o,
 
 	*meta_refused = false;
 	for (;;) {
-		meta = !*meta_refused && may_see_pending_csums(ifname, try);
-		*prog = prepare(o, try, meta, skel, err);
+		meta = !*meta_refused && pr_may_see_pending_csums(ifname, try);
+		*prog = pr_attach_prepare(o, try, meta, skel, err);
 		if (!*prog)
 			return -1;
 		pr_log_watch(PR_EXT_PKT_DATA_REFUSAL);
@@ -280,9 +284,9 @@ static int attach_xdp(const char *ifname, const struct pr_load_opts *o,
 }
 
 /* Reads back what was attached, with the settings only the record keeps. */
-static int after_attach(const char *ifname, const struct pr_load_opts *o,
-			const struct portredir_bpf *skel, struct xdp_program *prog,
-			struct pr_iface_state *st, struct pr_errbuf *err)
+int pr_attach_after(const char *ifname, const struct pr_load_opts *o,
+		    const struct portredir_bpf *skel, struct xdp_program *prog,
+		    struct pr_iface_state *st, struct pr_errbuf *err)
 {
 	pr_iface_inspect(st->ifindex, st);
 	if (!st->attached)
@@ -308,8 +312,8 @@ static int after_attach(const char *ifname, const struct pr_load_opts *o,
  * checksum fixup where st->csum_fixup says so, the egress reply translation
  * unless it is off. A program of ours already there is replaced in place.
  */
-static int attach_tc(int ifindex, const struct pr_load_opts *o, const struct portredir_bpf *skel,
-		     struct pr_iface_state *st, struct pr_errbuf *err)
+int pr_attach_tc(int ifindex, const struct pr_load_opts *o, const struct portredir_bpf *skel,
+		 struct pr_iface_state *st, struct pr_errbuf *err)
 {
 	int ret = 0;
 
@@ -340,8 +344,9 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 		return pr_err_set(err, "unknown interface '%s' (see 'ip link')", ifname);
 	pr_iface_inspect(ifindex, st);
 	if (st->attached)
-		return pr_err_set(err, "xdp-portredir is already loaded on %s; "
-				       "unload it first with 'xdp-portredir unload %s'",
+		return pr_err_set(err,
+				  "xdp-portredir is already loaded on %s; "
+				  "unload it first with 'xdp-portredir unload %s'",
 				  ifname, ifname);
 	if (pr_iface_can_join(st, &want, false, err))
 		return -1;
@@ -349,14 +354,14 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	ret = attach_xdp(ifname, o, st, mode, &skel, &prog, &meta_refused, err);
 	if (ret)
 		goto out;
-	ret = after_attach(ifname, o, skel, prog, st, err);
+	ret = pr_attach_after(ifname, o, skel, prog, st, err);
 	st->meta_refused = meta_refused;
 	if (!ret) {
 		/* The object is loaded now (libxdp did it), so its TC programs have fds. */
-		ret = attach_tc(ifindex, o, skel, st, err);
+		ret = pr_attach_tc(ifindex, o, skel, st, err);
 	}
 	if (!ret)
-		ret = record(m, st, err);
+		ret = pr_attach_record(m, st, err);
 	if (ret) {
 		struct pr_errbuf ignored;
 
@@ -387,7 +392,7 @@ static int detach_single(const struct pr_iface_state *st, struct pr_errbuf *err)
 	return 0;
 }
 
-static int detach_from_dispatcher(const struct pr_iface_state *st, struct pr_errbuf *err)
+int pr_detach_from_dispatcher(const struct pr_iface_state *st, struct pr_errbuf *err)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(st->ifindex);
 	struct xdp_program *p;
@@ -421,7 +426,7 @@ int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, st
 
 	/* XDP first: no packet may be rewritten once its TC fixup is gone. */
 	if (st->attached)
-		ret = st->dispatcher ? detach_from_dispatcher(st, err) : detach_single(st, err);
+		ret = st->dispatcher ? pr_detach_from_dispatcher(st, err) : detach_single(st, err);
 	/* Also where the interface is gone: its TCX link pins are ours to remove. */
 	if (!ret)
 		ret = pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, err);
@@ -432,258 +437,4 @@ int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, st
 	if (m && m->ifaces >= 0 && bpf_map_delete_elem(m->ifaces, &key) && errno != ENOENT)
 		return pr_err_set(err, "cannot update %s: %s", pr_pin_dir(), strerror(errno));
 	return 0;
-}
-
-static int add_state(struct pr_iface_state **list, int *n, const struct pr_iface_state *st)
-{
-	struct pr_iface_state *grown = realloc(*list, (size_t)(*n + 1) * sizeof(**list));
-
-	if (!grown)
-		return -1;
-	*list = grown;
-	grown[(*n)++] = *st;
-	return 0;
-}
-
-static struct pr_iface_state *find_state(struct pr_iface_state *list, int n, int ifindex)
-{
-	for (int i = 0; i < n; i++)
-		if (list[i].ifindex == ifindex)
-			return &list[i];
-	return NULL;
-}
-
-int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
-		  struct pr_errbuf *err)
-{
-	struct if_nameindex *ifs = if_nameindex(), *i;
-	__u32 key;
-	int ret = 0;
-
-	*list = NULL;
-	*n = 0;
-	if (!ifs)
-		return pr_err_set(err, "cannot list interfaces: %s", strerror(errno));
-	for (i = ifs; i->if_index; i++) {
-		struct pr_iface_state st = { 0 };
-
-		pr_iface_inspect((int)i->if_index, &st);
-		if ((st.attached || st.opaque || st.tc_ingress_id || st.tc_egress_id) &&
-		    add_state(list, n, &st))
-			ret = pr_err_set(err, "out of memory");
-	}
-	if_freenameindex(ifs);
-
-	if (ret)
-		goto fail;
-	if (!m || m->ifaces < 0)
-		return 0;
-	if (bpf_map_get_next_key(m->ifaces, NULL, &key))
-		return 0;
-	do {
-		struct pr_iface_rec rec;
-		struct pr_iface_state *st;
-
-		if (bpf_map_lookup_elem(m->ifaces, &key, &rec))
-			continue;
-		st = find_state(*list, *n, (int)key);
-		if (!st) {
-			struct pr_iface_state fresh = { 0 };
-
-			pr_iface_inspect((int)key, &fresh);
-			if (!fresh.exists)
-				snprintf(fresh.name, sizeof(fresh.name), "%s", rec.name);
-			if (add_state(list, n, &fresh)) {
-				ret = pr_err_set(err, "out of memory");
-				break;
-			}
-			st = &(*list)[*n - 1];
-		}
-		st->recorded = true;
-		if (st->attached && !st->dispatcher) {
-			st->self.priority = rec.priority;
-			st->self.chain_actions = rec.chain_actions;
-			st->self.frags = rec.flags & PR_IFACE_F_FRAGS;
-		}
-		st->meta_refused = rec.flags & PR_IFACE_F_META_REFUSED;
-		if (!st->attached)
-			st->skb_mode = rec.flags & PR_IFACE_F_SKB_MODE;
-	} while (!bpf_map_get_next_key(m->ifaces, &key, &key));
-	if (!ret)
-		return 0;
-fail:
-	/* Callers get no list on failure, so none of them has to free one. */
-	free(*list);
-	*list = NULL;
-	*n = 0;
-	return ret;
-}
-
-int pr_iface_count_attached(const struct pr_maps *m, struct pr_errbuf *err)
-{
-	struct pr_iface_state *list = NULL;
-	int n = 0, count = 0;
-
-	if (pr_iface_list(m, &list, &n, err))
-		return -1;
-	for (int i = 0; i < n; i++)
-		count += list[i].attached;
-	free(list);
-	return count;
-}
-
-/* Swaps a program attached without a dispatcher for new_fd, atomically. */
-static int replace_single(const struct pr_iface_state *cur, int new_fd, struct pr_errbuf *err)
-{
-	int old_fd = bpf_prog_get_fd_by_id(cur->self.id);
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
-	__u32 flags = (cur->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE) | XDP_FLAGS_REPLACE;
-	int ret;
-
-	if (old_fd < 0)
-		return pr_err_set(err, "cannot get program %u: %s", cur->self.id, strerror(errno));
-	ret = bpf_xdp_attach(cur->ifindex, new_fd, flags, &opts);
-	close(old_fd);
-	if (ret)
-		return pr_err_set(err, "cannot replace the program on %s: %s", cur->name,
-				  strerror(-ret));
-	return 0;
-}
-
-/* Takes our TC programs off where the new instance has none. */
-static int drop_unneeded_tc(const struct pr_iface_state *cur, const struct pr_iface_state *st,
-			    struct pr_errbuf *err)
-{
-	if (cur->tc_ingress_id && !st->tc_ingress_id &&
-	    pr_tc_detach(cur->ifindex, PR_TC_INGRESS, cur->tc_ingress_id, err))
-		return -1;
-	if (cur->tc_egress_id && !st->tc_egress_id &&
-	    pr_tc_detach(cur->ifindex, PR_TC_EGRESS, cur->tc_egress_id, err))
-		return -1;
-	return 0;
-}
-
-int pr_iface_reload(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
-		    struct pr_iface_state *st, bool *gapless, struct pr_errbuf *err)
-{
-	enum xdp_attach_mode mode;
-	struct portredir_bpf *skel = NULL;
-	struct xdp_program *prog = NULL;
-	struct pr_iface_state cur;
-	struct pr_iface_rec was = { 0 };
-	__u32 was_key;
-	bool meta;
-	int ifindex, ret;
-
-	*gapless = false;
-	memset(st, 0, sizeof(*st));
-	ifindex = (int)if_nametoindex(ifname);
-	if (!ifindex)
-		return pr_err_set(err, "unknown interface '%s' (see 'ip link')", ifname);
-	pr_iface_inspect(ifindex, &cur);
-	if (!cur.attached)
-		return pr_iface_attach(ifname, o, m, st, err);
-	/* Where the kernel refused the metadata variant, the new one is the other. */
-	was_key = (__u32)ifindex;
-	if (m->ifaces >= 0)
-		bpf_map_lookup_elem(m->ifaces, &was_key, &was);
-	if (o->mode != PR_MODE_ANY && o->mode != pr_mode_of(cur.skb_mode)) {
-		/*
-		 * The kernel keeps native and generic XDP apart and refuses a
-		 * program in one while the other has one: a mode change detaches
-		 * first, and packets in between pass unchanged.
-		 */
-		struct pr_load_opts back = {
-			.mode = pr_mode_of(cur.skb_mode),
-			.priority = cur.self.priority,
-			.chain_actions = cur.self.chain_actions,
-			.no_reply_translation = !cur.tc_egress_id,
-		};
-		struct pr_iface_state again;
-		struct pr_iface_rec rec;
-		struct pr_errbuf first, second;
-		__u32 key = (__u32)ifindex;
-
-		/* Without a dispatcher only the record knows the run config. */
-		if (m->ifaces >= 0 && !bpf_map_lookup_elem(m->ifaces, &key, &rec)) {
-			back.priority = rec.priority;
-			back.chain_actions = rec.chain_actions;
-		}
-		if (pr_iface_detach(&cur, m, err))
-			return -1;
-		if (!pr_iface_attach(ifname, o, m, st, &first))
-			return 0;
-		/* As it was: on failure the old settings stay. */
-		if (pr_iface_attach(ifname, &back, m, &again, &second))
-			return pr_err_set(err, "%s; and it could not be loaded again as before: %s",
-					  first.msg, second.msg);
-		*err = first;
-		return -1;
-	}
-	mode = cur.skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE;
-	meta = !(was.flags & PR_IFACE_F_META_REFUSED) && may_see_pending_csums(ifname, mode);
-	prog = prepare(o, mode, meta, &skel, err);
-	if (!prog) {
-		ret = -1;
-		goto out;
-	}
-	st->ifindex = ifindex;
-	if (cur.dispatcher) {
-		/*
-		 * libxdp builds a dispatcher with the new instance beside the
-		 * old one and swaps it in atomically; detaching the old one
-		 * swaps again. Both run in between, one after the other: the
-		 * second sees the first's mark and leaves the packet alone.
-		 */
-		ret = xdp_program__attach(prog, ifindex, mode, 0);
-		if (ret) {
-			ret = pr_attach_refusal(ifname, ret, mode, &cur, err);
-			goto out;
-		}
-	} else {
-		ret = bpf_object__load(skel->obj);
-		if (ret) {
-			ret = pr_err_set(err, "cannot load the BPF object: %s", strerror(-ret));
-			goto out;
-		}
-	}
-	/* The new TC programs first: they share every map with the old XDP program. */
-	st->csum_fixup = skel->rodata->pr_csum_fixup;
-	ret = attach_tc(ifindex, o, skel, st, err);
-	if (!ret)
-		ret = cur.dispatcher ? detach_from_dispatcher(&cur, err) :
-				       replace_single(&cur,
-						      bpf_program__fd(meta ? skel->progs.xdp_portredir :
-									     skel->progs.xdp_portredir_n),
-						      err);
-	if (ret) {
-		struct pr_iface_state fresh = cur;
-		struct pr_errbuf ignored;
-
-		/*
-		 * The old XDP program is still there; the new TC programs stay
-		 * (they share every map with it). A new instance that joined
-		 * the dispatcher leaves it again.
-		 */
-		fresh.self.id = xdp_program__id(prog);
-		if (cur.dispatcher && fresh.self.id)
-			detach_from_dispatcher(&fresh, &ignored);
-		goto out;
-	}
-	ret = after_attach(ifname, o, skel, prog, st, err);
-	st->meta_refused = was.flags & PR_IFACE_F_META_REFUSED;
-	st->tc_ingress_id = st->csum_fixup ? pr_tc_query(ifindex, PR_TC_INGRESS) : 0;
-	st->tc_egress_id = o->no_reply_translation ? 0 : pr_tc_query(ifindex, PR_TC_EGRESS);
-	if (!ret)
-		ret = drop_unneeded_tc(&cur, st, err);
-	if (!ret)
-		ret = record(m, st, err);
-	if (!ret) {
-		st->recorded = true;
-		*gapless = true;
-	}
-out:
-	xdp_program__close(prog);
-	portredir_bpf__destroy(skel);
-	return ret ? -1 : 0;
 }
