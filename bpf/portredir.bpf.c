@@ -49,6 +49,16 @@ const volatile bool pr_csum_fixup = true;
  */
 volatile __u32 pr_draining;
 
+/*
+ * Per loaded instance: a nonzero mark (lib/object.c draws it at open) that
+ * tells this instance's metadata from another's. While apply swaps an old
+ * instance for a new one, both sit in one dispatcher for a moment; a packet
+ * the one ahead rewrote must not follow a rule chain again in the other.
+ * The same instance meeting its own mark is a frame run again (test runs
+ * repeat one buffer), not a second instance.
+ */
+const volatile __u16 pr_instance;
+
 static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 {
 	if (c) {
@@ -58,8 +68,8 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 }
 
 /* Returns the checksum field's new value for a port change old -> new. */
-static __always_inline __u16 pr_l4_check(const struct pr_pkt *pkt, __u16 check,
-					 __u16 old, __u16 new)
+static __always_inline __u16 pr_l4_check(const struct pr_pkt *pkt, __u16 check, __u16 old,
+					 __u16 new)
 {
 	/* IPv4 UDP may carry no checksum at all (0); it must stay that way. */
 	if (pkt->proto == PR_PROTO_UDP && !pkt->ipv6 && check == 0)
@@ -89,17 +99,17 @@ static __always_inline void pr_leave_meta(struct xdp_md *ctx, __be16 old_port, _
 	meta->magic = PR_META_MAGIC;
 	meta->old_port = old_port;
 	meta->old_check = old_check;
-	meta->pad = 0;
+	meta->instance = pr_instance;
 }
 
-/* Does the packet carry the metadata pr_leave_meta() leaves? */
+/* Does the packet carry the metadata another instance's pr_leave_meta() left? */
 static __always_inline bool pr_already_rewritten(struct xdp_md *ctx)
 {
 	struct pr_meta *meta = (void *)(long)ctx->data_meta;
 
 	if ((void *)(meta + 1) > (void *)(long)ctx->data)
 		return false;
-	return meta->magic == PR_META_MAGIC;
+	return meta->magic == PR_META_MAGIC && meta->instance != pr_instance;
 }
 
 /*
@@ -201,8 +211,8 @@ static __always_inline void pr_flow_note(const struct pr_pkt *pkt, __be16 orig_p
  */
 #define PR_FOLLOWS (1U << 16)
 
-static __always_inline __u32 pr_flow_decide(const struct pr_pkt *pkt, __be16 dport,
-					    __u64 flags, __be16 rule_to)
+static __always_inline __u32 pr_flow_decide(const struct pr_pkt *pkt, __be16 dport, __u64 flags,
+					    __be16 rule_to)
 {
 	__be16 to = 0;
 

@@ -143,7 +143,7 @@ struct pr_meta {
 	__u16 magic;
 	__be16 old_port;
 	__u16 old_check; /* the L4 checksum field before the XDP program touched it */
-	__u16 pad;
+	__u16 instance; /* pr_instance of the program that left it (never 0) */
 };
 
 /* pr_action_stats has one slot per XDP action (XDP_ABORTED..XDP_REDIRECT). */

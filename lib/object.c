@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -9,6 +11,22 @@
 #include "../bpf/portredir_abi.h"
 #include "object.h"
 #include "portredir.skel.h"
+
+/*
+ * A nonzero mark for an instance's checksum metadata (pr_instance in
+ * bpf/portredir.bpf.c): random, so two instances that meet in one dispatcher
+ * differ, but for a 1 in 65,535 chance, which costs only the guard against a
+ * rule chain followed twice during that reload.
+ */
+static __u16 instance_mark(void)
+{
+	__u16 mark = 0;
+
+	while (!mark)
+		if (getrandom(&mark, sizeof(mark), 0) != sizeof(mark))
+			mark = (__u16)(getpid() ^ time(NULL));
+	return mark;
+}
 
 struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err)
 {
@@ -21,9 +39,9 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err
 		pr_err_set(err, "cannot open the embedded BPF object: %s", strerror(errno));
 		return NULL;
 	}
+	skel->rodata->pr_instance = instance_mark();
 	if (!pin_root) {
-		bpf_object__for_each_map(map, skel->obj)
-		{
+		bpf_object__for_each_map (map, skel->obj) {
 			bpf_map__set_pin_path(map, NULL);
 		}
 	} else {
@@ -68,8 +86,10 @@ struct portredir_bpf *pr_object_load_private(struct pr_errbuf *err)
 		return NULL;
 	ret = portredir_bpf__load(skel);
 	if (ret) {
-		pr_err_set(err, "the kernel refused the BPF object: %s (run with -v for the verifier log)",
-			   strerror(-ret));
+		pr_err_set(
+			err,
+			"the kernel refused the BPF object: %s (run with -v for the verifier log)",
+			strerror(-ret));
 		portredir_bpf__destroy(skel);
 		return NULL;
 	}

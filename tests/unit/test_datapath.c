@@ -29,12 +29,9 @@ static const uint8_t hello[] = "Hello, New Stack!";
 
 /* Rules every case runs against. */
 static const struct pr_rule_spec test_rules[] = {
-	{ PR_PROTO_UDP, 7999, 7999, 7998 },
-	{ PR_PROTO_TCP, 7999, 7999, 7998 },
-	{ PR_PROTO_UDP, 8001, 8099, 9001 },
-	{ PR_PROTO_TCP, 1, 1, 2 },
-	{ PR_PROTO_UDP, 65535, 65535, 65534 },
-	{ PR_PROTO_TCP, 65535, 65535, 1 },
+	{ PR_PROTO_UDP, 7999, 7999, 7998 },    { PR_PROTO_TCP, 7999, 7999, 7998 },
+	{ PR_PROTO_UDP, 8001, 8099, 9001 },    { PR_PROTO_TCP, 1, 1, 2 },
+	{ PR_PROTO_UDP, 65535, 65535, 65534 }, { PR_PROTO_TCP, 65535, 65535, 1 },
 	{ PR_PROTO_UDP, 5000, 5000, 5001 }, /* only the counter case uses it */
 };
 
@@ -100,8 +97,9 @@ static bool meta_ok(const char *name, const struct xdprun_result *res, const uin
 		return check(false, name, "metadata magic %#x, want %#x", m.magic, PR_META_MAGIC);
 	if (lay && (memcmp(&m.old_port, in + lay->dport_off, 2) ||
 		    memcmp(&m.old_check, in + lay->csum_off, 2)))
-		return check(false, name, "metadata names port/check %02x%02x/%02x%02x, frame had "
-					  "%02x%02x/%02x%02x",
+		return check(false, name,
+			     "metadata names port/check %02x%02x/%02x%02x, frame had "
+			     "%02x%02x/%02x%02x",
 			     ((uint8_t *)&m.old_port)[0], ((uint8_t *)&m.old_port)[1],
 			     ((uint8_t *)&m.old_check)[0], ((uint8_t *)&m.old_check)[1],
 			     in[lay->dport_off], in[lay->dport_off + 1], in[lay->csum_off],
@@ -109,8 +107,8 @@ static bool meta_ok(const char *name, const struct xdprun_result *res, const uin
 	return true;
 }
 
-static void expect_frame_lay(const char *name, const uint8_t *in, size_t in_len,
-			     const uint8_t *exp, size_t exp_len, const struct pkt_layout *lay)
+static void expect_frame_lay(const char *name, const uint8_t *in, size_t in_len, const uint8_t *exp,
+			     size_t exp_len, const struct pkt_layout *lay)
 {
 	struct xdprun_result res;
 	uint8_t out[PKT_MAX];
@@ -212,12 +210,12 @@ static void cases_matrix(void)
 
 				s.vlan_tags = tags;
 				memcpy(s.vlan_tpid, tpids[tags], sizeof(tpids[tags]));
-				snprintf(name, sizeof(name), "matrix/%s/%s/vlan%d/hit", fam(v6), l4(p),
-					 tags);
+				snprintf(name, sizeof(name), "matrix/%s/%s/vlan%d/hit", fam(v6),
+					 l4(p), tags);
 				case_spec(name, &s, true);
 				s.dport = 7997;
-				snprintf(name, sizeof(name), "matrix/%s/%s/vlan%d/miss", fam(v6), l4(p),
-					 tags);
+				snprintf(name, sizeof(name), "matrix/%s/%s/vlan%d/miss", fam(v6),
+					 l4(p), tags);
 				case_spec(name, &s, false);
 			}
 }
@@ -233,7 +231,8 @@ static void cases_ipv4_options(void)
 			struct pkt_spec s = base(0, p, 7999);
 
 			s.ip4_opt_len = opts[i];
-			snprintf(name, sizeof(name), "ipv4-options/ihl%d/%s", 5 + opts[i] / 4, l4(p));
+			snprintf(name, sizeof(name), "ipv4-options/ihl%d/%s", 5 + opts[i] / 4,
+				 l4(p));
 			case_spec(name, &s, true);
 		}
 }
@@ -426,7 +425,8 @@ static void cases_truncated(void)
 	truncations("ipv6-tcp-vlan1", &s);
 }
 
-static void untouched(const char *name, const struct pkt_spec *s, void (*mangle)(uint8_t *, struct pkt_layout *))
+static void untouched(const char *name, const struct pkt_spec *s,
+		      void (*mangle)(uint8_t *, struct pkt_layout *))
 {
 	uint8_t in[PKT_MAX];
 	struct pkt_layout lay;
@@ -522,8 +522,8 @@ static void cases_checksums(unsigned int seed)
 
 				e.dport = 7998;
 				pkt_build(&e, buf, sizeof(buf), &lay);
-				snprintf(name, sizeof(name), "checksum/%s-%s-becomes-zero/reference",
-					 fam(v6), l4(p));
+				snprintf(name, sizeof(name),
+					 "checksum/%s-%s-becomes-zero/reference", fam(v6), l4(p));
 				check((buf[lay.csum_off] << 8 | buf[lay.csum_off + 1]) ==
 					      (p == IPPROTO_UDP ? 0xffff : 0),
 				      name, "reference checksum %02x%02x is not the zero case",
@@ -623,7 +623,8 @@ static void cases_counters(void)
 	      (unsigned long long)rule.packets, (unsigned long long)rule.bytes, N, N * n);
 	check(after.packets - before.packets == (uint64_t)N &&
 		      after.bytes - before.bytes == (uint64_t)N * n,
-	      "counters/action-pass", "XDP_PASS counter moved by %llu packets %llu bytes, want %d and %zu",
+	      "counters/action-pass",
+	      "XDP_PASS counter moved by %llu packets %llu bytes, want %d and %zu",
 	      (unsigned long long)(after.packets - before.packets),
 	      (unsigned long long)(after.bytes - before.bytes), N, N * n);
 
@@ -680,40 +681,50 @@ static void cases_no_fixup(void)
 /*
  * Two instances in one dispatcher (a reload has both attached for a moment)
  * with a chain of rules A -> B, B -> C: the second sees the first's mark and
- * leaves the packet at B; without the mark it would go on to C.
+ * leaves the packet at B; without the mark it would go on to C. One instance
+ * meeting its own mark (a test run repeating one buffer) is not a second
+ * instance and follows its rules.
  */
 static void cases_second_instance(void)
 {
 	struct pr_rule_spec ab = { PR_PROTO_UDP, 7999, 7999, 7998 },
 			    bc = { PR_PROTO_UDP, 7998, 7998, 7997 };
-	uint8_t in[PKT_MAX], mid[PKT_MAX], out[PKT_MAX], exp[PKT_MAX];
+	uint8_t in[PKT_MAX], mid[PKT_MAX], out[PKT_MAX], exp[PKT_MAX], exp_c[PKT_MAX];
 	struct pkt_spec s = base(0, IPPROTO_UDP, 7999), e = s;
 	struct xdprun_result first, second;
+	struct portredir_bpf *inst[2] = { NULL, NULL };
 	struct pkt_layout lay;
-	struct portredir_bpf *inst;
 	struct pr_errbuf err;
-	size_t n, en;
-	int fd;
+	size_t n, en, en_c;
+	int fd[2];
 
-	inst = pr_object_open(NULL, &err);
-	if (!check(inst != NULL, "second-instance/open", "%s", err.msg))
-		return;
-	if (!check(!portredir_bpf__load(inst), "second-instance/load", "load failed")) {
-		portredir_bpf__destroy(inst);
-		return;
+	for (int i = 0; i < 2; i++) {
+		inst[i] = pr_object_open(NULL, &err);
+		if (!check(inst[i] != NULL, "second-instance/open", "%s", err.msg))
+			goto out;
 	}
-	fd = bpf_program__fd(inst->progs.xdp_portredir);
-	pr_rules_add(bpf_map__fd(inst->maps.pr_rules), bpf_map__fd(inst->maps.pr_rule_stats), &ab,
-		     &err);
-	pr_rules_add(bpf_map__fd(inst->maps.pr_rules), bpf_map__fd(inst->maps.pr_rule_stats), &bc,
-		     &err);
+	/* Drawn at random by pr_object_open; made distinct here so the test cannot flake. */
+	inst[1]->rodata->pr_instance = (__u16)(inst[0]->rodata->pr_instance + 1) ?: 1;
+	for (int i = 0; i < 2; i++) {
+		if (!check(!portredir_bpf__load(inst[i]), "second-instance/load", "load failed"))
+			goto out;
+		fd[i] = bpf_program__fd(inst[i]->progs.xdp_portredir);
+		pr_rules_add(bpf_map__fd(inst[i]->maps.pr_rules),
+			     bpf_map__fd(inst[i]->maps.pr_rule_stats), &ab, &err);
+		pr_rules_add(bpf_map__fd(inst[i]->maps.pr_rules),
+			     bpf_map__fd(inst[i]->maps.pr_rule_stats), &bc, &err);
+	}
 	n = pkt_build(&s, in, sizeof(in), &lay);
 	e.dport = 7998;
 	en = pkt_build(&e, exp, sizeof(exp), &lay);
-	if (check(!xdprun(fd, in, n, mid, &first), "second-instance/first-run", "test run failed") &&
-	    check(first.len == en && !memcmp(mid, exp, en) && first.meta_len,
-		  "second-instance/first-rewrites-a-to-b", "frame or metadata not as expected") &&
-	    check(!xdprun_meta(fd, first.meta, first.meta_len, mid, first.len, out, &second),
+	e.dport = 7997;
+	en_c = pkt_build(&e, exp_c, sizeof(exp_c), &lay);
+	if (!check(!xdprun(fd[0], in, n, mid, &first), "second-instance/first-run",
+		   "test run failed") ||
+	    !check(first.len == en && !memcmp(mid, exp, en) && first.meta_len,
+		   "second-instance/first-rewrites-a-to-b", "frame or metadata not as expected"))
+		goto out;
+	if (check(!xdprun_meta(fd[1], first.meta, first.meta_len, mid, first.len, out, &second),
 		  "second-instance/second-run", "test run failed")) {
 		check(second.retval == XDP_PASS, "second-instance/passes", "action %u",
 		      second.retval);
@@ -723,14 +734,21 @@ static void cases_second_instance(void)
 			      !memcmp(second.meta, first.meta, first.meta_len),
 		      "second-instance/metadata-kept", "metadata changed");
 	}
+	/* The first instance's own mark does not stop the first instance. */
+	if (check(!xdprun_meta(fd[0], first.meta, first.meta_len, mid, first.len, out, &second),
+		  "second-instance/own-mark-run", "test run failed"))
+		check(second.len == en_c && !memcmp(out, exp_c, en_c),
+		      "second-instance/own-mark-follows-rules",
+		      "the instance that left the mark skipped its own frame");
 	/* The control: the same frame at B without the mark goes on to C. */
-	e.dport = 7997;
-	en = pkt_build(&e, exp, sizeof(exp), &lay);
-	if (check(!xdprun(fd, mid, first.len, out, &second), "second-instance/control-run",
+	if (check(!xdprun(fd[1], mid, first.len, out, &second), "second-instance/control-run",
 		  "test run failed"))
-		check(second.len == en && !memcmp(out, exp, en), "second-instance/control-b-to-c",
+		check(second.len == en_c && !memcmp(out, exp_c, en_c),
+		      "second-instance/control-b-to-c",
 		      "an unmarked frame at B was not rewritten to C");
-	portredir_bpf__destroy(inst);
+out:
+	portredir_bpf__destroy(inst[0]);
+	portredir_bpf__destroy(inst[1]);
 }
 
 int main(int argc, char **argv)
