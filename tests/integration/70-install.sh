@@ -123,7 +123,7 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
 	t_eq completion/mode-values "$(complete_words load --mode "")" "native skb "
 	t_eq completion/proto-list "$(complete_words redirect --proto udp,)" "udp,tcp udp,udp "
 	t_match completion/load-options "$(complete_words load --)" "--chain-call-actions .*--mode .*--priority"
-	t_eq completion/apply-options "$(complete_words apply --)" "--check --help --verbose --wait "
+	t_eq completion/apply-options "$(complete_words apply --)" "--check --help --json --verbose --wait "
 	t_match completion/interfaces "$(complete_words load l)" "(^| )lo( |$)"
 	t_match completion/redirect-scope-options "$(complete_words redirect --)" "--dst .*--interface "
 	t_match completion/redirect-interface "$(complete_words redirect --interface l)" "(^| )lo( |$)"
