@@ -111,7 +111,10 @@ static void scoped_rules(struct poll_state *ps, bool report)
 		/* New since the last report (or another rule on a reused id). */
 		if (memcmp(&ps->scope_seen[id], r, sizeof(*r))) {
 			ps->scope_seen[id] = *r;
-			ps->scope_prev[id] = report ? (struct pr_counter){ 0 } : c;
+			/* A rule new since the last report counts from zero. */
+			memset(&ps->scope_prev[id], 0, sizeof(ps->scope_prev[id]));
+			if (!report)
+				ps->scope_prev[id] = c;
 		}
 		if (report) {
 			pr_scope_format(r, desc, sizeof(desc));

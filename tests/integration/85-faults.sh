@@ -108,7 +108,7 @@ fault_cases() {
 	finish load-before-tc
 
 	# load, killed after XDP and TC are on but before it is recorded.
-	if kill_at load-before-record record 0 - "$P" load va; then
+	if kill_at load-before-record pr_attach_record 0 - "$P" load va; then
 		status_json load-before-record/status-json
 		r_truth load-before-record/status-true "$j" va
 		t_eq load-before-record/tc-on "$([ "$(r_tc_id va ingress)" != 0 ] && echo yes)" yes
