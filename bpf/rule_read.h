@@ -16,25 +16,9 @@
 /*
  * Copies the rule for key with one 64-bit load: userspace may rewrite the
  * entry at any moment, and two loads could see an old to_port and then a
- * cleared one (a rewrite to port 0). Returns false if there is no rule, scoped
- * or not.
+ * cleared one (a rewrite to port 0). True for any nonzero entry, a drain mark
+ * (lib/drain.h) included.
  */
-static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
-{
-	union {
-		struct pr_rule rule;
-		__u64 word;
-	} snap;
-	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
-
-	if (!entry)
-		return false;
-	snap.word = *(volatile __u64 *)entry;
-	*rule = snap.rule;
-	return rule->to_port != 0 || rule->scope_set != 0;
-}
-
-/* Like pr_rule_read(), but true for any nonzero entry, a drain mark included. */
 static __always_inline bool pr_rule_word(__u32 *key, struct pr_rule *rule)
 {
 	union {
@@ -48,6 +32,12 @@ static __always_inline bool pr_rule_word(__u32 *key, struct pr_rule *rule)
 	snap.word = *(volatile __u64 *)entry;
 	*rule = snap.rule;
 	return snap.word != 0;
+}
+
+/* Like pr_rule_word(), but false for a drain mark: only a rule, scoped or not. */
+static __always_inline bool pr_rule_read(__u32 *key, struct pr_rule *rule)
+{
+	return pr_rule_word(key, rule) && (rule->to_port != 0 || rule->scope_set != 0);
 }
 
 #endif /* PR_RULE_READ_H */

@@ -309,10 +309,21 @@ int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, u
 	return ret;
 }
 
+int pr_rules_write_batch(int rules_fd, __u32 *keys, struct pr_rule *vals, __u32 n,
+			 struct pr_errbuf *err)
+{
+	__u32 count = n;
+
+	if (n && bpf_map_update_batch(rules_fd, keys, vals, &count, NULL))
+		return pr_err_set(err, "cannot write the rule map (%u of %u entries written): %s",
+				  count, n, strerror(errno));
+	return 0;
+}
+
 int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
 			   struct pr_errbuf *err)
 {
-	__u32 n = (__u32)(spec->last - spec->first) + 1, count = n;
+	__u32 n = (__u32)(spec->last - spec->first) + 1;
 	struct pr_rule *vals = calloc(n, sizeof(*vals));
 	__u32 *keys = calloc(n, sizeof(*keys));
 	int ret = 0;
@@ -336,9 +347,7 @@ int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool c
 		r.scope_set = vals[i].scope_set;
 		vals[i] = r;
 	}
-	if (bpf_map_update_batch(rules_fd, keys, vals, &count, NULL))
-		ret = pr_err_set(err, "cannot write the rule map (%u of %u entries written): %s",
-				 count, n, strerror(errno));
+	ret = pr_rules_write_batch(rules_fd, keys, vals, n, err);
 out:
 	free(keys);
 	free(vals);

@@ -93,6 +93,9 @@ int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_err
 /* Reads the entries of ports first..last (1..65535) of proto into out, in one batch. */
 int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
 			struct pr_rule *out, struct pr_errbuf *err);
+/* Writes n entries (keys[i] <- vals[i]) in one batch; says how many got written. */
+int pr_rules_write_batch(int rules_fd, __u32 *keys, struct pr_rule *vals, __u32 n,
+			 struct pr_errbuf *err);
 /* Writes the given ports' entries of spec (or zeros when clear) in one batch. */
 int pr_rules_write_entries(int rules_fd, const struct pr_rule_spec *spec, bool clear,
 			   struct pr_errbuf *err);

@@ -110,7 +110,7 @@ static int point_entries(const struct pr_maps *m, const struct pr_scope_compiled
 {
 	__u32 *keys = calloc(PR_RULE_SLOTS, sizeof(*keys));
 	struct pr_rule *vals = calloc(PR_RULE_SLOTS, sizeof(*vals));
-	__u32 n = 0, count;
+	__u32 n = 0;
 	int ret = 0;
 
 	if (!keys || !vals) {
@@ -127,10 +127,7 @@ static int point_entries(const struct pr_maps *m, const struct pr_scope_compiled
 		vals[n].scope_set = want;
 		n++;
 	}
-	count = n;
-	if (n && bpf_map_update_batch(m->rules, keys, vals, &count, NULL))
-		ret = pr_err_set(err, "cannot write the rule map (%u of %u entries written): %s",
-				 count, n, strerror(errno));
+	ret = pr_rules_write_batch(m->rules, keys, vals, n, err);
 out:
 	free(keys);
 	free(vals);
