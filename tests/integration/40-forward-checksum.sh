@@ -54,11 +54,17 @@ run_case() {
 	t_eq "$name/udp-all-delivered" "$(num_after "$tmp/rx" received)" $n
 	t_match "$name/udp-capture-verifies" "$(cat "$tmp/cap")" "captured [0-9]+ ok [0-9]+ bad 0 partial 0"
 
-	bg_ready "$tmp/srv" in_ns "$D" "$NETTOOL" tcp-server -l "$lst" -p 7998 -t 4000 >/dev/null
+	# nsenter execs the server, so BG_PID is the server itself: it is
+	# stopped below, else it would still hold the port two cases later
+	# (same address) and the next server's bind would fail.
+	bg_ready "$tmp/srv" nsenter --net="/run/netns/$D" "$NETTOOL" tcp-server -l "$lst" -p 7998 -t "$(t_wait 4000)" >/dev/null
+	local srv=$BG_PID
 	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P tcp -n 1 -t $(t_wait 4000) >/dev/null
 	in_ns "$S" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 0 -t 1500 >/dev/null 2>&1
 	wait_until 6 grep -q '^captured' "$tmp/cap"
 	t_match "$name/tcp-syn-verifies" "$(cat "$tmp/cap")" "captured [1-9][0-9]* ok [1-9][0-9]* bad 0"
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
 	after=$(counters)
 	echo "# $name: D counters before: $before; after: $after"
 	t_eq "$name/no-checksum-errors" "$after" "$before"
