@@ -3,7 +3,8 @@
 #
 # The whole test suite: every suite prints "PASS name" / "FAIL name: why" /
 # "SKIP name: why" lines and ends with "N passed, N failed". This runner runs
-# them in order, labels each with the kernel and the userland (the Debian
+# them (the VM rows in the background, beside the host suites: see
+# run_suite_bg), labels each with the kernel and the userland (the Debian
 # release whose tools and libraries) it ran with, and ends with the totals,
 # the line CI reads. The rows: host kernel + this machine's Debian, the
 # Debian 13 root (tests/distro), the VM's Debian 12 kernel with this
@@ -40,19 +41,75 @@ summary_rows=()
 # "Debian 12" for this machine's userland.
 HOST_USERLAND=$(. /etc/os-release 2>/dev/null && echo "${NAME%% *} ${VERSION_ID:-?}")
 
+selected() {
+	# $1 kind, $2 label
+	[ -n "$only" ] && [ "$only" != "$1" ] && return 1
+	[ -n "$pattern" ] && [[ "$2" != *"$pattern"* ]] && return 1
+	return 0
+}
+
 run_suite() {
 	# $1 kind, $2 label, $3 userland, rest: command
 	local kind=$1 label=$2 userland=$3
 	shift 3
-	[ -n "$only" ] && [ "$only" != "$kind" ] && return
-	[ -n "$pattern" ] && [[ "$label" != *"$pattern"* ]] && return
+	selected "$kind" "$label" || return
 	local kernel="host $(uname -r)"
 	[ "$kind" = vm ] && kernel="vm"
 	echo "=== [$kernel + $userland] $label"
-	local out rc start=$SECONDS status=ok
+	local out rc start=$SECONDS
 	out=$(mktemp)
 	wd_run "$out" "$@"
 	rc=$?
+	suite_result "$kind" "$label" "$userland" "$out" "$rc" "$start" "$WD_OVERRUN"
+}
+
+# The VM rows run in the background, beside the host suites: each guest
+# keeps about one core busy under TCG, so run one after another they would
+# double the command's time on a 2-core machine. Their output is printed
+# whole when they end (bg_collect), before the summary.
+bg_pids=() bg_args=()
+run_suite_bg() {
+	# $1 kind, $2 label, $3 userland, rest: command
+	local kind=$1 label=$2 userland=$3 out
+	shift 3
+	selected "$kind" "$label" || return
+	out=$(mktemp)
+	echo "=== [vm + $userland] $label: started in the background; its output follows the host suites"
+	(
+		trap 'wd_stop; exit 143' TERM
+		trap 'wd_stop; exit 130' INT
+		wd_run "$out" "$@" >/dev/null
+		rc=$?
+		printf '%s\n%s\n' "$rc" "$WD_OVERRUN" >"$out.rc"
+	) &
+	bg_pids+=($!)
+	bg_args+=("$kind|$label|$userland|$out|$SECONDS")
+}
+
+bg_collect() {
+	local i kind label userland out start rc overrun
+	for i in "${!bg_pids[@]}"; do
+		wait "${bg_pids[$i]}"
+		IFS='|' read -r kind label userland out start <<<"${bg_args[$i]}"
+		echo "=== [vm + $userland] $label"
+		cat "$out"
+		rc=$(sed -n 1p "$out.rc" 2>/dev/null)
+		overrun=$(sed -n 2p "$out.rc" 2>/dev/null)
+		rm -f "$out.rc"
+		suite_result "$kind" "$label" "$userland" "$out" "${rc:-1}" "$start" "$overrun"
+	done
+	bg_pids=() bg_args=()
+}
+
+# Stopping the runner stops the background rows too.
+trap 'wd_stop; [ ${#bg_pids[@]} -eq 0 ] || kill -TERM "${bg_pids[@]}" 2>/dev/null; wait; exit 143' TERM
+trap 'wd_stop; [ ${#bg_pids[@]} -eq 0 ] || kill -TERM "${bg_pids[@]}" 2>/dev/null; wait; exit 130' INT
+
+# suite_result KIND LABEL USERLAND OUTFILE RC START OVERRUN: one summary row
+# from a suite's output; adds to the totals and removes OUTFILE.
+suite_result() {
+	local kind=$1 label=$2 userland=$3 out=$4 rc=$5 start=$6 overrun=$7 status=ok
+	local kernel="host $(uname -r)"
 	local line p f s
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	s=$(grep -c '^SKIP ' "$out")
@@ -71,9 +128,9 @@ run_suite() {
 		kernel=${kernel:-vm ?}
 		label="$label $(sed -n 's/^vm: booted kernel [^ ]* from \([^ ]* [^ ]*\).*/(\1)/p' "$out" | tail -n 1)"
 	fi
-	if [ -n "$WD_OVERRUN" ]; then
+	if [ -n "$overrun" ]; then
 		# Stopped by the watchdog: an overrun, not a verdict on the code.
-		echo "OVERRUN $label: stopped: $WD_OVERRUN${line:+ after: $line}"
+		echo "OVERRUN $label: stopped: $overrun${line:+ after: $line}"
 		f=$((f + 1)) status=OVERRUN
 		total_overrun=$((total_overrun + 1))
 	elif grep -q '^OVERRUN ' "$out"; then
@@ -99,24 +156,24 @@ for t in tests/unit/test_rules tests/unit/test_datapath tests/unit/test_reply te
 	run_suite unit "unit/${t##*/}" "$HOST_USERLAND" "./$t"
 done
 
+# Other releases' userland on this kernel; its build feeds the Debian 13
+# VM row, so it comes before the VM rows start.
+run_suite distro "distro/trixie" "Debian 13" bash tests/distro/trixie.sh
+
+# The VM rows: Debian 12's 6.1 kernel with this machine's userland, and
+# Debian 13's 6.12 with Debian 13's (VM_TRIXIE=0 leaves that one out).
+if [ "$novm" -eq 0 ] && [ -x tests/vm/run-vm.sh ]; then
+	run_suite_bg vm "vm/suite" "$HOST_USERLAND" tests/vm/run-vm.sh
+	[ "${VM_TRIXIE:-1}" = 0 ] ||
+		run_suite_bg vm "vm/trixie" "Debian 13" tests/vm/run-vm.sh --release trixie
+fi
+
 for t in tests/integration/*.sh; do
 	[ -e "$t" ] || continue
 	run_suite integration "integration/$(basename "$t" .sh)" "$HOST_USERLAND" bash "$t"
 done
 
-# Other releases' userland on this kernel; their builds feed the VM rows.
-run_suite distro "distro/trixie" "Debian 13" bash tests/distro/trixie.sh
-
-if [ "$novm" -eq 0 ] && [ -x tests/vm/run-vm.sh ]; then
-	run_suite vm "vm/suite" "$HOST_USERLAND" tests/vm/run-vm.sh
-	# Not in the default command yet: Debian 13's 6.12 refuses our XDP program
-	# as an extension of libxdp 1.5.4's dispatcher ("Extension program changes
-	# packet data, while original does not": bpf_xdp_adjust_meta), so every
-	# attach through the dispatcher fails with EINVAL. Run it with
-	# VM_TRIXIE=1 tests/run.sh -k vm/trixie, or tests/vm/run-vm.sh --release trixie.
-	[ "${VM_TRIXIE:-0}" = 1 ] &&
-		run_suite vm "vm/trixie" "Debian 13" tests/vm/run-vm.sh --release trixie
-fi
+bg_collect
 
 echo
 echo "=== Summary (which suite ran with which kernel + userland)"
