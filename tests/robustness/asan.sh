@@ -6,7 +6,7 @@
 #
 # The working tree as it is now (tracked and untracked files, not ignored
 # ones) is copied to build/asan/src and built there, so the normal build is
-# not touched. tests/run.sh --no-vm then runs in that copy, inside a network
+# not touched. tests/run.sh --no-vm --no-distro runs in that copy, inside a network
 # namespace with a private bpffs (tests/robustness/isolated.sh), so it can
 # run while other suites use the host's lo and pin directory. Sanitizer
 # reports go to files in build/asan/reports/ instead of stderr: a report
@@ -88,7 +88,7 @@ export PR_IN_SANITIZER_RUN=1
 export SANITIZE=1
 
 start=$SECONDS
-(cd "$SRC" && "$TOP/tests/robustness/isolated.sh" tests/run.sh --no-vm)
+(cd "$SRC" && "$TOP/tests/robustness/isolated.sh" tests/run.sh --no-vm --no-distro)
 rc=$?
 echo "asan.sh: suite run took $((SECONDS - start)) s, exit $rc"
 n=$(find "$REPORTS" -type f | wc -l)
