@@ -5,7 +5,8 @@ TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_repl
 	tests/unit/test_vocab tests/unit/test_config tests/unit/test_params tests/unit/test_frags \
 	tests/unit/test_multibuf tests/unit/test_scope tests/unit/test_variant
 TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/bpffs_snap tests/tools/tc_pass.bpf.o \
-	tests/tools/tc_count.bpf.o tests/tools/tc_other tests/tools/flowpeer
+	tests/tools/tc_count.bpf.o tests/tools/tc_other tests/tools/flowpeer \
+	tests/tools/xdp_frags_count.bpf.o tests/tools/xdp_frags_load
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
 .PHONY: tests
@@ -55,6 +56,12 @@ tests/tools/tc_pass.bpf.o: tests/tools/tc_pass.bpf.c config.mk
 
 tests/tools/tc_count.bpf.o: tests/tools/tc_count.bpf.c config.mk
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+tests/tools/xdp_frags_count.bpf.o: tests/tools/xdp_frags_count.bpf.c config.mk
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+tests/tools/xdp_frags_load: tests/tools/xdp_frags_load.c config.mk
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBXDP_LIBS) $(LIBBPF_LIBS)
 
 tests/tools/tc_other: tests/tools/tc_other.c config.mk
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)

@@ -5,9 +5,12 @@
 # mode. xdp-portredir declares multi-buffer (frags) support, so its
 # dispatcher attaches at that MTU and 8,000-byte datagrams are redirected.
 # Which xdp-filter is installed decides the second half:
-#   one without frags (Debian 12's 1.3.1): the kernel refuses it at this MTU,
-#     alone and beside xdp-portredir, and xdp-portredir keeps redirecting;
-#   one with frags (Debian 13's 1.5.4): both share a frags dispatcher at this
+#   one without frags (Debian 12's 1.3.1, Debian 13's 1.5.4): the kernel
+#     refuses it at this MTU, alone and beside xdp-portredir, and
+#     xdp-portredir keeps redirecting; then a test program that declares
+#     frags (tests/tools/xdp_frags_count.bpf.c) joins ours in the dispatcher
+#     and sees the 8,000-byte datagrams after ours redirected them;
+#   one with frags (none packaged yet): both share a frags dispatcher at this
 #     MTU, and the datagrams pass both programs; a third program without
 #     frags (a copy of ours through xdp-loader) is refused, ours stays.
 #
@@ -37,6 +40,15 @@ big_round() {
 	t_eq "$1" "$(num_after "$MP_TMP/new" received)" $n
 }
 
+# frags_seen: what tests/tools/xdp_frags_count.bpf.o counted (0 before it loads).
+frags_seen() {
+	local v
+	# bpftool's JSON gives the raw bytes as "value", the BTF view as "formatted".
+	v=$(inn "$B" bpftool -j map dump name frags_seen 2>/dev/null | jq '.[0].formatted.value // 0' 2>/dev/null)
+	[[ "$v" =~ ^[0-9]+$ ]] || v=0
+	echo "$v"
+}
+
 # Does this xdp-filter declare frags? Alone at MTU 9000 it loads only if so.
 if out=$(inn "$B" xdp-filter load jb 2>&1); then
 	filter_frags=1
@@ -63,6 +75,17 @@ if [ $filter_frags = 0 ]; then
 	t_match beside/ours-still-attached "$(mp_chain "$B" jb)" "^[0-9]+ $MP_OURS "
 	t_eq beside/only-ours "$(mp_chain "$B" jb | wc -l)" 1
 	big_round beside/still-redirected
+	# A program that declares frags joins: the dispatcher stays
+	# multi-buffer with both, and the jumbo datagrams run through both
+	# (it counts frames longer than a page).
+	t_on_exit inn "$B" xdp-loader unload jb --all
+	# (xdp-loader 1.3.1 would not declare its frags: tests/tools/xdp_frags_load does.)
+	t_ok beside/frags-program-joins inn "$B" "$TOP/tests/tools/xdp_frags_load" jb "$TOP/tests/tools/xdp_frags_count.bpf.o"
+	t_eq beside/frags-both-in-dispatcher "$(mp_chain "$B" jb | awk '{ print $2 }' | tr '\n' ' ')" \
+		"$MP_OURS xdp_frags_count "
+	before=$(frags_seen)
+	big_round beside/frags-8000-byte-datagrams-redirected
+	t_ge beside/frags-program-saw-them $(($(frags_seen) - before)) 5
 else
 	t_ok beside/filter-with-frags-joins inn "$B" xdp-filter load jb
 	t_match beside/both-in-dispatcher "$(mp_chain "$B" jb | awk '{ print $2 }' | tr '\n' ' ')" \
