@@ -57,7 +57,7 @@ rx_old=$BG_PID
 # After the removal its flow is one the flow table holds, so like conntrack
 # it keeps its rewrite (xdp-portredir(8), FLOWS); a second sender, a new flow,
 # gives the old port its second stretch.
-in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 100000 -i 1000 -t $(t_wait 10000) >"$tmp/send" 2>"$tmp/send.err" &
+in_ns "$A" "$NETTOOL" udp-send -a 10.77.0.2 -p 7999 -n 10000000 -i 1000 -t $(t_wait 60000) >"$tmp/send" 2>"$tmp/send.err" &
 sender=$!
 stretch=$(t_scaled 500 150)
 seen() { grep -c '^from ' "$1"; }
