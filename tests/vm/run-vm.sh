@@ -17,7 +17,8 @@
 #                   selection in tests/vm/suites, plus the scenarios)
 #   --log FILE      where to keep the serial log (default build/vm/last.log)
 #   --timeout SECS  bound on the whole VM run, a hang bound (default 3000,
-#                   or $VM_TIMEOUT; the default row needs ~350-400 s idle)
+#                   or $VM_TIMEOUT; the default row took 974 s beside the
+#                   host suites on an idle machine)
 #   --keep          keep the initramfs and its staging tree in build/vm/
 #   --shell         boot to an interactive shell instead of running the suite
 #   --release REL   REL's kernel and userland (trixie); build dir build/vm-REL
