@@ -216,8 +216,12 @@ static void setup_signals(void)
 
 /*
  * Waits until an event, the deadline or a signal (then 0, with stop_requested
- * set). Waits at most `cap_ns` when cap_ns >= 0.
+ * set). Waits at most `cap_ns`: a cap computed from a time the caller was
+ * preempted past is negative and means "do not wait", never "no cap" (a sender
+ * in a busy guest then slept out its whole deadline after one datagram).
  */
+#define NO_CAP INT64_MAX
+
 static int wait_events(struct pollfd *pfd, nfds_t n, int64_t deadline,
 		       int64_t cap_ns)
 {
@@ -227,7 +231,9 @@ static int wait_events(struct pollfd *pfd, nfds_t n, int64_t deadline,
 
 	if (left < 0)
 		left = 0;
-	if (cap_ns >= 0 && cap_ns < left)
+	if (cap_ns < 0)
+		cap_ns = 0;
+	if (cap_ns < left)
 		left = cap_ns;
 	ts.tv_sec = left / 1000000000LL;
 	ts.tv_nsec = left % 1000000000LL;
@@ -436,7 +442,7 @@ static int mode_udp_recv(int argc, char **argv)
 
 	while (!stop_requested && !(have_n && received >= count) && !past(deadline)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int r = wait_events(&pfd, 1, deadline, -1), burst;
+		int r = wait_events(&pfd, 1, deadline, NO_CAP), burst;
 
 		if (r < 0) {
 			errmsg("poll: %s", strerror(errno));
@@ -591,7 +597,7 @@ static int mode_udp_send(int argc, char **argv)
 				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
 				/* ENOBUFS does not raise POLLOUT: retry after a short pause. */
-				if (wait_events(&pfd, 1, deadline, errno == ENOBUFS ? 1000000 : -1) < 0)
+				if (wait_events(&pfd, 1, deadline, errno == ENOBUFS ? 1000000 : NO_CAP) < 0)
 					break;
 				if (have_w)
 					drain_replies(fd, buf, &replies);
@@ -642,7 +648,7 @@ static int mode_udp_send(int argc, char **argv)
 		/* Stop early once every datagram has its reply: tests stay fast. */
 		while (replies < sent && !stop_requested && !past(wait_end)) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			int r = wait_events(&pfd, 1, wait_end, -1);
+			int r = wait_events(&pfd, 1, wait_end, NO_CAP);
 
 			if (r < 0)
 				break;
@@ -863,7 +869,7 @@ static int mode_tcp_server(int argc, char **argv)
 			if (sc->len > sc->off)
 				pfd[i + 1].events |= POLLOUT;
 		}
-		r = wait_events(pfd, nconns + 1, deadline, -1);
+		r = wait_events(pfd, nconns + 1, deadline, NO_CAP);
 		if (r < 0) {
 			errmsg("poll: %s", strerror(errno));
 			failed = true;
@@ -1194,7 +1200,7 @@ static int mode_tcp_client(int argc, char **argv)
 			else
 				pfd[i].events = POLLIN | (act[i].sent < bytes ? POLLOUT : 0);
 		}
-		r = wait_events(pfd, nact, deadline, -1);
+		r = wait_events(pfd, nact, deadline, NO_CAP);
 		if (r < 0) {
 			errmsg("poll: %s", strerror(errno));
 			fatal = true;
@@ -1538,7 +1544,7 @@ static int mode_capture(int argc, char **argv)
 
 	while (!stop_requested && !(have_n && captured >= count) && !past(deadline)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int r = wait_events(&pfd, 1, deadline, -1), burst;
+		int r = wait_events(&pfd, 1, deadline, NO_CAP), burst;
 
 		if (r < 0) {
 			errmsg("poll: %s", strerror(errno));
