@@ -4,7 +4,8 @@
 # (so the source tree gets no debian/ build leftovers), checked by lintian
 # (no errors, no warnings), installed with dpkg, used from the installed files
 # (the demo on a namespace's lo, and the systemd unit's own command lines),
-# then purged without a trace.
+# upgraded under the loaded demo (which must keep running), then purged
+# without a trace.
 #
 # Needs root (dpkg, XDP); the kernel part runs in a private mount namespace
 # with its own bpffs and in a network namespace made here.
@@ -107,6 +108,56 @@ wait_until 5 grep -q '^received' "$tmp/r9"
 t_match demo/arrives-on-7998 "$(cat "$tmp/r8")" "Hello, New Stack!"
 t_eq demo/not-on-7999 "$(num_after "$tmp/r9" received)" 0
 t_match demo/status "$(PR status)" "udp 7999 -> 7998  packets 1 "
+
+# --- upgrade, with the demo loaded ----------------------------------------------------
+# An upgrade must leave what is loaded alone (debian/rules: --no-stop-on-upgrade).
+# The newer package is this one with its version raised.
+dpkg-deb -R "$deb" "$tmp/up"
+sed -i "s/^Version: .*/Version: $VERSION+up1/" "$tmp/up/DEBIAN/control"
+dpkg-deb -b "$tmp/up" "$tmp/up.deb" >/dev/null
+# First the maintainer scripts as dpkg runs them for an upgrade, on what they
+# take for a systemd host (a private /run with /run/systemd/system) and with
+# systemctl and the deb-systemd-* helpers replaced by stubs that log their
+# calls. A plain removal is run too: it must stop the unit, or the stubs
+# were never reached and the upgrade's silence proves nothing.
+mkdir "$tmp/stubs"
+for s in systemctl deb-systemd-invoke deb-systemd-helper; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 0\n' "$s" "$tmp/calls" >"$tmp/stubs/$s"
+	chmod +x "$tmp/stubs/$s"
+done
+maint() { # LOGFILE then SCRIPT ARGS... per line on stdin: runs each as on a systemd host
+	unshare --mount --propagation private bash -c '
+		mount -t tmpfs none /run && mkdir -p /run/systemd/system || exit 1
+		while read -r script args; do
+			[ -x "$1/$script" ] || continue
+			PATH=$2:$PATH "$1/$script" $args || exit 1
+		done' maint "$tmp/up/DEBIAN" "$tmp/stubs"
+}
+: >"$tmp/calls"
+maint <<EOS
+prerm upgrade $VERSION+up1
+preinst upgrade $VERSION
+postrm upgrade $VERSION+up1
+postinst configure $VERSION
+EOS
+t_eq upgrade/maintainer-scripts-exit "$?" 0
+t_nomatch upgrade/scripts-never-stop-or-restart "$(grep xdp-portredir.service "$tmp/calls")" \
+	"(^| )(stop|restart|try-restart|reload-or-restart|kill|disable|mask) '?xdp-portredir.service"
+: >"$tmp/calls"
+maint <<<"prerm remove"
+t_match upgrade/removal-does-stop "$(cat "$tmp/calls")" "deb-systemd-invoke stop '?xdp-portredir.service"
+# Then a real upgrade with dpkg: the same program stays attached, the rule
+# stays, and datagrams are still redirected.
+prog_before=$(ip -n "$N" -j link show lo | jq '.[0].xdp.prog.id')
+out=$(dpkg -i "$tmp/up.deb" 2>&1)
+t_eq upgrade/dpkg-exit "$?" 0 || echo "$out" | tail -n 5
+t_eq upgrade/version "$(dpkg-query -W -f='${Version}' xdp-portredir)" "$VERSION+up1"
+t_eq upgrade/same-program-attached "$(ip -n "$N" -j link show lo | jq '.[0].xdp.prog.id')" "$prog_before"
+bg_ready "$tmp/r8u" in_ns "$N" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7998 -n 1 -t $(t_wait 4000) -v >/dev/null
+in_ns "$N" "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "after the upgrade" >/dev/null
+wait_until 5 grep -q '^received' "$tmp/r8u"
+t_match upgrade/still-redirected "$(cat "$tmp/r8u")" "after the upgrade"
+t_match upgrade/status "$(PR status)" "udp 7999 -> 7998  packets 2 "
 t_ok demo/unload PR unload lo
 bg_ready "$tmp/r9b" in_ns "$N" "$NETTOOL" udp-recv -l 127.0.0.1 -p 7999 -n 1 -t $(t_wait 3000) -v >/dev/null
 in_ns "$N" "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -m "Hello again" >/dev/null
