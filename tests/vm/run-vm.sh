@@ -16,9 +16,9 @@
 #   --all           every suite but tests/vm/host-only's (default: the
 #                   selection in tests/vm/suites, plus the scenarios)
 #   --log FILE      where to keep the serial log (default build/vm/last.log)
-#   --timeout SECS  bound on the whole VM run, a hang bound (default 3000,
-#                   or $VM_TIMEOUT; the default row took 974 s beside the
-#                   host suites on an idle machine)
+#   --timeout SECS  bound on the whole VM run, a hang bound (default 4500,
+#                   or $VM_TIMEOUT; with both rows beside the host suites
+#                   on an idle machine, see tests/vm/README.md)
 #   --keep          keep the initramfs and its staging tree in build/vm/
 #   --shell         boot to an interactive shell instead of running the suite
 #   --release REL   REL's kernel and userland (trixie); build dir build/vm-REL
@@ -44,7 +44,7 @@ SMP=${VM_SMP:-2}
 MODULES="veth dummy 8021q sch_ingress cls_bpf act_bpf nf_tables nft_chain_nat nft_nat nft_redir nft_ct nft_reject_inet"
 LIBXDP_OBJDIR=/usr/lib/x86_64-linux-gnu/bpf
 
-pattern="" log="" timeout_s=${VM_TIMEOUT:-3000} keep=0 mode=suite all=0 release=""
+pattern="" log="" timeout_s=${VM_TIMEOUT:-4500} keep=0 mode=suite all=0 release=""
 usage() {
 	echo "usage: $0 [-k PATTERN | --all] [--log FILE] [--timeout SECS] [--keep] [--shell] [--release REL]" >&2
 	exit 2
