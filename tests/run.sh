@@ -61,7 +61,7 @@ run_suite() {
 	out=$(mktemp)
 	wd_run "$out" "$@"
 	rc=$?
-	suite_result "$kind" "$label" "$userland" "$out" "$rc" "$start" "$WD_OVERRUN"
+	suite_result "$kind" "$label" "$userland" "$out" "$rc" $((SECONDS - start)) "$WD_OVERRUN"
 }
 
 # The VM rows run in the background, beside the host suites: each guest
@@ -76,28 +76,32 @@ run_suite_bg() {
 	selected "$kind" "$label" || return
 	out=$(mktemp)
 	echo "=== [vm + $userland] $label: started in the background; its output follows the host suites"
+	# The row's own time is taken when it ends: it is collected only after
+	# the host suites and any row started before it.
 	(
+		local start=$SECONDS
 		trap 'wd_stop; exit 143' TERM
 		trap 'wd_stop; exit 130' INT
 		wd_run "$out" "$@" >/dev/null
 		rc=$?
-		printf '%s\n%s\n' "$rc" "$WD_OVERRUN" >"$out.rc"
+		printf '%s\n%s\n%s\n' "$rc" "$WD_OVERRUN" $((SECONDS - start)) >"$out.rc"
 	) &
 	bg_pids+=($!)
-	bg_args+=("$kind|$label|$userland|$out|$SECONDS")
+	bg_args+=("$kind|$label|$userland|$out")
 }
 
 bg_collect() {
-	local i kind label userland out start rc overrun
+	local i kind label userland out rc overrun took
 	for i in "${!bg_pids[@]}"; do
 		wait "${bg_pids[$i]}"
-		IFS='|' read -r kind label userland out start <<<"${bg_args[$i]}"
+		IFS='|' read -r kind label userland out <<<"${bg_args[$i]}"
 		echo "=== [vm + $userland] $label"
 		cat "$out"
 		rc=$(sed -n 1p "$out.rc" 2>/dev/null)
 		overrun=$(sed -n 2p "$out.rc" 2>/dev/null)
+		took=$(sed -n 3p "$out.rc" 2>/dev/null)
 		rm -f "$out.rc"
-		suite_result "$kind" "$label" "$userland" "$out" "${rc:-1}" "$start" "$overrun"
+		suite_result "$kind" "$label" "$userland" "$out" "${rc:-1}" "${took:-0}" "$overrun"
 	done
 	bg_pids=() bg_args=()
 }
@@ -106,10 +110,10 @@ bg_collect() {
 trap 'wd_stop; [ ${#bg_pids[@]} -eq 0 ] || kill -TERM "${bg_pids[@]}" 2>/dev/null; wait; exit 143' TERM
 trap 'wd_stop; [ ${#bg_pids[@]} -eq 0 ] || kill -TERM "${bg_pids[@]}" 2>/dev/null; wait; exit 130' INT
 
-# suite_result KIND LABEL USERLAND OUTFILE RC START OVERRUN: one summary row
+# suite_result KIND LABEL USERLAND OUTFILE RC SECONDS OVERRUN: one summary row
 # from a suite's output; adds to the totals and removes OUTFILE.
 suite_result() {
-	local kind=$1 label=$2 userland=$3 out=$4 rc=$5 start=$6 overrun=$7 status=ok
+	local kind=$1 label=$2 userland=$3 out=$4 rc=$5 took=$6 overrun=$7 status=ok
 	local kernel="host $(uname -r)"
 	local line p f s
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
@@ -149,7 +153,7 @@ suite_result() {
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
 	summary_rows+=("$(printf '%-44s %-34s %4d passed %3d failed %3d skipped %5ds  %s' \
-		"[$kernel + $userland]" "$label" "$p" "$f" "$s" $((SECONDS - start)) "$status")")
+		"[$kernel + $userland]" "$label" "$p" "$f" "$s" "$took" "$status")")
 }
 
 for t in tests/unit/test_rules tests/unit/test_datapath tests/unit/test_reply tests/unit/test_vocab \

@@ -17,8 +17,8 @@
 #                   selection in tests/vm/suites, plus the scenarios)
 #   --log FILE      where to keep the serial log (default build/vm/last.log)
 #   --timeout SECS  bound on the whole VM run, a hang bound (default 4500,
-#                   or $VM_TIMEOUT; with both rows beside the host suites
-#                   on an idle machine, see tests/vm/README.md)
+#                   or $VM_TIMEOUT; the slower row took 1113 s beside the
+#                   host suites and the other row on an idle machine)
 #   --keep          keep the initramfs and its staging tree in build/vm/
 #   --shell         boot to an interactive shell instead of running the suite
 #   --release REL   REL's kernel and userland (trixie); build dir build/vm-REL
