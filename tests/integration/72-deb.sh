@@ -125,7 +125,7 @@ for s in systemctl deb-systemd-invoke deb-systemd-helper; do
 	printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 0\n' "$s" "$tmp/calls" >"$tmp/stubs/$s"
 	chmod +x "$tmp/stubs/$s"
 done
-maint() { # LOGFILE then SCRIPT ARGS... per line on stdin: runs each as on a systemd host
+maint() { # stdin: "SCRIPT ARGS..." per line; runs each of the new package's as on a systemd host
 	unshare --mount --propagation private bash -c '
 		mount -t tmpfs none /run && mkdir -p /run/systemd/system || exit 1
 		while read -r script args; do

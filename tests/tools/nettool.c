@@ -214,14 +214,14 @@ static void setup_signals(void)
 	sigdelset(&wait_mask, SIGTERM);
 }
 
+#define NO_CAP INT64_MAX
+
 /*
  * Waits until an event, the deadline or a signal (then 0, with stop_requested
  * set). Waits at most `cap_ns`: a cap computed from a time the caller was
  * preempted past is negative and means "do not wait", never "no cap" (a sender
  * in a busy guest then slept out its whole deadline after one datagram).
  */
-#define NO_CAP INT64_MAX
-
 static int wait_events(struct pollfd *pfd, nfds_t n, int64_t deadline,
 		       int64_t cap_ns)
 {
