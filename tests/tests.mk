@@ -6,7 +6,7 @@ TEST_UNIT := tests/unit/test_datapath tests/unit/test_rules tests/unit/test_repl
 	tests/unit/test_multibuf tests/unit/test_scope tests/unit/test_variant
 TEST_TOOLS := tests/tools/nettool tests/tools/progtime tests/tools/bpffs_snap tests/tools/tc_pass.bpf.o \
 	tests/tools/tc_count.bpf.o tests/tools/tc_other tests/tools/flowpeer \
-	tests/tools/xdp_frags_count.bpf.o tests/tools/xdp_frags_load
+	tests/tools/xdp_frags_count.bpf.o tests/tools/xdp_frags_load tests/tools/pathcount
 TEST_COMMON_OBJS := tests/unit/pktbuild.o tests/unit/xdprun.o
 
 .PHONY: tests
@@ -45,6 +45,13 @@ tests/unit/test_config: tests/unit/test_config.o $(LIB_A)
 tests/unit/test_params: tests/unit/test_params.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Counts the live program's path (bench/icount.c) on the state pinned by a test.
+tests/tools/pathcount.o: tests/tools/pathcount.c bench/icount.h tests/unit/xdprun.h $(LIB_HDRS) $(SKEL) config.mk
+	$(CC) $(CFLAGS) -c $< -o $@
+
+tests/tools/pathcount: tests/tools/pathcount.o bench/icount.o tests/unit/xdprun.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 tests/tools/progtime: tests/tools/progtime.c config.mk
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBBPF_LIBS)
 
@@ -77,4 +84,4 @@ check: all
 	tests/run.sh
 
 clean::
-	rm -f $(TEST_UNIT) $(TEST_TOOLS) tests/unit/*.o
+	rm -f $(TEST_UNIT) $(TEST_TOOLS) tests/unit/*.o tests/tools/*.o
