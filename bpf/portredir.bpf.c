@@ -235,16 +235,17 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	__u16 *check;
 	struct pr_rule rule;
 	__u32 key, decided = 0, scope_id = 0;
+	__u16 port = bpf_ntohs(*dport);
 	__u64 *pf;
 	__be16 old;
 
-	key = PR_RULE_KEY(pkt->proto, bpf_ntohs(*dport));
+	key = PR_RULE_KEY(pkt->proto, port);
 	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
 	if (!pr_rule_word(&key, &rule))
 		return false;
 	if (rule.scope_set)
 		/* Only ports some scoped rule covers pay for this. */
-		scope_id = pr_scope_pick(pkt, ifindex, bpf_ntohs(*dport), &rule);
+		scope_id = pr_scope_pick(pkt, ifindex, port, &rule);
 	if (pr_record_flows) {
 		pf = pr_port_flags_of(pkt->proto, *dport);
 		if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)) || pr_draining ||

@@ -89,8 +89,8 @@ struct pr_scope_ent {
 	__u16 id; /* the rule's slot in pr_scope_rules and pr_scope_stats */
 	__u8 family; /* 0: any address; 4 or 6 */
 	__u8 pad;
-	__be32 addr[4]; /* already masked; IPv4 uses [0] */
-	__be32 mask[4];
+	__be32 addr[4]; /* already masked; IPv4 uses [0]; all 0 for family 0 */
+	__be32 mask[4]; /* all 0 for family 0: the data path relies on it */
 };
 
 struct pr_scope_set {

@@ -198,6 +198,28 @@ static void cases_precedence(uint8_t p)
 #undef NAME
 }
 
+/*
+ * An entry of one family never matches a packet of the other, even where
+ * its first address word equals the packet's IPv4 address (a00:2::/32 holds
+ * 10.0.0.2; 32.1.13.184 is 2001:db8's first word); the interface-only rule
+ * after it (an all-zero mask) then applies.
+ */
+static void cases_family(void)
+{
+	enum { ID_V6_LIKE_V4 = 1, ID_V4_LIKE_V6, ID_IFACE3, ID_IFACE4 };
+
+	memset(&want, 0, sizeof(want));
+	rule(ID_V6_LIKE_V4, PR_PROTO_UDP, 7003, 7003, 7803, "lo", 1, "a00:2::/32");
+	rule(ID_V4_LIKE_V6, PR_PROTO_UDP, 7004, 7004, 7804, "lo", 1, "32.1.13.184");
+	rule(ID_IFACE3, PR_PROTO_UDP, 7003, 7003, 7903, "lo", 1, NULL);
+	rule(ID_IFACE4, PR_PROTO_UDP, 7004, 7004, 7904, "lo", 1, NULL);
+	commit("family/setup");
+	expect("family/v4-packet-skips-v6-entry", 0, IPPROTO_UDP, 7003, 2, 7903);
+	expect("family/v6-packet-skips-v4-entry", 1, IPPROTO_UDP, 7004, 2, 7904);
+	memset(&want, 0, sizeof(want));
+	commit("family/cleanup");
+}
+
 static void cases_limits(void)
 {
 	struct pr_scope_compiled *c = malloc(sizeof(*c));
@@ -238,6 +260,7 @@ int main(void)
 
 	cases_precedence(IPPROTO_UDP);
 	cases_precedence(IPPROTO_TCP);
+	cases_family();
 	cases_limits();
 	portredir_bpf__destroy(skel);
 	return check_summary();
