@@ -83,12 +83,21 @@ struct pr_rule {
 #define PR_MAX_SCOPED_RULES 1024 /* ids 1..1023; 0 is never a rule */
 
 struct pr_scope_ent {
+	/*
+	 * An IPv4 packet's (daddr << 32 | ifindex) matches where it equals
+	 * key4 in the bits mask4 sets: address and interface in one compare.
+	 * An IPv6 entry has mask4 ~0 and ifindex 0 in key4, which no packet
+	 * has, so it never matches an IPv4 packet.
+	 */
+	__u64 key4;
+	__u64 mask4;
 	__u32 ifindex; /* 0: any interface */
 	__u16 to; /* host order: target of the rule's first port; 0: empty entry */
-	__u16 first; /* host order: the rule's first port (new port = to + port - first) */
+	__u16 first; /* host order: the rule's first port */
+	__u16 delta; /* to - first: new port = port + delta (mod 65536) */
 	__u16 id; /* the rule's slot in pr_scope_rules and pr_scope_stats */
 	__u8 family; /* 0: any address; 4 or 6 */
-	__u8 pad;
+	__u8 pad[3];
 	__be32 addr[4]; /* already masked; IPv4 uses [0]; all 0 for family 0 */
 	__be32 mask[4]; /* all 0 for family 0: the data path relies on it */
 };

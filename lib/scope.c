@@ -200,11 +200,19 @@ static void fill_entry(struct pr_scope_ent *e, const struct pr_scope_rule *r, un
 	e->ifindex = r->ifname[0] ? r->ifindex : 0;
 	e->to = r->to;
 	e->first = r->first;
+	e->delta = (uint16_t)(r->to - r->first);
 	e->id = (uint16_t)id;
 	e->family = r->family;
 	if (r->family) {
 		prefix_mask(r->family, r->plen, e->mask);
 		memcpy(e->addr, r->addr, sizeof(e->addr));
+	}
+	/* The IPv4 match words (see struct pr_scope_ent). */
+	if (r->family == 6) {
+		e->mask4 = ~0ULL;
+	} else {
+		e->key4 = (uint64_t)e->addr[0] << 32 | e->ifindex;
+		e->mask4 = (uint64_t)e->mask[0] << 32 | (e->ifindex ? 0xffffffffULL : 0);
 	}
 }
 
