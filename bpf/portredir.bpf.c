@@ -225,9 +225,12 @@ static __always_inline __u32 pr_flow_decide(const struct pr_pkt *pkt, __be16 dpo
 	return pr_draining ? 0 : rule_to; /* a draining interface takes no new flows */
 }
 
-/* Returns true if the packet was rewritten, with the port and checksum it had. */
-static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 ifindex,
-				       __be16 *old_port, __u16 *old_check)
+/*
+ * Returns 1 if the packet was rewritten, with the port and checksum it had;
+ * 0 if not; -1 if another instance of ours rewrote it already.
+ */
+static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, __u64 bytes,
+				      __u32 ifindex, __be16 *old_port, __u16 *old_check)
 {
 	struct pr_monitor_cfg *mon;
 	/* Both headers put the destination port at offset 2. */
@@ -243,7 +246,15 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	key = PR_RULE_KEY(pkt->proto, port);
 	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
 	if (!pr_rule_word(&key, &rule))
-		return false;
+		return 0;
+	/*
+	 * Rewritten already by another instance of ours ahead of this one in
+	 * a dispatcher (a reload has both attached for a moment): a second
+	 * rewrite would follow a chain of rules (A -> B, B -> C) one step too
+	 * far. Only a port with a rule can be such a step, so only a hit asks.
+	 */
+	if (pr_already_rewritten(ctx))
+		return -1;
 	to = rule.to_port;
 	/* From here key is the counter's: the owning rule's, or a scoped rule's id. */
 	key = PR_RULE_KEY(pkt->proto, rule.first_port);
@@ -262,11 +273,11 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 		if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)) || pr_draining || !to) {
 			decided = pr_flow_decide(pkt, *dport, pf ? *pf : 0, to);
 			if (!(decided & 0xffff))
-				return false;
+				return 0;
 			to = (__be16)decided;
 		}
 	} else if (!to) {
-		return false; /* a drain mark: no flows to follow without reply translation */
+		return 0; /* a drain mark: no flows to follow without reply translation */
 	}
 	mon = pr_monitor_on();
 	if (mon)
@@ -297,7 +308,7 @@ static __always_inline bool pr_rewrite(struct pr_pkt *pkt, __u64 bytes, __u32 if
 	}
 	if (pr_record_flows)
 		pr_flow_note(pkt, old, to, ifindex);
-	return true;
+	return 1;
 }
 
 /*
@@ -315,19 +326,17 @@ static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 	__u32 action = XDP_PASS;
 	__be16 old_port;
 	__u16 old_check;
+	int rewritten;
 
-	/*
-	 * Rewritten already by another instance of ours ahead of this one in
-	 * a dispatcher (a reload has both attached for a moment): a second
-	 * rewrite would follow a chain of rules (A -> B, B -> C) one step too
-	 * far. Other packets carry no metadata, so this costs one compare.
-	 */
-	if (pr_already_rewritten(ctx))
-		return XDP_PASS;
-	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK &&
-	    pr_rewrite(&pkt, bytes, ctx->ingress_ifindex, &old_port, &old_check) && with_meta &&
-	    pr_csum_fixup)
-		pr_leave_meta(ctx, old_port, old_check);
+	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK) {
+		rewritten = pr_rewrite(ctx, &pkt, bytes, ctx->ingress_ifindex, &old_port,
+				       &old_check);
+		/* The instance that rewrote it counted it. */
+		if (rewritten < 0)
+			return XDP_PASS;
+		if (rewritten && with_meta && pr_csum_fixup)
+			pr_leave_meta(ctx, old_port, old_check);
+	}
 
 	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
 	return action;
