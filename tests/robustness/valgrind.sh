@@ -73,15 +73,33 @@ vg() {
 		t_fail "$name" "exit $rc (want $want), $errs errors: $(grep -v '^==[0-9]*== *$' "$log" | head -c 3000 | tr '\n' ' ') output: $(head -c 300 "$LOGS/$n.out" | tr '\n' ' ')"
 	fi
 }
-# vg_int NAME SECONDS ARGS...: a long-running command, ended with SIGINT
-# (as Ctrl-C would) after SECONDS; it must exit 0 and be clean.
+
+# vg_int NAME READY ARGS...: a long-running command, ended with SIGINT once
+# the shell function READY succeeds on the command's output file. Valgrind
+# starts slowly on a busy machine, so a fixed delay could interrupt it while
+# it is still loading (seen with two CPU hogs: exit 130 from the loader).
 vg_int() {
-	local name=$1 secs=$2 log rc errs
+	local name=$1 ready=$2 log out rc errs pid
 	shift 2
 	n=$((n + 1))
 	log="$LOGS/$n.log"
-	timeout --preserve-status -s INT "$secs" "${VG[@]}" --log-file="$log" "$P" "$@" \
-		>"$LOGS/$n.out" 2>&1 </dev/null
+	out="$LOGS/$n.out"
+	"${VG[@]}" --log-file="$log" "$P" "$@" >"$out" 2>&1 </dev/null &
+	pid=$!
+	if ! wait_until 300 "$ready" "$out"; then
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		t_fail "$name" "not ready after 300 s: $(head -c 300 "$out" | tr '\n' ' ')"
+		return
+	fi
+	kill -INT "$pid"
+	if ! wait_until 120 bash -c "! kill -0 $pid 2>/dev/null"; then
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		t_fail "$name" "still running 120 s after SIGINT"
+		return
+	fi
+	wait "$pid"
 	rc=$?
 	errs=$(summary "$log")
 	if [ "$rc" = 0 ] && [ "$errs" = 0 ]; then
@@ -90,6 +108,16 @@ vg_int() {
 		t_fail "$name" "exit $rc (want 0), $errs errors: $(grep -v '^==[0-9]*== *$' "$log" | head -c 3000 | tr '\n' ' ')"
 	fi
 }
+
+# The listener answers a scrape (once it does, it is ready), then a 404 and a 405.
+metrics_ready() {
+	local u=http://127.0.0.1:19435
+	curl -s -m 10 -o /dev/null $u/metrics || return 1
+	curl -s -m 10 -o /dev/null $u/other
+	curl -s -m 10 -o /dev/null -X POST $u/metrics
+	return 0
+}
+monitor_ready() { grep -q '^monitoring' "$1"; }
 
 CONF=$LOGS/saved.conf
 BAD=$LOGS/bad.conf
@@ -120,18 +148,13 @@ vg status-json 0 status --json
 vg poll 0 poll -n 2 -i 50
 vg poll-json 0 poll --json -n 1 -i 10
 vg metrics 0 metrics
-# The listener answering a scrape, a 404 and a 405 before its SIGINT.
-(u=http://127.0.0.1:19435
- curl -s -m 10 --retry 15 --retry-delay 1 --retry-connrefused -o /dev/null $u/metrics
- curl -s -m 10 -o /dev/null $u/other
- curl -s -m 10 -o /dev/null -X POST $u/metrics) &
-vg_int metrics-listen 20 metrics --listen 19435
+vg_int metrics-listen metrics_ready metrics --listen 19435
 vg save 0 save "$CONF"
 vg apply-check 0 apply --check "$CONF"
 vg apply-unchanged 0 apply "$CONF"
 vg apply-bad-file 2 apply "$BAD"
 vg apply-missing-file 1 apply "$LOGS/nonexistent.conf"
-vg_int monitor-interrupted 3 monitor
+vg_int monitor-interrupted monitor_ready monitor
 vg redirect-remove 0 redirect --remove 7000
 vg redirect-remove-missing 1 redirect --remove 1234
 vg unload-not-loaded 1 unload nosuchif0
