@@ -175,7 +175,8 @@ pass_before=$("$PORTREDIR" status --json | jq '.rules[] | select(.rule == "udp 7
 mon_start "$tmp/slow"
 kill -STOP $MON
 start=$(date +%s%N)
-"$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -n 100000 -t 20000 >"$tmp/sent"
+# -t is a hang bound: all 100000 must go (idle: under 1 s on the host, 8 s in a guest).
+"$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -n 100000 -t 300000 >"$tmp/sent"
 took_ms=$((($(date +%s%N) - start) / 1000000))
 kill -CONT $MON
 sleep 0.5
@@ -187,11 +188,14 @@ shown=$(grep -Eo '^[0-9]+ events shown' <<<"$summary" | cut -d' ' -f1)
 dropped=$(grep -Eo '[0-9]+ dropped' <<<"$summary" | cut -d' ' -f1)
 echo "# slow reader: sent 100000 in $took_ms ms, $shown events shown, $dropped dropped"
 t_eq slow-reader/every-packet-redirected $((pass_after - pass_before)) 100000
-t_ge slow-reader/drops-reported "${dropped:-0}" 1
 t_eq slow-reader/lines-match-summary "$(grep -c 'event redirect' "$tmp/slow")" "$shown"
-# While the lease held (it lapses 2 s after the reader stopped), every event
-# was either shown or counted as dropped.
+# The lease lapses 2 s after the reader stopped. A send that took under
+# 1.5 s happened while it held: every event was shown or counted as dropped,
+# and 100000 overflow the ring (3640 events), so some were dropped. A slower
+# send (a busy guest) outlasts the lease, and the events after it are never
+# made: then only the bound holds.
 if [ "$took_ms" -lt 1500 ]; then
+	t_ge slow-reader/drops-reported "${dropped:-0}" 1
 	t_eq slow-reader/shown-plus-dropped-is-sent $((shown + dropped)) 100000
 else
 	t_ge slow-reader/shown-plus-dropped-at-most-sent 100000 $((shown + dropped))
