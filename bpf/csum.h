@@ -11,12 +11,14 @@
  * packet. Recomputing over the whole segment instead would cost time
  * proportional to its length and fight the verifier.
  */
-static __always_inline __u16 pr_csum_replace16(__u16 check, __u16 old, __u16 new)
+static __always_inline __u16 pr_csum_replace16(__u16 check, __u16 from, __u16 to)
 {
-	__u32 sum = (__u16)~check + (__u16)~old + (__u32)new;
+	/* x ^ 0xffff is ~x for a 16-bit x, without the mask ~ would need. */
+	__u32 sum = (check ^ 0xffff) + (from ^ 0xffff) + (__u32)to;
 
+	/* The first fold leaves at most 0x10001, so the second cannot carry. */
 	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
+	sum += sum >> 16;
 	return (__u16)~sum;
 }
 

@@ -68,15 +68,14 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 }
 
 /* Returns the checksum field's new value for a port change old -> new. */
-static __always_inline __u16 pr_l4_check(const struct pr_pkt *pkt, __u16 check, __u16 old,
-					 __u16 new)
+static __always_inline __u16 pr_l4_check(__u8 proto, bool ipv6, __u16 check, __u16 old, __u16 new)
 {
 	/* IPv4 UDP may carry no checksum at all (0); it must stay that way. */
-	if (pkt->proto == PR_PROTO_UDP && !pkt->ipv6 && check == 0)
+	if (proto == PR_PROTO_UDP && !ipv6 && check == 0)
 		return 0;
 	check = pr_csum_replace16(check, old, new);
 	/* For UDP, 0 on the wire means "no checksum"; the same value is 0xffff. */
-	if (pkt->proto == PR_PROTO_UDP && check == 0)
+	if (proto == PR_PROTO_UDP && check == 0)
 		check = 0xffff;
 	return check;
 }
@@ -226,27 +225,24 @@ static __always_inline __u32 pr_flow_decide(const struct pr_pkt *pkt, __be16 dpo
 }
 
 /*
- * Returns 1 if the packet was rewritten, with the port and checksum it had;
- * 0 if not; -1 if another instance of ours rewrote it already.
+ * The general path of a rule hit (rule: the port's entry, nonzero). Returns
+ * 1 if the packet was rewritten, with the port and checksum it had; 0 if
+ * not; -1 if another instance of ours rewrote it already.
  */
-static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, __u64 bytes,
-				      __u32 ifindex, __be16 *old_port, __u16 *old_check)
+static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, struct pr_rule rule,
+				      __u64 bytes, __be16 *old_port, __u16 *old_check)
 {
 	struct pr_monitor_cfg *mon;
 	/* Both headers put the destination port at offset 2. */
 	__be16 *dport = pkt->l4 + 2;
+	__u32 ifindex = ctx->ingress_ifindex;
 	__u16 *check;
-	struct pr_rule rule;
 	__u32 key, decided = 0;
 	__u16 port = bpf_ntohs(*dport);
 	bool scoped = false;
 	__u64 *pf;
 	__be16 old, to;
 
-	key = PR_RULE_KEY(pkt->proto, port);
-	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
-	if (!pr_rule_word(&key, &rule))
-		return 0;
 	/*
 	 * Rewritten already by another instance of ours ahead of this one in
 	 * a dispatcher (a reload has both attached for a moment): a second
@@ -293,7 +289,7 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, __
 	*old_port = old;
 	*old_check = *check;
 	*dport = to;
-	*check = pr_l4_check(pkt, *check, old, to);
+	*check = pr_l4_check(pkt->proto, pkt->ipv6, *check, old, to);
 
 	/*
 	 * Packets of a drained flow are no longer the current rule's work.
@@ -311,35 +307,234 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, __
 	return 1;
 }
 
+/* Counts a frame the program passes as it is, and passes it. */
+static __always_inline int pr_pass(struct xdp_md *ctx)
+{
+	__u32 action = XDP_PASS;
+
+	/* The whole frame: with frags, data_end ends the first buffer only. */
+	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bpf_xdp_get_buff_len(ctx));
+	return XDP_PASS;
+}
+
+/* A rule hit on the general path: the rewrite, the counters, the metadata. */
+static __always_inline int pr_hit(struct xdp_md *ctx, const bool with_meta, struct pr_pkt *pkt,
+				  __u64 rule_word)
+{
+	union {
+		struct pr_rule rule;
+		__u64 word;
+	} r = { .word = rule_word };
+	/* The whole frame: with frags, data_end ends the first buffer only. */
+	__u64 bytes = bpf_xdp_get_buff_len(ctx);
+	__u32 action = XDP_PASS;
+	__be16 old_port;
+	__u16 old_check;
+	int ret;
+
+	ret = pr_rewrite(ctx, pkt, r.rule, bytes, &old_port, &old_check);
+	/* The instance that rewrote it counted it. */
+	if (ret < 0)
+		return XDP_PASS;
+	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
+	/* Last: it moves data, so no packet pointer is used after it. */
+	if (ret && with_meta && pr_csum_fixup)
+		pr_leave_meta(ctx, old_port, old_check);
+	return XDP_PASS;
+}
+
+/*
+ * The general path, as subprograms (one copy per entry point, so the one
+ * without metadata holds no bpf_xdp_adjust_meta call): the fast path below
+ * calls them for what it does not finish itself. A call keeps their
+ * register pressure and stack out of the fast path's code.
+ */
+static __always_inline int pr_parse_general(struct xdp_md *ctx, const bool with_meta)
+{
+	struct pr_rule rule;
+	struct pr_pkt pkt;
+	__u32 key;
+
+	if (pr_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end, &pkt) != PR_PARSE_OK)
+		return pr_pass(ctx);
+	/* Both headers put the destination port at offset 2. */
+	key = PR_RULE_KEY(pkt.proto, bpf_ntohs(*(__be16 *)(pkt.l4 + 2)));
+	if (!pr_rule_word(&key, &rule))
+		return pr_pass(ctx);
+	return pr_hit(ctx, with_meta, &pkt, *(__u64 *)&rule);
+}
+
+static __noinline int pr_parse_general_m(struct xdp_md *ctx)
+{
+	return pr_parse_general(ctx, true);
+}
+
+static __noinline int pr_parse_general_n(struct xdp_md *ctx)
+{
+	return pr_parse_general(ctx, false);
+}
+
+/* A hit on plain IPv4 that needs more than the fast path does. */
+static __always_inline int pr_hit_ipv4(struct xdp_md *ctx, const bool with_meta, void *l4,
+				       __u8 proto, __u64 rule_word)
+{
+	struct pr_pkt pkt = {
+		.l3 = l4 - sizeof(struct iphdr),
+		.l4 = l4,
+		.data_end = (void *)(long)ctx->data_end,
+		.proto = proto,
+		.ipv6 = 0,
+	};
+
+	/*
+	 * The caller proved both headers, but a verifier can lose that
+	 * across the call; this check is what the called code relies on.
+	 */
+	if (pkt.l3 < (void *)(long)ctx->data ||
+	    l4 + (proto == PR_PROTO_UDP ? sizeof(struct udphdr) : sizeof(struct tcphdr)) >
+		    pkt.data_end)
+		return pr_pass(ctx);
+	return pr_hit(ctx, with_meta, &pkt, rule_word);
+}
+
+static __noinline int pr_hit_ipv4_m(struct xdp_md *ctx, void *l4, __u8 proto, __u64 rule_word)
+{
+	return pr_hit_ipv4(ctx, true, l4, proto, rule_word);
+}
+
+static __noinline int pr_hit_ipv4_n(struct xdp_md *ctx, void *l4, __u8 proto, __u64 rule_word)
+{
+	return pr_hit_ipv4(ctx, false, l4, proto, rule_word);
+}
+
+/*
+ * The rest of pr_xdp()'s fast path for one protocol (a constant, so each
+ * has its own copy with the checksum at a fixed offset).
+ */
+static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, struct iphdr *iph,
+				      __be16 *ports, const __u8 proto)
+{
+	__u16 *check = proto == PR_PROTO_UDP ? &((struct udphdr *)ports)->check :
+					       &((struct tcphdr *)ports)->check;
+	__u32 action = XDP_PASS, key;
+	union {
+		struct pr_rule rule;
+		__u64 word;
+	} r;
+	__u64 bytes, *pf;
+	bool scoped = false;
+	__u16 old_check;
+	__u32 picked;
+	__be16 old, to;
+
+	key = PR_RULE_KEY(proto, bpf_ntohs(ports[1]));
+	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
+	if (!pr_rule_word(&key, &r.rule))
+		return pr_pass(ctx);
+	/* Every UDP datagram of a flow goes to the flow table: pr_hit() does that. */
+	if (pr_record_flows && proto == PR_PROTO_UDP)
+		goto general;
+	to = r.rule.to_port;
+	/* From here key is the counter's: the owning rule's, or a scoped rule's id. */
+	key = PR_RULE_KEY(proto, r.rule.first_port);
+	if (r.rule.scope_set) {
+		/* Only ports some scoped rule covers pay for this. */
+		picked = pr_scope_pick4(r.rule.scope_set, iph->daddr, ctx->ingress_ifindex,
+					bpf_ntohs(ports[1]));
+		if (picked) {
+			to = (__be16)picked;
+			key = picked >> 16;
+			scoped = true;
+		}
+	}
+	/* No rule applies but a drain mark: the flow table decides. */
+	if (!to)
+		goto general;
+	if (pr_record_flows) {
+		if (pr_draining || (((__u8 *)ports)[13] & (PR_TCP_SYN | PR_TCP_FIN | PR_TCP_RST)))
+			goto general;
+		pf = pr_port_flags_of(proto, ports[1]);
+		if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)))
+			goto general;
+	}
+	if (pr_monitor_on())
+		goto general;
+	/* See pr_rewrite(). */
+	if (pr_already_rewritten(ctx))
+		return XDP_PASS;
+
+	old = ports[1];
+	old_check = *check;
+	ports[1] = to;
+	*check = pr_l4_check(proto, false, old_check, old, to);
+
+	bytes = bpf_xdp_get_buff_len(ctx);
+	/* One call site per map: see pr_rewrite(). */
+	if (scoped)
+		pr_count(bpf_map_lookup_elem(&pr_scope_stats, &key), bytes);
+	else
+		pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
+	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
+	/* Last: it moves data, so no packet pointer is used after it. */
+	if (with_meta && pr_csum_fixup)
+		pr_leave_meta(ctx, old, old_check);
+	return XDP_PASS;
+
+general:
+	return with_meta ? pr_hit_ipv4_m(ctx, ports, proto, r.word) :
+			   pr_hit_ipv4_n(ctx, ports, proto, r.word);
+}
+
 /*
  * The data path; with_meta is a compile-time constant, so each entry point
  * below gets its own copy and the one without metadata contains no
  * bpf_xdp_adjust_meta call at all.
+ *
+ * The common frame takes a fast path, with constant header offsets and
+ * little state: Ethernet, IPv4 without options, UDP or TCP. A miss ends
+ * there, and so does a hit on a plain rule that needs nothing but the
+ * rewrite: no scope, no drain mark, no monitor, nothing the flow table must
+ * see (a one-way load, or an established TCP segment of a port without
+ * flags). Other hits go on to pr_hit(); VLAN, IPv6 and IPv4 with options to
+ * the general parser. Frames no parser wants pass at once.
  */
 static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	/* The whole frame: with frags, data_end ends the first buffer only. */
-	__u64 bytes = bpf_xdp_get_buff_len(ctx);
-	struct pr_pkt pkt;
-	__u32 action = XDP_PASS;
-	__be16 old_port;
-	__u16 old_check;
-	int rewritten;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	/* Source and destination port: the first words of both headers. */
+	__be16 *ports = (void *)(iph + 1);
+	__be16 h_proto;
 
-	if (pr_parse(data, data_end, &pkt) == PR_PARSE_OK) {
-		rewritten = pr_rewrite(ctx, &pkt, bytes, ctx->ingress_ifindex, &old_port,
-				       &old_check);
-		/* The instance that rewrote it counted it. */
-		if (rewritten < 0)
-			return XDP_PASS;
-		if (rewritten && with_meta && pr_csum_fixup)
-			pr_leave_meta(ctx, old_port, old_check);
+	if ((void *)(iph + 1) > data_end)
+		goto general;
+	/* One 16-bit load: see pr_parse(). */
+	h_proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
+	if (h_proto != bpf_htons(ETH_P_IP)) {
+		if (h_proto != bpf_htons(ETH_P_IPV6) && h_proto != bpf_htons(ETH_P_8021Q) &&
+		    h_proto != bpf_htons(ETH_P_8021AD))
+			return pr_pass(ctx);
+		goto general;
 	}
+	if (*(__u8 *)iph != 0x45)
+		goto general;
+	if (iph->frag_off & bpf_htons(PR_IP4_FRAG_OFFSET_MASK))
+		return pr_pass(ctx);
+	if (iph->protocol == IPPROTO_UDP) {
+		if ((void *)ports + sizeof(struct udphdr) > data_end)
+			return pr_pass(ctx);
+		return pr_fast_l4(ctx, with_meta, iph, ports, PR_PROTO_UDP);
+	}
+	if (iph->protocol == IPPROTO_TCP) {
+		if ((void *)ports + sizeof(struct tcphdr) > data_end)
+			return pr_pass(ctx);
+		return pr_fast_l4(ctx, with_meta, iph, ports, PR_PROTO_TCP);
+	}
+	return pr_pass(ctx);
 
-	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
-	return action;
+general:
+	return with_meta ? pr_parse_general_m(ctx) : pr_parse_general_n(ctx);
 }
 
 /* libxdp reads these to place the program in the dispatcher's chain. */

@@ -41,6 +41,31 @@ static __always_inline bool pr_scope_match6(const struct pr_scope_ent *e, __u32 
 }
 
 /*
+ * The first scoped rule of set set_idx that matches an IPv4 packet to daddr
+ * that came in on ifindex (a port's set lists them most specific first):
+ * returns its id << 16 | its target for port (network order), or 0 if none
+ * does and the unscoped rule, if any, applies. The result comes back in a
+ * register, not through the caller's rule, which kept that rule on the stack.
+ */
+static __always_inline __u32 pr_scope_pick4(__u32 set_idx, __be32 daddr, __u32 ifindex, __u16 port)
+{
+	struct pr_scope_set *set = bpf_map_lookup_elem(&pr_scope_sets, &set_idx);
+	__u64 key = (__u64)daddr << 32 | ifindex;
+	const struct pr_scope_ent *e;
+	__u32 n, i;
+
+	if (!set)
+		return 0;
+	n = set->n;
+	for (i = 0; i < PR_SCOPE_SET_SIZE && i < n; i++) {
+		e = &set->e[i];
+		if (pr_scope_match4(e, key))
+			return (__u32)e->id << 16 | bpf_htons((__u16)(port + e->delta));
+	}
+	return 0;
+}
+
+/*
  * The first scoped rule of set set_idx that matches the packet (a port's
  * set lists them most specific first): returns its id << 16 | its target
  * for port (network order), or 0 if none does and the unscoped rule, if

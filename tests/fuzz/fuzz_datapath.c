@@ -11,6 +11,8 @@
  * PR_FUZZ_INJECT=zero-repr	makes the model write a TCP one's complement
  *				zero as 0xffff instead of 0x0000,
  * both to prove the comparison can fail (tests/integration/90-fuzz.sh).
+ * PR_FUZZ_ONEWAY=1	loads the program as `load --no-reply-translation`
+ *				does (no flow table), whose hits take other paths.
  * PR_FUZZ_VARIANTS=N	(1-32) also runs each frame with N - 1 other
  *				destination addresses (all zero, 0x80..., the first
  *				bit flipped, ...), for long runs with scoped rules:
@@ -102,7 +104,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	libbpf_set_print(NULL);
-	skel = pr_object_load_private(&err);
+	if (getenv("PR_FUZZ_ONEWAY") && *getenv("PR_FUZZ_ONEWAY") == '1') {
+		skel = pr_object_open(NULL, &err);
+		if (skel) {
+			skel->rodata->pr_record_flows = false;
+			if (portredir_bpf__load(skel)) {
+				portredir_bpf__destroy(skel);
+				skel = NULL;
+				pr_err_set(&err, "the kernel refused the one-way program");
+			}
+		}
+	} else {
+		skel = pr_object_load_private(&err);
+	}
 	if (!skel) {
 		fprintf(stderr, "pr-fuzz-datapath: %s\n", err.msg);
 		exit(1);
