@@ -18,21 +18,29 @@
 # selection in tests/vm/suites (the kernel-dependent ones). The scenarios run
 # in every case (filtered by -k).
 #
-# Usage: tests/vm/guest-suite.sh [-k PATTERN | --all]
+# The work is a list of units (one tests/run.sh call per selection line, or
+# one for -k/--all; then each scenario). After each one it prints
+#   VMUNIT done=N passed=N failed=N skipped=N suites=N overrun=N
+# with the totals so far, so that run-vm.sh, if the guest kernel crashes,
+# can boot again and go on with --skip N from the unit that did not finish.
+#
+# Usage: tests/vm/guest-suite.sh [-k PATTERN | --all] [--skip N]
 
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 
-pattern="" all=0
+pattern="" all=0 skip=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-k) pattern=${2-}; shift ;;
 	--all) all=1 ;;
-	*) echo "usage: $0 [-k PATTERN | --all]" >&2; exit 2 ;;
+	--skip) skip=${2-}; shift ;;
+	*) echo "usage: $0 [-k PATTERN | --all] [--skip N]" >&2; exit 2 ;;
 	esac
 	shift
 done
+[[ "$skip" =~ ^[0-9]+$ ]] || { echo "usage: --skip takes a number" >&2; exit 2; }
 
 kver=$(uname -r)
 . tests/watchdog.bash
@@ -50,6 +58,24 @@ totals() {
 		f=${line#*passed, }
 		f=${f%% failed*}
 	fi
+}
+
+# unit_begin: true if this unit is to run (not among the first $skip);
+# unit_end: reports it done, with the totals so far.
+unit=0
+unit_begin() {
+	unit=$((unit + 1))
+	[ "$unit" -gt "$skip" ] || return 1
+	# A test of run-vm.sh's crash handling asks for a kernel crash here.
+	if [ "${VM_CRASH_AT_UNIT:-0}" = "$unit" ] &&
+		{ [ -z "${VM_SECOND_BOOT:-}" ] || [ "${VM_CRASH_EVERY_BOOT:-0}" = 1 ]; }; then
+		echo "crashing the guest kernel at unit $unit (VM_CRASH_AT_UNIT)"
+		echo c >/proc/sysrq-trigger
+	fi
+	return 0
+}
+unit_end() {
+	echo "VMUNIT done=$unit passed=$passed failed=$failed skipped=$skipped suites=$suites overrun=$overrun"
 }
 
 # With a pattern that names none of tests/run.sh's suites (unit/<binary>,
@@ -85,9 +111,15 @@ run_host_suites() {
 }
 
 if [ -n "$pattern" ]; then
-	host_suites_match && run_host_suites -k "$pattern"
+	if unit_begin; then
+		host_suites_match && run_host_suites -k "$pattern"
+		unit_end
+	fi
 elif [ "$all" -eq 1 ]; then
-	run_host_suites
+	if unit_begin; then
+		run_host_suites
+		unit_end
+	fi
 else
 	# The default row: what fits the time budget and depends on the kernel;
 	# tests/vm/suites.CODENAME adds suites for the guest userland's release.
@@ -96,10 +128,12 @@ else
 		[ -f "$list" ] || continue
 		while read -r sel _; do
 			case "$sel" in '' | '#'*) continue ;; esac
+			unit_begin || continue
 			if ! run_host_suites -k "$sel"; then
 				echo "FAIL vm/suites: '$sel' in $list names no suite"
 				failed=$((failed + 1))
 			fi
+			unit_end
 		done <"$list"
 	done
 fi
@@ -108,6 +142,7 @@ for t in tests/vm/scenarios/*.sh; do
 	[ -e "$t" ] || continue
 	label="vm/$(basename "$t" .sh)"
 	[ -n "$pattern" ] && [[ "$label" != *"$pattern"* ]] && continue
+	unit_begin || continue
 	echo "=== [vm $kver] $label"
 	suites=$((suites + 1))
 	start=$SECONDS
@@ -125,6 +160,7 @@ for t in tests/vm/scenarios/*.sh; do
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	rows+=("$(printf '%-28s %-34s %4d passed %3d failed %3d skipped %4ds' \
 		"[vm $kver]" "$label" "$p" "$f" "$s" $((SECONDS - start)))")
+	unit_end
 done
 rm -f "$out"
 

@@ -367,6 +367,9 @@ build_initramfs() {
 		printf 'VM_MODE=%q\n' "$mode"
 		printf 'VM_ALL=%q\n' "$all"
 		printf 'VM_DEPMOD=%q\n' "$VM_DEPMOD"
+		# Test hooks only (tests/integration/91-vm-crash-resume.sh).
+		printf 'VM_CRASH_AT_UNIT=%q\n' "${VM_CRASH_AT_UNIT:-0}"
+		printf 'VM_CRASH_EVERY_BOOT=%q\n' "${VM_CRASH_EVERY_BOOT:-0}"
 		# The guest's hang watchdog fires before the host's (it watches
 		# this output), and its cap leaves time to report within --timeout.
 		printf 'VM_SUITE_IDLE=%q\n' "$((${SUITE_IDLE_TIMEOUT:-900} * 2 / 3))"
@@ -417,13 +420,13 @@ note "kernel $KVER, initramfs $((size_kb / 1024)) MB ($size_kb KiB), built in $(
 
 # --- Boot --------------------------------------------------------------------
 
+APPEND="console=ttyS0 quiet rdinit=/init panic=-1 oops=panic"
 QEMU=(qemu-system-x86_64 -accel tcg -m "$MEM" -smp "$SMP" -nographic -no-reboot
-	-net none -kernel "$VMLINUZ" -initrd "$INITRD"
-	-append "console=ttyS0 quiet rdinit=/init panic=-1 oops=panic")
+	-net none -kernel "$VMLINUZ" -initrd "$INITRD")
 
 if [ "$mode" = shell ]; then
 	note "interactive shell on the serial console; leave with 'poweroff -f' (or Ctrl-A x)"
-	"${QEMU[@]}"
+	"${QEMU[@]}" -append "$APPEND"
 	rc=$?
 	[ "$keep" -eq 1 ] || rm -f "$INITRD"
 	exit $rc
@@ -432,45 +435,93 @@ fi
 mkdir -p "$(dirname "$log")"
 : >"$log" || die "cannot write $log"
 rcfile=$VMDIR/qemu.rc.$$
-rm -f "$rcfile"
-gver="" marker="" t_boot="" seen_pass=0 seen_fail=0
-t_qemu=$SECONDS
-# Terminal escapes (SeaBIOS clears the screen) and CRs off; lines as they come.
-while IFS= read -r line || [ -n "$line" ]; do
-	printf '%s\n' "$line" >>"$log"
-	if [[ "$line" =~ VMKERNEL\ ([^[:space:]]+) ]]; then
-		gver=${BASH_REMATCH[1]}
-		t_boot=$((SECONDS - t_qemu))
+
+# boot_guest [KERNEL-ARGS]: one boot, its output relayed as it comes. Sets
+# gver, t_boot, marker (the VMRESULT numbers), unit_done and unit_totals
+# (the last VMUNIT: units finished and the totals then), seen_pass and
+# seen_fail (result lines of the unit it was in), qrc, t_vm.
+boot_guest() {
+	local line t_qemu=$SECONDS
+	gver="" marker="" t_boot="" seen_pass=0 seen_fail=0 unit_done=0
+	unit_totals="0 0 0 0 0"
+	rm -f "$rcfile"
+	# Terminal escapes (SeaBIOS clears the screen) and CRs off; lines as they come.
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line" >>"$log"
+		if [[ "$line" =~ VMKERNEL\ ([^[:space:]]+) ]]; then
+			gver=${BASH_REMATCH[1]}
+			t_boot=$((SECONDS - t_qemu))
+		fi
+		if [[ "$line" =~ VMRESULT\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)\ suites=([0-9]+)\ overrun=([0-9]+) ]]; then
+			marker="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]}"
+			continue
+		fi
+		if [[ "$line" =~ VMUNIT\ done=([0-9]+)\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)\ suites=([0-9]+)\ overrun=([0-9]+) ]]; then
+			unit_done=${BASH_REMATCH[1]}
+			unit_totals="${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]} ${BASH_REMATCH[6]}"
+			seen_pass=0 seen_fail=0
+			continue
+		fi
+		# Interleaved kernel messages can push a result line off column 0: put
+		# it back on a line of its own so readers of this output see it.
+		if [[ "$line" =~ ^(.*[^[:alnum:]_])?((PASS|FAIL|SKIP|OVERRUN)\ [^[:space:]]+/.*)$ ]]; then
+			[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
+			line=${BASH_REMATCH[2]}
+			case "$line" in
+			PASS*) seen_pass=$((seen_pass + 1)) ;;
+			FAIL* | OVERRUN*) seen_fail=$((seen_fail + 1)) ;;
+			esac
+		elif [[ "$line" =~ ^(.*[^[:alnum:]_])?(===\ \[.*)$ ]]; then
+			[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
+			line=${BASH_REMATCH[2]}
+		fi
+		# tests/run.sh in the guest calls its kernel "host"; here it is the VM.
+		[ -n "$gver" ] && line=${line//"[host $gver"/"[vm $gver"}
+		printf '%s\n' "$line"
+	done < <(
+		# --foreground: qemu stays in this process group, which a watchdog stops.
+		timeout --foreground --kill-after=5 "$timeout_s" "${QEMU[@]}" \
+			-append "$APPEND${1:+ $1}" </dev/null 2>&1 |
+			sed -u -E 's/\x1b\[[0-9;?]*[ -/]*[@-~]//g; s/\x1b[()][0-9A-Za-z]//g; s/\x1b[=>c78]//g; s/\r//g'
+		echo "${PIPESTATUS[0]}" >"$rcfile"
+	)
+	qrc=$(cat "$rcfile" 2>/dev/null || echo 255)
+	rm -f "$rcfile"
+	t_vm=$((SECONDS - t_qemu))
+}
+
+# The first line of a guest kernel crash in the serial log.
+crash_line() {
+	grep -m1 -E 'Kernel panic|Oops|BUG:|general protection fault|double fault' "$log"
+}
+
+boot_guest
+resumed=""
+# A guest kernel that crashed (its oops or panic in the log) is not a result
+# of the tests: boot once more and go on from the unit it was in, which runs
+# again whole; nothing is counted twice and nothing is left out. A second
+# crash is a failure. Under TCG, guest timing follows the host's load.
+if [ -z "$marker" ] && [ -n "$gver" ] && [ "$qrc" -ne 124 ] && [ "$qrc" -ne 137 ] &&
+	crash=$(crash_line) && [ -n "$crash" ]; then
+	echo "CRASH vm/guest: the guest kernel crashed in unit $((unit_done + 1)) (${crash#*] }); booting again from that unit"
+	echo "--- last 60 lines of the serial log ($log) ---"
+	tail -n 60 "$log"
+	echo "--- end of serial log ---"
+	read -r p1 f1 s1 n1 o1 <<<"$unit_totals"
+	skip1=$unit_done t_vm1=$t_vm
+	echo "=== second boot: prskip=$skip1" >>"$log"
+	boot_guest "prskip=$skip1"
+	resumed="; the guest kernel crashed once (${crash#*] }) and a second boot went on from unit $((skip1 + 1)) (first boot ${t_vm1} s)"
+	t_vm=$((t_vm + t_vm1))
+	if [ -n "$marker" ]; then
+		read -r p2 f2 s2 n2 o2 <<<"$marker"
+		marker="$((p1 + p2)) $((f1 + f2)) $((s1 + s2)) $((n1 + n2)) $((o1 + o2))"
+	else
+		read -r up uf _ <<<"$unit_totals"
+		seen_pass=$((p1 + up + seen_pass)) seen_fail=$((f1 + uf + seen_fail))
+		unit_totals="0 0 0 0 0"
 	fi
-	if [[ "$line" =~ VMRESULT\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)\ suites=([0-9]+)\ overrun=([0-9]+) ]]; then
-		marker="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]}"
-		continue
-	fi
-	# Interleaved kernel messages can push a result line off column 0: put
-	# it back on a line of its own so readers of this output see it.
-	if [[ "$line" =~ ^(.*[^[:alnum:]_])?((PASS|FAIL|SKIP|OVERRUN)\ [^[:space:]]+/.*)$ ]]; then
-		[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
-		line=${BASH_REMATCH[2]}
-		case "$line" in
-		PASS*) seen_pass=$((seen_pass + 1)) ;;
-		FAIL* | OVERRUN*) seen_fail=$((seen_fail + 1)) ;;
-		esac
-	elif [[ "$line" =~ ^(.*[^[:alnum:]_])?(===\ \[.*)$ ]]; then
-		[ -n "${BASH_REMATCH[1]}" ] && printf '%s\n' "${BASH_REMATCH[1]}"
-		line=${BASH_REMATCH[2]}
-	fi
-	# tests/run.sh in the guest calls its kernel "host"; here it is the VM.
-	[ -n "$gver" ] && line=${line//"[host $gver"/"[vm $gver"}
-	printf '%s\n' "$line"
-done < <(
-	# --foreground: qemu stays in this process group, which a watchdog stops.
-	timeout --foreground --kill-after=5 "$timeout_s" "${QEMU[@]}" </dev/null 2>&1 |
-		sed -u -E 's/\x1b\[[0-9;?]*[ -/]*[@-~]//g; s/\x1b[()][0-9A-Za-z]//g; s/\x1b[=>c78]//g; s/\r//g'
-	echo "${PIPESTATUS[0]}" >"$rcfile"
-)
-qrc=$(cat "$rcfile" 2>/dev/null || echo 255)
-rm -f "$rcfile"
-t_vm=$((SECONDS - t_qemu))
+fi
 [ "$keep" -eq 1 ] || rm -f "$INITRD"
 
 passed=0 failed=0 skipped=0
@@ -504,9 +555,10 @@ else
 	tail -n 60 "$log"
 	echo "--- end of serial log ---"
 	# What the guest did report still counts.
-	passed=$seen_pass
-	failed=$((seen_fail + 1))
+	read -r up uf _ <<<"$unit_totals"
+	passed=$((up + seen_pass))
+	failed=$((uf + seen_fail + 1))
 fi
-note "kernel ${gver:-$KVER} ($KPKG): $skipped skipped; boot ${t_boot:-?} s, VM ${t_vm} s, whole stage $((SECONDS - t_start)) s, initramfs $((size_kb / 1024)) MB; serial log: $log"
+note "kernel ${gver:-$KVER} ($KPKG): $skipped skipped; boot ${t_boot:-?} s, VM ${t_vm} s, whole stage $((SECONDS - t_start)) s, initramfs $((size_kb / 1024)) MB; serial log: $log$resumed"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
