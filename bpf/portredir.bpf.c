@@ -408,48 +408,22 @@ static __noinline int pr_hit_ipv4_n(struct xdp_md *ctx, void *l4, __u8 proto, __
 }
 
 /*
- * The rest of pr_xdp()'s fast path for one protocol (a constant, so each
- * has its own copy with the checksum at a fixed offset).
+ * The fast path's rewrite of a hit whose target is known: to (network
+ * order), counted at key in pr_scope_stats (scoped, a constant) or
+ * pr_rule_stats. A hit that needs the flow table or the monitor goes on to
+ * the general path with the rule word.
  */
-static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, struct iphdr *iph,
-				      __be16 *ports, const __u8 proto)
+static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_meta, __be16 *ports,
+					   const __u8 proto, __u64 rule_word, __be16 to, __u32 key,
+					   const bool scoped)
 {
 	__u16 *check = proto == PR_PROTO_UDP ? &((struct udphdr *)ports)->check :
 					       &((struct tcphdr *)ports)->check;
-	__u32 action = XDP_PASS, key;
-	union {
-		struct pr_rule rule;
-		__u64 word;
-	} r;
-	__u64 bytes, *pf;
-	bool scoped = false;
+	__u32 action = XDP_PASS;
 	__u16 old_check;
-	__u32 picked;
-	__be16 old, to;
+	__u64 bytes, *pf;
+	__be16 old;
 
-	key = PR_RULE_KEY(proto, bpf_ntohs(ports[1]));
-	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
-	if (!pr_rule_word(&key, &r.rule))
-		return pr_pass(ctx);
-	/* Every UDP datagram of a flow goes to the flow table: pr_hit() does that. */
-	if (pr_record_flows && proto == PR_PROTO_UDP)
-		goto general;
-	to = r.rule.to_port;
-	/* From here key is the counter's: the owning rule's, or a scoped rule's id. */
-	key = PR_RULE_KEY(proto, r.rule.first_port);
-	if (r.rule.scope_set) {
-		/* Only ports some scoped rule covers pay for this. */
-		picked = pr_scope_pick4(r.rule.scope_set, iph->daddr, ctx->ingress_ifindex,
-					bpf_ntohs(ports[1]));
-		if (picked) {
-			to = (__be16)picked;
-			key = picked >> 16;
-			scoped = true;
-		}
-	}
-	/* No rule applies but a drain mark: the flow table decides. */
-	if (!to)
-		goto general;
 	if (pr_record_flows) {
 		if (pr_draining || (((__u8 *)ports)[13] & (PR_TCP_SYN | PR_TCP_FIN | PR_TCP_RST)))
 			goto general;
@@ -479,6 +453,44 @@ static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, 
 	if (with_meta && pr_csum_fixup)
 		pr_leave_meta(ctx, old, old_check);
 	return XDP_PASS;
+
+general:
+	return with_meta ? pr_hit_ipv4_m(ctx, ports, proto, rule_word) :
+			   pr_hit_ipv4_n(ctx, ports, proto, rule_word);
+}
+
+/*
+ * The rest of pr_xdp()'s fast path for one protocol (a constant, so each
+ * has its own copy with the checksum at a fixed offset).
+ */
+static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, struct iphdr *iph,
+				      __be16 *ports, const __u8 proto)
+{
+	union {
+		struct pr_rule rule;
+		__u64 word;
+	} r;
+	__u32 key, picked;
+
+	key = PR_RULE_KEY(proto, bpf_ntohs(ports[1]));
+	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
+	if (!pr_rule_word(&key, &r.rule))
+		return pr_pass(ctx);
+	/* Every UDP datagram of a flow goes to the flow table: pr_hit() does that. */
+	if (pr_record_flows && proto == PR_PROTO_UDP)
+		goto general;
+	if (r.rule.scope_set) {
+		/* Only ports some scoped rule covers pay for this. */
+		picked = pr_scope_pick4(r.rule.scope_set, iph, &ports[1], ctx);
+		if (picked)
+			return pr_fast_rewrite(ctx, with_meta, ports, proto, r.word, (__be16)picked,
+					       picked >> 16, true);
+	}
+	/* No rule applies but a drain mark: the flow table decides. */
+	if (!r.rule.to_port)
+		goto general;
+	return pr_fast_rewrite(ctx, with_meta, ports, proto, r.word, r.rule.to_port,
+			       PR_RULE_KEY(proto, r.rule.first_port), false);
 
 general:
 	return with_meta ? pr_hit_ipv4_m(ctx, ports, proto, r.word) :

@@ -41,26 +41,28 @@ static __always_inline bool pr_scope_match6(const struct pr_scope_ent *e, __u32 
 }
 
 /*
- * The first scoped rule of set set_idx that matches an IPv4 packet to daddr
- * that came in on ifindex (a port's set lists them most specific first):
- * returns its id << 16 | its target for port (network order), or 0 if none
- * does and the unscoped rule, if any, applies. The result comes back in a
- * register, not through the caller's rule, which kept that rule on the stack.
+ * pr_scope_pick() for the fast path's frame (IPv4 header iph, destination
+ * port at dport, both proven in bounds). The header fields and the
+ * interface are read after the set's lookup, so they need not live across
+ * the call.
  */
-static __always_inline __u32 pr_scope_pick4(__u32 set_idx, __be32 daddr, __u32 ifindex, __u16 port)
+static __always_inline __u32 pr_scope_pick4(__u32 set_idx, const struct iphdr *iph,
+					    const __be16 *dport, const struct xdp_md *ctx)
 {
 	struct pr_scope_set *set = bpf_map_lookup_elem(&pr_scope_sets, &set_idx);
-	__u64 key = (__u64)daddr << 32 | ifindex;
 	const struct pr_scope_ent *e;
 	__u32 n, i;
+	__u64 key;
 
 	if (!set)
 		return 0;
 	n = set->n;
+	key = (__u64)iph->daddr << 32 | ctx->ingress_ifindex;
 	for (i = 0; i < PR_SCOPE_SET_SIZE && i < n; i++) {
 		e = &set->e[i];
 		if (pr_scope_match4(e, key))
-			return (__u32)e->id << 16 | bpf_htons((__u16)(port + e->delta));
+			return (__u32)e->id << 16 |
+			       bpf_htons((__u16)(bpf_ntohs(*dport) + e->delta));
 	}
 	return 0;
 }
