@@ -32,7 +32,7 @@ tcp_case() {
 	local fam=$1 dst=$2 lst=$3
 	bg_ready "$tmp/srv" in_ns "$B" "$NETTOOL" tcp-server -l "$lst" -p 7998 -t 4000 >/dev/null
 	bg_ready "$tmp/cap" in_ns "$B" "$NETTOOL" capture -i vb -p 7998 -P tcp -n 1 -t $(t_wait 4000) -v >/dev/null
-	in_ns "$A" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 0 -t 1500 >/dev/null 2>&1
+	in_ns "$A" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 0 -t "$(t_wait 4000)" >/dev/null 2>&1
 	wait_until 6 grep -q '^captured' "$tmp/cap"
 	t_match "tcp-$fam/syn-at-new-port" "$(cat "$tmp/cap")" "tcp .* -> .*:7998 csum [0-9a-f]+ ok"
 	t_match "tcp-$fam/no-bad-checksum" "$(cat "$tmp/cap")" "captured [0-9]+ ok [0-9]+ bad 0 "

@@ -60,9 +60,15 @@ run_case() {
 	bg_ready "$tmp/srv" nsenter --net="/run/netns/$D" "$NETTOOL" tcp-server -l "$lst" -p 7998 -t "$(t_wait 4000)" >/dev/null
 	local srv=$BG_PID
 	bg_ready "$tmp/cap" in_ns "$D" "$NETTOOL" capture -i dR -p 7998 -P tcp -n 1 -t $(t_wait 4000) >/dev/null
-	in_ns "$S" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 0 -t 1500 >/dev/null 2>&1
+	local client
+	client=$(in_ns "$S" "$NETTOOL" tcp-client -a "$dst" -p 7999 -b 0 -t "$(t_wait 4000)" 2>&1)
 	wait_until 6 grep -q '^captured' "$tmp/cap"
-	t_match "$name/tcp-syn-verifies" "$(cat "$tmp/cap")" "captured [1-9][0-9]* ok [1-9][0-9]* bad 0"
+	if ! t_match "$name/tcp-syn-verifies" "$(cat "$tmp/cap")" "captured [1-9][0-9]* ok [1-9][0-9]* bad 0"; then
+		# What the client saw, and where the SYN went: for a failure that
+		# does not repeat.
+		echo "# $name: client: $client"
+		PR status 2>&1 | sed 's/^/# status: /'
+	fi
 	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
 	after=$(counters)
