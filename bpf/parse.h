@@ -42,6 +42,12 @@ struct pr_pkt {
 	void *l3; /* IPv4 or IPv6 header */
 	void *l4; /* UDP or TCP header, complete up to its checksum */
 	void *data_end;
+	/*
+	 * l3 and l4 as offsets from the frame's start: what a global function
+	 * can be given (a packet pointer it cannot).
+	 */
+	__u16 l3_off;
+	__u16 l4_off;
 	__u8 proto; /* enum pr_proto */
 	__u8 ipv6;
 };
@@ -63,7 +69,7 @@ struct pr_ipv6_frag_hdr {
 	__be32 identification;
 };
 
-static __always_inline int pr_parse_l4(void *l4, void *data_end, __u8 ipproto,
+static __always_inline int pr_parse_l4(void *l4, __u32 l4_off, void *data_end, __u8 ipproto,
 				       struct pr_pkt *pkt)
 {
 	if (ipproto == IPPROTO_UDP) {
@@ -78,10 +84,11 @@ static __always_inline int pr_parse_l4(void *l4, void *data_end, __u8 ipproto,
 		return PR_PARSE_NOT_L4;
 	}
 	pkt->l4 = l4;
+	pkt->l4_off = l4_off;
 	return PR_PARSE_OK;
 }
 
-static __always_inline int pr_parse_ipv4(void *l3, void *data_end, struct pr_pkt *pkt)
+static __always_inline int pr_parse_ipv4(void *l3, __u32 l3_off, void *data_end, struct pr_pkt *pkt)
 {
 	struct iphdr *iph = l3;
 	__u8 ver_ihl;
@@ -99,14 +106,17 @@ static __always_inline int pr_parse_ipv4(void *l3, void *data_end, struct pr_pkt
 		return PR_PARSE_FRAGMENT;
 
 	pkt->l3 = iph;
+	pkt->l3_off = l3_off;
 	pkt->ipv6 = 0;
-	return pr_parse_l4(l3 + (ver_ihl & 0xf) * 4, data_end, iph->protocol, pkt);
+	return pr_parse_l4(l3 + (ver_ihl & 0xf) * 4, l3_off + (ver_ihl & 0xf) * 4, data_end,
+			   iph->protocol, pkt);
 }
 
-static __always_inline int pr_parse_ipv6(void *l3, void *data_end, struct pr_pkt *pkt)
+static __always_inline int pr_parse_ipv6(void *l3, __u32 l3_off, void *data_end, struct pr_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = l3;
 	void *cur = ip6h + 1;
+	__u32 off = l3_off + sizeof(*ip6h);
 	__u8 nexthdr;
 	int i;
 
@@ -128,6 +138,7 @@ static __always_inline int pr_parse_ipv6(void *l3, void *data_end, struct pr_pkt
 			if ((void *)(opt + 1) > data_end)
 				return PR_PARSE_MALFORMED;
 			nexthdr = opt->nexthdr;
+			off += (opt->hdrlen + 1) * 8;
 			cur += (opt->hdrlen + 1) * 8;
 			break;
 		case IPPROTO_AH:
@@ -135,6 +146,7 @@ static __always_inline int pr_parse_ipv6(void *l3, void *data_end, struct pr_pkt
 			if ((void *)(opt + 1) > data_end)
 				return PR_PARSE_MALFORMED;
 			nexthdr = opt->nexthdr;
+			off += (opt->hdrlen + 2) * 4;
 			cur += (opt->hdrlen + 2) * 4;
 			break;
 		case IPPROTO_FRAGMENT:
@@ -143,6 +155,7 @@ static __always_inline int pr_parse_ipv6(void *l3, void *data_end, struct pr_pkt
 			if (frag->frag_off & bpf_htons(PR_IP6_FRAG_OFFSET_MASK))
 				return PR_PARSE_FRAGMENT;
 			nexthdr = frag->nexthdr;
+			off += sizeof(*frag);
 			cur += sizeof(*frag);
 			break;
 		default:
@@ -154,14 +167,16 @@ static __always_inline int pr_parse_ipv6(void *l3, void *data_end, struct pr_pkt
 	 */
 chain_done:
 	pkt->l3 = ip6h;
+	pkt->l3_off = l3_off;
 	pkt->ipv6 = 1;
-	return pr_parse_l4(cur, data_end, nexthdr, pkt);
+	return pr_parse_l4(cur, off, data_end, nexthdr, pkt);
 }
 
 static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *pkt)
 {
 	struct ethhdr *eth = data;
 	void *cur = eth + 1;
+	__u32 off = sizeof(*eth);
 	__be16 proto;
 	int i;
 
@@ -176,7 +191,7 @@ static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *p
 	pkt->data_end = data_end;
 	/* Plain IPv4, the common case, skips the VLAN tag walk. */
 	if (proto == bpf_htons(ETH_P_IP))
-		return pr_parse_ipv4(cur, data_end, pkt);
+		return pr_parse_ipv4(cur, sizeof(*eth), data_end, pkt);
 
 #pragma unroll
 	for (i = 0; i < PR_MAX_VLAN_TAGS; i++) {
@@ -188,12 +203,13 @@ static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *p
 			return PR_PARSE_MALFORMED;
 		proto = vlan->encap_proto;
 		cur = vlan + 1;
+		off += sizeof(*vlan);
 	}
 
 	if (proto == bpf_htons(ETH_P_IP))
-		return pr_parse_ipv4(cur, data_end, pkt);
+		return pr_parse_ipv4(cur, off, data_end, pkt);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return pr_parse_ipv6(cur, data_end, pkt);
+		return pr_parse_ipv6(cur, off, data_end, pkt);
 	return PR_PARSE_NOT_IP;
 }
 
@@ -203,8 +219,7 @@ static __always_inline int pr_parse(void *data, void *data_end, struct pr_pkt *p
  * branch on pkt->ipv6 or pkt->proto, read back from the stack, with the
  * bounds proven for that case, and reject the read; the check is cheap.
  */
-static __always_inline bool pr_pkt_addrs(const struct pr_pkt *pkt, __be32 saddr[4],
-					 __be32 daddr[4])
+static __always_inline bool pr_pkt_addrs(const struct pr_pkt *pkt, __be32 saddr[4], __be32 daddr[4])
 {
 	if (pkt->ipv6) {
 		struct ipv6hdr *ip6h = pkt->l3;
@@ -225,6 +240,48 @@ static __always_inline bool pr_pkt_addrs(const struct pr_pkt *pkt, __be32 saddr[
 }
 
 /* TCP flags byte; 0 for a packet that is not TCP (or too short to say). */
+/*
+ * A parse as a global function's arguments: the headers' offsets and a
+ * kind (the protocol, PR_KIND_IPV6 for IPv6). A global function is checked
+ * by the verifier once for any offsets, where code after an inlined parse
+ * is checked again for each way the parse can end (tags, IPv4 options,
+ * IPv6 extension headers, each protocol).
+ */
+#define PR_KIND_IPV6 0x100
+/* Beyond any header chain the parser accepts (2 tags, 8 extension headers). */
+#define PR_MAX_HDR_OFF 0x7fff
+
+static __always_inline __u32 pr_pkt_kind(const struct pr_pkt *pkt)
+{
+	return pkt->proto | (pkt->ipv6 ? PR_KIND_IPV6 : 0);
+}
+
+/*
+ * The parse back from its offsets, in the global function. False if the
+ * headers are not there, which the caller's parse proved they are: the
+ * checks are what the verifier lets this code rely on.
+ */
+static __always_inline bool pr_pkt_at(struct pr_pkt *pkt, void *data, void *data_end, __u32 l3_off,
+				      __u32 l4_off, __u32 kind)
+{
+	/*
+	 * A no-op for the parser's offsets; a mask, not a compare, because
+	 * the verifier keeps its bound through whatever clang makes of it.
+	 */
+	pkt->l3 = data + (l3_off & PR_MAX_HDR_OFF);
+	pkt->l4 = data + (l4_off & PR_MAX_HDR_OFF);
+	pkt->l3_off = l3_off;
+	pkt->l4_off = l4_off;
+	pkt->data_end = data_end;
+	pkt->proto = kind & 0xff;
+	pkt->ipv6 = !!(kind & PR_KIND_IPV6);
+	if (pkt->l3 + (pkt->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) > data_end)
+		return false;
+	if (pkt->proto == PR_PROTO_UDP)
+		return pkt->l4 + sizeof(struct udphdr) <= data_end;
+	return pkt->proto == PR_PROTO_TCP && pkt->l4 + sizeof(struct tcphdr) <= data_end;
+}
+
 static __always_inline __u8 pr_tcp_flags(const struct pr_pkt *pkt)
 {
 	__u8 *tcp = pkt->l4;

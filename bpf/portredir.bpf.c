@@ -251,6 +251,16 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 	 */
 	if (pr_already_rewritten(ctx))
 		return -1;
+	if (pkt->proto == PR_PROTO_UDP)
+		check = &((struct udphdr *)pkt->l4)->check;
+	else
+		check = &((struct tcphdr *)pkt->l4)->check;
+	/*
+	 * The parser proved it; in pr_hit_at()'s global function the verifier
+	 * no longer ties the protocol to that proof.
+	 */
+	if ((void *)(check + 1) > pkt->data_end)
+		return 0;
 	to = rule.to_port;
 	/* From here key is the counter's: the owning rule's, or a scoped rule's id. */
 	key = PR_RULE_KEY(pkt->proto, rule.first_port);
@@ -279,11 +289,6 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 	if (mon)
 		pr_monitor_emit(mon, pkt, ifindex, (__u32)bytes,
 				PR_EVENT_CHANGE(PR_EVENT_REDIRECT, *dport, to));
-
-	if (pkt->proto == PR_PROTO_UDP)
-		check = &((struct udphdr *)pkt->l4)->check;
-	else
-		check = &((struct tcphdr *)pkt->l4)->check;
 
 	old = *dport;
 	*old_port = old;
@@ -343,17 +348,43 @@ static __always_inline int pr_hit(struct xdp_md *ctx, const bool with_meta, stru
 	return XDP_PASS;
 }
 
+/* A hit on the general path, from the headers' offsets: see pr_pkt_at(). */
+static __always_inline int pr_hit_at(struct xdp_md *ctx, const bool with_meta, __u32 l3_off,
+				     __u32 l4_off, __u32 kind, __u64 rule_word)
+{
+	struct pr_pkt pkt;
+
+	if (!pr_pkt_at(&pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end, l3_off, l4_off,
+		       kind))
+		return pr_pass(ctx);
+	return pr_hit(ctx, with_meta, &pkt, rule_word);
+}
+
+/* Global, not static: see pr_hit_at(). One copy per entry point, so the one
+ * without metadata holds no bpf_xdp_adjust_meta call.
+ */
+__noinline int pr_hit_at_m(struct xdp_md *ctx, __u32 l3_off, __u32 l4_off, __u32 kind,
+			   __u64 rule_word)
+{
+	return pr_hit_at(ctx, true, l3_off, l4_off, kind, rule_word);
+}
+
+__noinline int pr_hit_at_n(struct xdp_md *ctx, __u32 l3_off, __u32 l4_off, __u32 kind,
+			   __u64 rule_word)
+{
+	return pr_hit_at(ctx, false, l3_off, l4_off, kind, rule_word);
+}
+
 /*
- * The general path, as subprograms (one copy per entry point, so the one
- * without metadata holds no bpf_xdp_adjust_meta call): the fast path below
- * calls them for what it does not finish itself. A call keeps their
- * register pressure and stack out of the fast path's code.
+ * The general parser, as a subprogram the fast path below calls for what
+ * it does not finish itself: a call keeps its register pressure and stack
+ * out of the fast path's code.
  */
 static __always_inline int pr_parse_general(struct xdp_md *ctx, const bool with_meta)
 {
 	struct pr_rule rule;
 	struct pr_pkt pkt;
-	__u32 key;
+	__u32 key, kind;
 
 	if (pr_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end, &pkt) != PR_PARSE_OK)
 		return pr_pass(ctx);
@@ -361,7 +392,9 @@ static __always_inline int pr_parse_general(struct xdp_md *ctx, const bool with_
 	key = PR_RULE_KEY(pkt.proto, bpf_ntohs(*(__be16 *)(pkt.l4 + 2)));
 	if (!pr_rule_word(&key, &rule))
 		return pr_pass(ctx);
-	return pr_hit(ctx, with_meta, &pkt, *(__u64 *)&rule);
+	kind = pr_pkt_kind(&pkt);
+	return with_meta ? pr_hit_at_m(ctx, pkt.l3_off, pkt.l4_off, kind, *(__u64 *)&rule) :
+			   pr_hit_at_n(ctx, pkt.l3_off, pkt.l4_off, kind, *(__u64 *)&rule);
 }
 
 static __noinline int pr_parse_general_m(struct xdp_md *ctx)
@@ -374,37 +407,15 @@ static __noinline int pr_parse_general_n(struct xdp_md *ctx)
 	return pr_parse_general(ctx, false);
 }
 
-/* A hit on plain IPv4 that needs more than the fast path does. */
-static __always_inline int pr_hit_ipv4(struct xdp_md *ctx, const bool with_meta, void *l4,
-				       __u8 proto, __u64 rule_word)
+/* A hit on plain IPv4 (no options, so the headers at fixed offsets) for the general path. */
+static __always_inline int pr_hit_ipv4(struct xdp_md *ctx, const bool with_meta, __u8 proto,
+				       __u64 rule_word)
 {
-	struct pr_pkt pkt = {
-		.l3 = l4 - sizeof(struct iphdr),
-		.l4 = l4,
-		.data_end = (void *)(long)ctx->data_end,
-		.proto = proto,
-		.ipv6 = 0,
-	};
+	const __u32 l3_off = sizeof(struct ethhdr);
+	const __u32 l4_off = l3_off + sizeof(struct iphdr);
 
-	/*
-	 * The caller proved both headers, but a verifier can lose that
-	 * across the call; this check is what the called code relies on.
-	 */
-	if (pkt.l3 < (void *)(long)ctx->data ||
-	    l4 + (proto == PR_PROTO_UDP ? sizeof(struct udphdr) : sizeof(struct tcphdr)) >
-		    pkt.data_end)
-		return pr_pass(ctx);
-	return pr_hit(ctx, with_meta, &pkt, rule_word);
-}
-
-static __noinline int pr_hit_ipv4_m(struct xdp_md *ctx, void *l4, __u8 proto, __u64 rule_word)
-{
-	return pr_hit_ipv4(ctx, true, l4, proto, rule_word);
-}
-
-static __noinline int pr_hit_ipv4_n(struct xdp_md *ctx, void *l4, __u8 proto, __u64 rule_word)
-{
-	return pr_hit_ipv4(ctx, false, l4, proto, rule_word);
+	return with_meta ? pr_hit_at_m(ctx, l3_off, l4_off, proto, rule_word) :
+			   pr_hit_at_n(ctx, l3_off, l4_off, proto, rule_word);
 }
 
 /*
@@ -455,8 +466,7 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 	return XDP_PASS;
 
 general:
-	return with_meta ? pr_hit_ipv4_m(ctx, ports, proto, rule_word) :
-			   pr_hit_ipv4_n(ctx, ports, proto, rule_word);
+	return pr_hit_ipv4(ctx, with_meta, proto, rule_word);
 }
 
 /*
@@ -493,8 +503,7 @@ static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, 
 			       PR_RULE_KEY(proto, r.rule.first_port), false);
 
 general:
-	return with_meta ? pr_hit_ipv4_m(ctx, ports, proto, r.word) :
-			   pr_hit_ipv4_n(ctx, ports, proto, r.word);
+	return pr_hit_ipv4(ctx, with_meta, proto, r.word);
 }
 
 /*

@@ -59,11 +59,12 @@ static __always_inline bool pr_tcp_reply_ends_flow(const struct pr_pkt *pkt, str
 	return (flow->flags & both) == both;
 }
 
-SEC("tc")
-int tc_portredir_out(struct __sk_buff *skb)
+/*
+ * What follows a parse, as a global function: see pr_pkt_at(). Inlined, it
+ * was checked once per way the parse can end (260k verifier steps).
+ */
+__noinline int pr_reply_at(struct __sk_buff *skb, __u32 l3_off, __u32 l4_off, __u32 kind)
 {
-	void *data_end = (void *)(long)skb->data_end;
-	void *data = (void *)(long)skb->data;
 	struct pr_monitor_cfg *mon;
 	struct pr_flow_key key;
 	struct pr_flow *flow;
@@ -74,20 +75,10 @@ int tc_portredir_out(struct __sk_buff *skb)
 	__be16 sport, dport, orig;
 	__u64 flags = sizeof(__u16);
 	bool ends = false;
-	int ret;
 
-	ret = pr_parse(data, data_end, &pkt);
-	if (ret == PR_PARSE_MALFORMED && skb->len > data_end - data) {
-		/* Headers not all in the linear area: pull them in and retry once. */
-		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256))
-			return PR_TC_NEXT;
-		data_end = (void *)(long)skb->data_end;
-		data = (void *)(long)skb->data;
-		ret = pr_parse(data, data_end, &pkt);
-	}
-	if (ret != PR_PARSE_OK)
+	if (!pr_pkt_at(&pkt, (void *)(long)skb->data, (void *)(long)skb->data_end, l3_off, l4_off,
+		       kind))
 		return PR_TC_NEXT;
-
 	sport = ((__be16 *)pkt.l4)[0];
 	dport = ((__be16 *)pkt.l4)[1];
 	idx = PR_RULE_KEY(pkt.proto, bpf_ntohs(sport));
@@ -115,7 +106,7 @@ int tc_portredir_out(struct __sk_buff *skb)
 		pr_monitor_emit(mon, &pkt, skb->ifindex, skb->len,
 				PR_EVENT_CHANGE(PR_EVENT_REPLY, sport, orig));
 
-	sport_off = pkt.l4 - data;
+	sport_off = l4_off;
 	if (pkt.proto == PR_PROTO_UDP) {
 		csum_off = sport_off + offsetof(struct udphdr, check);
 		flags |= BPF_F_MARK_MANGLED_0;
@@ -143,6 +134,28 @@ int tc_portredir_out(struct __sk_buff *skb)
 		}
 	}
 	return PR_TC_NEXT;
+}
+
+SEC("tc")
+int tc_portredir_out(struct __sk_buff *skb)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
+	struct pr_pkt pkt;
+	int ret;
+
+	ret = pr_parse(data, data_end, &pkt);
+	if (ret == PR_PARSE_MALFORMED && skb->len > data_end - data) {
+		/* Headers not all in the linear area: pull them in and retry once. */
+		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256))
+			return PR_TC_NEXT;
+		data_end = (void *)(long)skb->data_end;
+		data = (void *)(long)skb->data;
+		ret = pr_parse(data, data_end, &pkt);
+	}
+	if (ret != PR_PARSE_OK)
+		return PR_TC_NEXT;
+	return pr_reply_at(skb, pkt.l3_off, pkt.l4_off, pr_pkt_kind(&pkt));
 }
 
 char _license[] SEC("license") = "GPL";
