@@ -170,8 +170,20 @@ t_match one-monitor-at-a-time "$out" "another monitor is running \(pid $MON\)"
 kill -INT $MON
 mon_wait $MON
 
+# Datagrams the kernel dropped before any XDP program saw them: lo queues what
+# it sends on the CPU's backlog (netdev_max_backlog, 1000), and a guest whose
+# softirqs were deferred to ksoftirqd overflows it (401 of 100000 once, idle).
+backlog_drops() {
+	local cpu dropped rest sum=0
+	while read -r cpu dropped rest; do
+		sum=$((sum + 16#$dropped))
+	done </proc/net/softnet_stat
+	echo "$sum"
+}
+
 # A slow reader (stopped) loses events, never packets, and says how many.
 pass_before=$("$PORTREDIR" status --json | jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .packets')
+drops_before=$(backlog_drops)
 mon_start "$tmp/slow"
 kill -STOP $MON
 start=$(date +%s%N)
@@ -183,11 +195,17 @@ sleep 0.5
 kill -INT $MON
 mon_wait $MON
 pass_after=$("$PORTREDIR" status --json | jq '.rules[] | select(.rule == "udp 7999 -> 7998") | .packets')
+backlog_dropped=$(($(backlog_drops) - drops_before))
 summary=$(cat "$tmp/slow.err")
 shown=$(grep -Eo '^[0-9]+ events shown' <<<"$summary" | cut -d' ' -f1)
 dropped=$(grep -Eo '[0-9]+ dropped' <<<"$summary" | cut -d' ' -f1)
-echo "# slow reader: sent 100000 in $took_ms ms, $shown events shown, $dropped dropped"
-t_eq slow-reader/every-packet-redirected $((pass_after - pass_before)) 100000
+echo "# slow reader: sent 100000 in $took_ms ms, $shown events shown, $dropped dropped;" \
+	"$backlog_dropped datagrams dropped by the kernel before XDP"
+# Every datagram the program saw was redirected: none is missing but those the
+# backlog dropped (counted machine-wide, so an upper bound of this send's).
+redirected=$((pass_after - pass_before))
+t_ge slow-reader/every-packet-redirected "$((redirected + backlog_dropped))" 100000
+t_ge slow-reader/no-packet-counted-twice 100000 "$redirected"
 t_eq slow-reader/lines-match-summary "$(grep -c 'event redirect' "$tmp/slow")" "$shown"
 # The lease lapses 2 s after the reader stopped. A send that took under
 # 1.5 s happened while it held: every event was shown or counted as dropped,
