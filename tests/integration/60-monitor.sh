@@ -171,8 +171,9 @@ kill -INT $MON
 mon_wait $MON
 
 # Datagrams the kernel dropped before any XDP program saw them: lo queues what
-# it sends on the CPU's backlog (netdev_max_backlog, 1000), and a guest whose
-# softirqs were deferred to ksoftirqd overflows it (401 of 100000 once, idle).
+# it sends on the CPU's backlog (netdev_max_backlog, 1000), which a guest whose
+# softirqs were deferred to ksoftirqd can overflow: the likely cause of an idle
+# 6.1 guest's 401 missing of 100000 once, never caught in the act.
 backlog_drops() {
 	local cpu dropped rest sum=0
 	while read -r cpu dropped rest; do
