@@ -11,9 +11,12 @@
  *
  * The TC programs that go with it are in tc_csum_fixup.bpf.c (ingress) and
  * tc_reply.bpf.c (egress); the Makefile links the three into one object.
+ * The TC hold at the end of this file is the same rewrite on the skb, for
+ * the moment a mode change leaves no XDP program attached.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <xdp/xdp_helpers.h>
@@ -225,6 +228,41 @@ static __always_inline __u32 pr_flow_decide(const struct pr_pkt *pkt, __be16 dpo
 }
 
 /*
+ * What a rule hit decides (rule: the port's entry, nonzero), for the XDP
+ * program and the TC hold alike: 0 if the packet must pass unchanged, else
+ * the target port (network order), with PR_FOLLOWS set when it came from a
+ * recorded flow. *key is the counter's key: the owning rule's, or a scoped
+ * rule's id (then *scoped).
+ */
+static __always_inline __u32 pr_decide(const struct pr_pkt *pkt, __u32 ifindex, struct pr_rule rule,
+				       __u32 *key, bool *scoped)
+{
+	/* Both headers put the destination port at offset 2. */
+	__be16 dport = *(__be16 *)(pkt->l4 + 2);
+	__be16 to = rule.to_port;
+	__u64 *pf;
+
+	*key = PR_RULE_KEY(pkt->proto, rule.first_port);
+	*scoped = false;
+	if (rule.scope_set) {
+		/* Only ports some scoped rule covers pay for this. */
+		__u32 picked = pr_scope_pick(pkt, ifindex, bpf_ntohs(dport), rule.scope_set);
+
+		if (picked) {
+			to = (__be16)picked;
+			*key = picked >> 16;
+			*scoped = true;
+		}
+	}
+	if (!pr_record_flows)
+		return to; /* a drain mark (0): no flows to follow without reply translation */
+	pf = pr_port_flags_of(pkt->proto, dport);
+	if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)) || pr_draining || !to)
+		return pr_flow_decide(pkt, dport, pf ? *pf : 0, to);
+	return to;
+}
+
+/*
  * The general path of a rule hit (rule: the port's entry, nonzero). Returns
  * 1 if the packet was rewritten, with the port and checksum it had; 0 if
  * not; -1 if another instance of ours rewrote it already.
@@ -237,10 +275,8 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 	__be16 *dport = pkt->l4 + 2;
 	__u32 ifindex = ctx->ingress_ifindex;
 	__u16 *check;
-	__u32 key, decided = 0;
-	__u16 port = bpf_ntohs(*dport);
-	bool scoped = false;
-	__u64 *pf;
+	__u32 key, decided;
+	bool scoped;
 	__be16 old, to;
 
 	/*
@@ -261,30 +297,10 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 	 */
 	if ((void *)(check + 1) > pkt->data_end)
 		return 0;
-	to = rule.to_port;
-	/* From here key is the counter's: the owning rule's, or a scoped rule's id. */
-	key = PR_RULE_KEY(pkt->proto, rule.first_port);
-	if (rule.scope_set) {
-		/* Only ports some scoped rule covers pay for this. */
-		__u32 picked = pr_scope_pick(pkt, ifindex, port, rule.scope_set);
-
-		if (picked) {
-			to = (__be16)picked;
-			key = picked >> 16;
-			scoped = true;
-		}
-	}
-	if (pr_record_flows) {
-		pf = pr_port_flags_of(pkt->proto, *dport);
-		if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)) || pr_draining || !to) {
-			decided = pr_flow_decide(pkt, *dport, pf ? *pf : 0, to);
-			if (!(decided & 0xffff))
-				return 0;
-			to = (__be16)decided;
-		}
-	} else if (!to) {
-		return 0; /* a drain mark: no flows to follow without reply translation */
-	}
+	decided = pr_decide(pkt, ifindex, rule, &key, &scoped);
+	to = (__be16)decided;
+	if (!to)
+		return 0;
 	mon = pr_monitor_on();
 	if (mon)
 		pr_monitor_emit(mon, pkt, ifindex, (__u32)bytes,
@@ -587,6 +603,95 @@ SEC("xdp")
 int xdp_portredir_n(struct xdp_md *ctx)
 {
 	return pr_xdp(ctx, false);
+}
+
+/*
+ * The hold: TC ingress, attached only while `apply` changes an interface's
+ * XDP mode (native <-> skb). The kernel takes no program in one mode while
+ * the other has one, so the old XDP program is detached before the new one
+ * is attached; in between this program makes the same decision on the skb
+ * and rewrites what the XDP program would have, so established connections
+ * see no segment at the original port (lib/reload.c). The monitor does not
+ * see these packets, and the per-action counter does not count them: both
+ * are the XDP program's.
+ *
+ * On the skb, bpf_l4_csum_replace() knows the checksum's state, so no
+ * metadata and no fix-up are needed. "?": loaded only by the reload.
+ */
+static __always_inline int pr_hold(struct __sk_buff *skb, struct pr_pkt *pkt, __u64 rule_word)
+{
+	union {
+		struct pr_rule rule;
+		__u64 word;
+	} r = { .word = rule_word };
+	__u32 ifindex = skb->ingress_ifindex;
+	__u64 flags = sizeof(__u16);
+	__u32 key, decided, check_off;
+	bool scoped;
+	__be16 old, to;
+
+	decided = pr_decide(pkt, ifindex, r.rule, &key, &scoped);
+	to = (__be16)decided;
+	if (!to)
+		return PR_TC_NEXT;
+	old = *(__be16 *)(pkt->l4 + 2);
+	if (!(decided & PR_FOLLOWS)) {
+		if (scoped)
+			pr_count(bpf_map_lookup_elem(&pr_scope_stats, &key), skb->len);
+		else
+			pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), skb->len);
+	}
+	if (pr_record_flows)
+		pr_flow_note(pkt, old, to, ifindex);
+	/* Last: the helpers below invalidate every packet pointer. */
+	if (pkt->proto == PR_PROTO_UDP) {
+		check_off = pkt->l4_off + offsetof(struct udphdr, check);
+		flags |= BPF_F_MARK_MANGLED_0;
+	} else {
+		check_off = pkt->l4_off + offsetof(struct tcphdr, check);
+	}
+	if (bpf_l4_csum_replace(skb, check_off, old, to, flags))
+		return PR_TC_NEXT;
+	bpf_skb_store_bytes(skb, pkt->l4_off + 2, &to, sizeof(to), 0);
+	return PR_TC_NEXT;
+}
+
+/* Global, as pr_hit_at_m(): checked once for any header offsets. */
+__noinline int pr_hold_at(struct __sk_buff *skb, __u32 l3_off, __u32 l4_off, __u32 kind,
+			  __u64 rule_word)
+{
+	struct pr_pkt pkt;
+
+	if (!skb || !pr_pkt_at(&pkt, (void *)(long)skb->data, (void *)(long)skb->data_end, l3_off,
+			       l4_off, kind))
+		return PR_TC_NEXT;
+	return pr_hold(skb, &pkt, rule_word);
+}
+
+SEC("?tc")
+int tc_portredir_hold(struct __sk_buff *skb)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
+	struct pr_meta *meta = (void *)(long)skb->data_meta;
+	struct pr_rule rule;
+	struct pr_pkt pkt;
+	__u32 key;
+
+	/*
+	 * An XDP program of ours rewrote it: the new one, attached a moment
+	 * before this program goes. The fix-up may have run first on a
+	 * clsact hook, and it leaves PR_META_DONE.
+	 */
+	if ((void *)(meta + 1) <= data &&
+	    (meta->magic == PR_META_MAGIC || meta->magic == PR_META_DONE))
+		return PR_TC_NEXT;
+	if (pr_parse(data, data_end, &pkt) != PR_PARSE_OK)
+		return PR_TC_NEXT;
+	key = PR_RULE_KEY(pkt.proto, bpf_ntohs(*(__be16 *)(pkt.l4 + 2)));
+	if (!pr_rule_word(&key, &rule))
+		return PR_TC_NEXT;
+	return pr_hold_at(skb, pkt.l3_off, pkt.l4_off, pr_pkt_kind(&pkt), *(__u64 *)&rule);
 }
 
 char _license[] SEC("license") = "GPL";

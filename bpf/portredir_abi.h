@@ -147,6 +147,8 @@ struct pr_counter {
  * skb (see bpf/tc_csum_fixup.bpf.c).
  */
 #define PR_META_MAGIC 0x5052u /* "PR" */
+/* What the fix-up leaves in magic once it has consumed the metadata. */
+#define PR_META_DONE 0x7072u /* "pr" */
 
 struct pr_meta {
 	__u16 magic;
@@ -277,6 +279,8 @@ struct pr_iface_rec {
 /* Where the tool's TC programs sit: clsact, this handle and priority. */
 #define PR_TC_HANDLE 0x7072
 #define PR_TC_PRIORITY 1
+/* The hold (a mode change's moment without XDP) sits after the fix-up. */
+#define PR_TC_HOLD_PRIORITY 2
 /*
  * What the TC programs return: no verdict of their own (TC_ACT_UNSPEC, which
  * TCX calls TCX_NEXT), so the programs after them on the hook, TCX links or

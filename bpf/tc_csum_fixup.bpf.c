@@ -59,8 +59,11 @@ int tc_portredir_in(struct __sk_buff *skb)
 	} else {
 		csum_off = pkt.l4 + offsetof(struct tcphdr, check) - data;
 	}
-	/* Consume the mark, so nothing after us mistakes it for its own. */
-	meta->magic = 0;
+	/*
+	 * Consume the mark, so nothing after us takes it for its own; the
+	 * hold (portredir.bpf.c) still sees that an XDP program rewrote it.
+	 */
+	meta->magic = PR_META_DONE;
 
 	if (bpf_skb_store_bytes(skb, csum_off, &old_check, sizeof(old_check), 0))
 		return PR_TC_NEXT;

@@ -419,15 +419,26 @@ int pr_detach_from_dispatcher(const struct pr_iface_state *st, struct pr_errbuf 
 	return 0;
 }
 
+int pr_iface_detach_xdp(const struct pr_iface_state *st, struct pr_errbuf *err)
+{
+	if (!st->attached)
+		return 0;
+	return st->dispatcher ? pr_detach_from_dispatcher(st, err) : detach_single(st, err);
+}
+
 int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, struct pr_errbuf *err)
 {
 	__u32 key = (__u32)st->ifindex;
-	int ret = 0;
+	int ret;
 
 	/* XDP first: no packet may be rewritten once its TC fixup is gone. */
-	if (st->attached)
-		ret = st->dispatcher ? pr_detach_from_dispatcher(st, err) : detach_single(st, err);
-	/* Also where the interface is gone: its TCX link pins are ours to remove. */
+	ret = pr_iface_detach_xdp(st, err);
+	/*
+	 * Also where the interface is gone: its TCX link pins are ours to
+	 * remove. A hold is there only if a mode change was cut short.
+	 */
+	if (!ret)
+		ret = pr_tc_detach(st->ifindex, PR_TC_HOLD, 0, err);
 	if (!ret)
 		ret = pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, err);
 	if (!ret)

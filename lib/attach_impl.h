@@ -29,6 +29,8 @@ int pr_attach_after(const char *ifname, const struct pr_load_opts *o,
 /* Attaches the TC programs this instance needs. */
 int pr_attach_tc(int ifindex, const struct pr_load_opts *o, const struct portredir_bpf *skel,
 		 struct pr_iface_state *st, struct pr_errbuf *err);
+/* Detaches our XDP program only; the TC programs stay. */
+int pr_iface_detach_xdp(const struct pr_iface_state *st, struct pr_errbuf *err);
 /* Takes our program out of the interface's dispatcher. */
 int pr_detach_from_dispatcher(const struct pr_iface_state *st, struct pr_errbuf *err);
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Reloading an interface in place (apply): a new instance without a gap. */
+/*
+ * Reloading an interface in place (apply): a new instance without a gap, in
+ * the same XDP mode or, held by a TC program, in the other.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,8 @@
 #include "attach.h"
 #include "attach_impl.h"
 #include "frags.h"
+#include "object.h"
+#include "pins.h"
 #include "portredir.skel.h"
 #include "tc.h"
 
@@ -46,6 +51,101 @@ static int drop_unneeded_tc(const struct pr_iface_state *cur, const struct pr_if
 	return 0;
 }
 
+/*
+ * Test hooks, for tests/integration/53-mode-change.sh only: how long a mode
+ * change stays without an XDP program (milliseconds), so that a test meets
+ * that moment for certain, and no hold in it, so that the test shows what
+ * the hold prevents.
+ */
+#define PR_TEST_GAP_ENV "XDP_PORTREDIR_TEST_GAP_MS"
+#define PR_TEST_NO_HOLD_ENV "XDP_PORTREDIR_TEST_NO_HOLD"
+
+/*
+ * A fresh instance with only the hold loaded (its maps are the pinned ones),
+ * recording flows as o asks. NULL on failure.
+ */
+static struct portredir_bpf *hold_load(const struct pr_load_opts *o, struct pr_errbuf *err)
+{
+	struct portredir_bpf *skel = pr_object_open(pr_pin_dir(), err);
+	struct bpf_program *p;
+	int ret;
+
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_program (p, skel->obj)
+		bpf_program__set_autoload(p, p == skel->progs.tc_portredir_hold);
+	skel->rodata->pr_record_flows = !o->no_reply_translation;
+	ret = portredir_bpf__load(skel);
+	if (ret) {
+		pr_err_set(err, "cannot load the TC program that holds the rewrite: %s",
+			   strerror(-ret));
+		portredir_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/*
+ * A mode change. The kernel keeps native and generic XDP apart and refuses
+ * a program in one while the other has one, so the old program is detached
+ * before the new one is attached. In between, the hold on TC ingress makes
+ * the same rewrite on the skb, and the TC programs stay (the egress one
+ * translates replies); the new instance replaces them in place. So no
+ * segment of an established connection reaches the original port. On
+ * failure the old settings are attached again.
+ */
+static int change_mode(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
+		       const struct pr_iface_state *cur, struct pr_iface_state *st,
+		       struct pr_errbuf *err)
+{
+	struct pr_load_opts back = {
+		.mode = pr_mode_of(cur->skb_mode),
+		.priority = cur->self.priority,
+		.chain_actions = cur->self.chain_actions,
+		.no_reply_translation = !cur->tc_egress_id,
+	};
+	const char *gap_ms = getenv(PR_TEST_GAP_ENV);
+	struct portredir_bpf *hold = NULL;
+	struct pr_iface_state again;
+	struct pr_iface_rec rec;
+	struct pr_errbuf first, second, ignored;
+	__u32 key = (__u32)cur->ifindex, hold_id;
+	int ret = -1;
+
+	/* Without a dispatcher only the record knows the run config. */
+	if (m->ifaces >= 0 && !bpf_map_lookup_elem(m->ifaces, &key, &rec)) {
+		back.priority = rec.priority;
+		back.chain_actions = rec.chain_actions;
+	}
+	if (!getenv(PR_TEST_NO_HOLD_ENV)) {
+		hold = hold_load(o, err);
+		if (!hold)
+			return -1;
+		if (pr_tc_attach(cur->ifindex, PR_TC_HOLD,
+				 bpf_program__fd(hold->progs.tc_portredir_hold), &hold_id, err))
+			goto out;
+	}
+	if (pr_iface_detach_xdp(cur, err))
+		goto out;
+	if (gap_ms)
+		usleep((useconds_t)strtoul(gap_ms, NULL, 10) * 1000);
+	if (!pr_iface_attach(ifname, o, m, st, &first)) {
+		ret = drop_unneeded_tc(cur, st, err);
+		goto out;
+	}
+	/* As it was: on failure the old settings stay. */
+	if (pr_iface_attach(ifname, &back, m, &again, &second))
+		pr_err_set(err, "%s; and it could not be loaded again as before: %s", first.msg,
+			   second.msg);
+	else
+		*err = first;
+out:
+	if (hold && pr_tc_detach(cur->ifindex, PR_TC_HOLD, 0, ret ? &ignored : err))
+		ret = -1;
+	portredir_bpf__destroy(hold);
+	return ret;
+}
+
 int pr_iface_reload(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
 		    struct pr_iface_state *st, bool *gapless, struct pr_errbuf *err)
 {
@@ -71,37 +171,9 @@ int pr_iface_reload(const char *ifname, const struct pr_load_opts *o, const stru
 	if (m->ifaces >= 0)
 		bpf_map_lookup_elem(m->ifaces, &was_key, &was);
 	if (o->mode != PR_MODE_ANY && o->mode != pr_mode_of(cur.skb_mode)) {
-		/*
-		 * The kernel keeps native and generic XDP apart and refuses a
-		 * program in one while the other has one: a mode change detaches
-		 * first, and packets in between pass unchanged.
-		 */
-		struct pr_load_opts back = {
-			.mode = pr_mode_of(cur.skb_mode),
-			.priority = cur.self.priority,
-			.chain_actions = cur.self.chain_actions,
-			.no_reply_translation = !cur.tc_egress_id,
-		};
-		struct pr_iface_state again;
-		struct pr_iface_rec rec;
-		struct pr_errbuf first, second;
-		__u32 key = (__u32)ifindex;
-
-		/* Without a dispatcher only the record knows the run config. */
-		if (m->ifaces >= 0 && !bpf_map_lookup_elem(m->ifaces, &key, &rec)) {
-			back.priority = rec.priority;
-			back.chain_actions = rec.chain_actions;
-		}
-		if (pr_iface_detach(&cur, m, err))
-			return -1;
-		if (!pr_iface_attach(ifname, o, m, st, &first))
-			return 0;
-		/* As it was: on failure the old settings stay. */
-		if (pr_iface_attach(ifname, &back, m, &again, &second))
-			return pr_err_set(err, "%s; and it could not be loaded again as before: %s",
-					  first.msg, second.msg);
-		*err = first;
-		return -1;
+		ret = change_mode(ifname, o, m, &cur, st, err);
+		*gapless = !ret;
+		return ret;
 	}
 	mode = cur.skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	meta = !(was.flags & PR_IFACE_F_META_REFUSED) && pr_may_see_pending_csums(ifname, mode);

@@ -21,14 +21,19 @@
 #define PR_BPF_TCX_EGRESS 47
 #define PR_BPF_F_BEFORE (1U << 3)
 
-static const char *const dir_names[] = { "ingress", "egress" };
+static const char *const dir_names[] = { "ingress", "egress", "ingress (hold)" };
+/* For the pin's name. */
+static const char *const slot_names[] = { "ingress", "egress", "hold" };
+/* Our programs' names as the kernel keeps them (15 characters). */
+#define PR_TC_PREFIX "tc_portredir"
+#define PR_TC_HOLD_NAME "tc_portredir_ho"
 
 /* Where our TCX link for ifindex/dir is pinned, so it outlives the CLI. */
 static void link_path(char *buf, size_t len, int ifindex, enum pr_tc_dir dir)
 {
 	char name[48];
 
-	snprintf(name, sizeof(name), "tcx_%s_%d", dir_names[dir], ifindex);
+	snprintf(name, sizeof(name), "tcx_%s_%d", slot_names[dir], ifindex);
 	pr_pin_path(buf, len, name);
 }
 
@@ -88,12 +93,18 @@ static void hook_for(struct bpf_tc_hook *hook, int ifindex, enum pr_tc_dir dir)
 	memset(hook, 0, sizeof(*hook));
 	hook->sz = sizeof(*hook);
 	hook->ifindex = ifindex;
-	hook->attach_point = dir == PR_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	hook->attach_point = dir == PR_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+/* The clsact filter's priority: the hold's comes after the fix-up's. */
+static int classic_priority(enum pr_tc_dir dir)
+{
+	return dir == PR_TC_HOLD ? PR_TC_HOLD_PRIORITY : PR_TC_PRIORITY;
 }
 
 static __u32 classic_query(int ifindex, enum pr_tc_dir dir)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = classic_priority(dir));
 	struct bpf_tc_hook hook;
 
 	hook_for(&hook, ifindex, dir);
@@ -102,18 +113,24 @@ static __u32 classic_query(int ifindex, enum pr_tc_dir dir)
 	return opts.prog_id;
 }
 
-/* Is prog_id one of this tool's TC programs (by name)? */
-static bool is_ours(__u32 prog_id)
+/*
+ * Is prog_id one of this tool's TC programs for dir's slot (by name)? The
+ * hold shares the ingress hook with the fix-up, so each slot knows its own.
+ */
+static bool is_ours(__u32 prog_id, enum pr_tc_dir dir)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
-	bool ours;
+	bool ours = false, hold;
 	int fd = bpf_prog_get_fd_by_id(prog_id);
 
 	if (fd < 0)
 		return false;
-	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	       !strncmp(info.name, "tc_portredir", strlen("tc_portredir"));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    !strncmp(info.name, PR_TC_PREFIX, strlen(PR_TC_PREFIX))) {
+		hold = !strcmp(info.name, PR_TC_HOLD_NAME);
+		ours = hold == (dir == PR_TC_HOLD);
+	}
 	close(fd);
 	return ours;
 }
@@ -122,7 +139,7 @@ static bool is_ours(__u32 prog_id)
 
 static int tcx_type(enum pr_tc_dir dir)
 {
-	return dir == PR_TC_INGRESS ? PR_BPF_TCX_INGRESS : PR_BPF_TCX_EGRESS;
+	return dir == PR_TC_EGRESS ? PR_BPF_TCX_EGRESS : PR_BPF_TCX_INGRESS;
 }
 
 /*
@@ -137,7 +154,7 @@ static __u32 tcx_hook_query(int ifindex, enum pr_tc_dir dir)
 	if (bpf_prog_query(ifindex, tcx_type(dir), 0, NULL, ids, &cnt))
 		return 0;
 	for (__u32 i = 0; i < cnt && i < 32; i++)
-		if (is_ours(ids[i]))
+		if (is_ours(ids[i], dir))
 			return ids[i];
 	return 0;
 }
@@ -183,7 +200,7 @@ bool pr_tc_is_tcx(int ifindex, enum pr_tc_dir dir)
 static int classic_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *prog_id,
 			  struct pr_errbuf *err)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY,
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = classic_priority(dir),
 		    .prog_fd = prog_fd);
 	struct bpf_tc_hook hook;
 	__u32 existing;
@@ -196,12 +213,12 @@ static int classic_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *p
 				  strerror(-ret));
 	existing = classic_query(ifindex, dir);
 	if (existing) {
-		if (!is_ours(existing))
+		if (!is_ours(existing, dir))
 			return pr_err_set(
 				err,
 				"TC %s filter handle 0x%x priority %d is taken by program %u, "
 				"which is not xdp-portredir's",
-				dir_names[dir], PR_TC_HANDLE, PR_TC_PRIORITY, existing);
+				dir_names[dir], PR_TC_HANDLE, classic_priority(dir), existing);
 		opts.flags = BPF_TC_F_REPLACE; /* a leftover of ours, e.g. after a crash */
 	}
 	ret = bpf_tc_attach(&hook, &opts);
@@ -214,14 +231,14 @@ static int classic_attach(int ifindex, enum pr_tc_dir dir, int prog_fd, __u32 *p
 
 static int classic_detach(int ifindex, enum pr_tc_dir dir, __u32 prog_id, struct pr_errbuf *err)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = PR_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PR_TC_HANDLE, .priority = classic_priority(dir));
 	struct bpf_tc_hook hook;
 	__u32 existing = classic_query(ifindex, dir);
 	int ret;
 
 	if (!existing)
 		return 0;
-	if (existing != prog_id && !is_ours(existing))
+	if (existing != prog_id && !is_ours(existing, dir))
 		return 0; /* not ours: leave it */
 	hook_for(&hook, ifindex, dir);
 	ret = bpf_tc_detach(&hook, &opts);

@@ -17,6 +17,11 @@
 enum pr_tc_dir {
 	PR_TC_INGRESS,
 	PR_TC_EGRESS,
+	/*
+	 * Ingress too, a slot of its own: the hold, there only while a mode
+	 * change has no XDP program attached (lib/reload.c).
+	 */
+	PR_TC_HOLD,
 };
 
 /*

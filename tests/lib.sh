@@ -210,6 +210,39 @@ in_ns() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
+# Long-lived flows through a redirect (tests/tools/flowpeer, C, so the VM row
+# runs them too). flow_setup first: sets PEER, and bounds every wait of the
+# peers by FLOWPEER_WAIT, so a slow machine makes them slower, never wrong.
+flow_setup() {
+	PEER="$TOP/tests/tools/flowpeer"
+	[ -x "$PEER" ] || { t_fail setup/flowpeer "$PEER missing: run make"; t_done; }
+	export FLOWPEER_WAIT=60
+}
+# flow_client NAME HOST [NS]: starts a client of HOST:7999 (in namespace NS)
+# controlled through $tmp/NAME.ctl: an interactive TCP session and a paced
+# bulk stream.
+flow_client() {
+	mkfifo "$tmp/$1.ctl"
+	if [ -n "$3" ]; then
+		in_ns "$3" "$PEER" client "$2" 7999 "$tmp/$1.ctl" >"$tmp/$1.out" 2>&1 &
+	else
+		"$PEER" client "$2" 7999 "$tmp/$1.ctl" >"$tmp/$1.out" 2>&1 &
+	fi
+	t_on_exit "kill $!"
+	wait_until 90 grep -Eq '^(connected|fail)' "$tmp/$1.out"
+}
+# flow_check NAME: the next check result of client NAME, TCP ("ok PORT
+# BULKPORT": it pinged and the stream moved on) or UDP ("ok PORT"), or
+# "fail WHY".
+flow_check() {
+	local before
+	before=$(grep -Ec '^(ok|fail)' "$tmp/$1.out")
+	echo check >"$tmp/$1.ctl"
+	wait_until $((FLOWPEER_WAIT + 30)) \
+		bash -c "[ \$(grep -Ec '^(ok|fail)' '$tmp/$1.out') -gt $before ]"
+	grep -E '^(ok|fail)' "$tmp/$1.out" | tail -n 1
+}
+
 # The tool's state without counters, for "a failed command changed nothing".
 pr_state() {
 	"$PORTREDIR" status --json 2>/dev/null |

@@ -83,8 +83,8 @@ void report_describe(const struct pr_config_step *st, bool would, char *buf, siz
 		snprintf(buf, len, "%s %s (%s)%s", would ? "would reload" : "reloaded",
 			 st->iface->name, st->why,
 			 reload_changes_mode(st) ?
-				 ": a mode change is not atomic: the program is detached and "
-				 "attached again, and packets in between reach the original port" :
+				 ", without a gap (a TC program holds the rewrite while the XDP "
+				 "mode changes)" :
 				 ", without a gap");
 		break;
 	}

@@ -103,12 +103,12 @@ vb_id=$(prog_id vb) vc_id=$(prog_id vc)
 before=$(full_state)
 out=$(PR apply --check "$tmp/changed.conf" 2>&1)
 t_eq check/exit "$?" 0
-t_match check/lists-changes "$(tr '\n' ' ' <<<"$out")" "would remove rule tcp 8000-8099 -> 9000-9099.*would add rule tcp 443 -> 8443.*would reload vb \(mode native -> skb\): a mode change is not atomic"
+t_match check/lists-changes "$(tr '\n' ' ' <<<"$out")" "would remove rule tcp 8000-8099 -> 9000-9099.*would add rule tcp 443 -> 8443.*would reload vb \(mode native -> skb\), without a gap \(a TC program holds the rewrite while the XDP mode changes\)"
 t_eq check/changes-nothing "$(full_state)" "$before"
 out=$(PR apply "$tmp/changed.conf" 2>&1)
 t_eq change/exit "$?" 0
 t_match change/three-changes "$out" "applied $tmp/changed.conf: 3 changes"
-t_match change/says-not-atomic "$out" "reloaded vb \(mode native -> skb\): a mode change is not atomic: the program is detached and attached again"
+t_match change/says-held "$out" "reloaded vb \(mode native -> skb\), without a gap \(a TC program holds the rewrite while the XDP mode changes\)"
 t_eq change/result "$(saved)" "interface vb mode skb priority 5 chain-call-actions pass
 interface vc mode skb priority 20 chain-call-actions drop,pass no-reply-translation
 redirect udp 5000-5009 6000

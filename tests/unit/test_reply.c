@@ -3,7 +3,9 @@
  * Reply translation, packet by packet: the XDP program records flows, the TC
  * egress program restores the original port on replies (checked byte for
  * byte against frames built from scratch), TCP flows leave the table when
- * they close, local connections from a rule's port keep their replies.
+ * they close, local connections from a rule's port keep their replies. The
+ * TC hold, which stands in for the XDP program while a mode change has none
+ * attached, makes the same rewrite on the skb.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@
 #include "xdprun.h"
 #include "portredir.skel.h"
 
-static int xdp_fd, tc_out_fd, flows_fd;
+static int xdp_fd, tc_out_fd, tc_hold_fd, flows_fd;
 
 #define CLIENT_PORT 40000
 
@@ -244,6 +246,62 @@ static void cases(int ipv6)
 	}
 }
 
+/*
+ * A request (client -> rule port `to`) through the hold: it must come out
+ * as the frame built from scratch for port `want`, with no verdict of its
+ * own. zero_csum: an IPv4 UDP datagram without a checksum, which keeps none.
+ */
+static void hold(const char *name, int ipv6, uint8_t proto, uint16_t to, uint16_t want,
+		 uint8_t flags, bool zero_csum)
+{
+	struct pkt_spec s = pkt(ipv6, proto, CLIENT_PORT, to);
+	struct pkt_spec e = pkt(ipv6, proto, CLIENT_PORT, want);
+	uint8_t in[PKT_MAX], out[PKT_MAX], exp[PKT_MAX];
+	size_t n = build(&s, flags, in, 0), out_len = 0;
+	size_t en = build(&e, flags, exp, 0);
+	struct pkt_layout lay;
+	int ret;
+
+	if (zero_csum) {
+		pkt_build(&s, in, PKT_MAX, &lay);
+		in[lay.csum_off] = in[lay.csum_off + 1] = 0;
+		exp[lay.csum_off] = exp[lay.csum_off + 1] = 0;
+	}
+	ret = run_tc(tc_hold_fd, in, n, out, &out_len);
+	if (ret != PR_TC_NEXT) {
+		check(false, name, "verdict %d, want %d (no verdict of its own)", ret, PR_TC_NEXT);
+		return;
+	}
+	check(out_len == en && !memcmp(out, exp, en), name,
+	      "not the frame built for port %u with its checksum from scratch", want);
+}
+
+static void hold_cases(int ipv6)
+{
+	const char *f = ipv6 ? "ipv6" : "ipv4";
+	char name[128];
+
+	clear_flows();
+	snprintf(name, sizeof(name), "hold/%s/udp-rewritten", f);
+	hold(name, ipv6, IPPROTO_UDP, 7999, 7998, 0, false);
+	snprintf(name, sizeof(name), "hold/%s/udp-flow-recorded", f);
+	check(count_flows(PR_FLOW_REDIRECT) == 1, name, "%u flows", count_flows(PR_FLOW_REDIRECT));
+	snprintf(name, sizeof(name), "hold/%s/tcp-segment-rewritten", f);
+	hold(name, ipv6, IPPROTO_TCP, 7999, 7998, 0x18, false);
+	snprintf(name, sizeof(name), "hold/%s/no-rule-untouched", f);
+	hold(name, ipv6, IPPROTO_TCP, 8000, 8000, 0x18, false);
+	clear_flows();
+	snprintf(name, sizeof(name), "hold/%s/tcp-syn-rewritten", f);
+	hold(name, ipv6, IPPROTO_TCP, 7999, 7998, 0x02, false);
+	snprintf(name, sizeof(name), "hold/%s/tcp-syn-records", f);
+	check(count_flows(PR_FLOW_REDIRECT) == 1, name, "%u flows", count_flows(PR_FLOW_REDIRECT));
+	snprintf(name, sizeof(name), "hold/%s/its-reply-translated", f);
+	reply(name, ipv6, IPPROTO_TCP, 7998, 7999, 0x12);
+	if (!ipv6)
+		hold("hold/ipv4/udp-without-checksum-keeps-none", 0, IPPROTO_UDP, 7999, 7998, 0,
+		     true);
+}
+
 static int add_rules(int rules_fd, int stats_fd)
 {
 	struct pr_rule_spec u = { PR_PROTO_UDP, 7999, 7999, 7998 };
@@ -259,7 +317,7 @@ static int add_rules(int rules_fd, int stats_fd)
 
 int main(void)
 {
-	struct portredir_bpf *skel, *oneway;
+	struct portredir_bpf *skel, *oneway, *held;
 	struct pr_errbuf err;
 
 	skel = pr_object_load_private(&err);
@@ -293,5 +351,22 @@ int main(void)
 	check(count_flows(PR_FLOW_REDIRECT) == 0, "oneway/records-no-flow", "%u flows",
 	      count_flows(PR_FLOW_REDIRECT));
 	portredir_bpf__destroy(oneway);
+
+	/* The hold: loaded only on demand ("?tc"), as lib/reload.c does. */
+	held = pr_object_open(NULL, &err);
+	if (!held) {
+		check(false, "hold/open", "%s", err.msg);
+		return check_summary();
+	}
+	bpf_program__set_autoload(held->progs.tc_portredir_hold, true);
+	if (!check(!portredir_bpf__load(held), "hold/load", "verifier refused"))
+		return check_summary();
+	tc_hold_fd = bpf_program__fd(held->progs.tc_portredir_hold);
+	tc_out_fd = bpf_program__fd(held->progs.tc_portredir_out);
+	flows_fd = bpf_map__fd(held->maps.pr_flows);
+	add_rules(bpf_map__fd(held->maps.pr_rules), bpf_map__fd(held->maps.pr_rule_stats));
+	hold_cases(0);
+	hold_cases(1);
+	portredir_bpf__destroy(held);
 	return check_summary();
 }
