@@ -328,6 +328,29 @@ int pr_attach_tc(int ifindex, const struct pr_load_opts *o, const struct portred
 	return ret;
 }
 
+/*
+ * Takes back what a failed pr_iface_attach() put on the interface. The TC
+ * programs of ours that were there before stay (a mode change keeps them,
+ * and its hold, while the old settings are attached again); the attempt
+ * may have replaced them in place, which changes nothing they do.
+ */
+static void undo_attach(const struct pr_iface_state *st, const struct pr_maps *m, __u32 had_in,
+			__u32 had_eg)
+{
+	struct pr_errbuf ignored;
+	__u32 key = (__u32)st->ifindex;
+
+	/* XDP first: no packet may be rewritten once its TC fixup is gone. */
+	if (pr_iface_detach_xdp(st, &ignored))
+		return;
+	if (st->tc_ingress_id && !had_in)
+		pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, &ignored);
+	if (st->tc_egress_id && !had_eg)
+		pr_tc_detach(st->ifindex, PR_TC_EGRESS, st->tc_egress_id, &ignored);
+	if (m && m->ifaces >= 0)
+		bpf_map_delete_elem(m->ifaces, &key);
+}
+
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
 		    struct pr_iface_state *st, struct pr_errbuf *err)
 {
@@ -336,6 +359,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	struct portredir_bpf *skel = NULL;
 	struct xdp_program *prog = NULL;
 	bool meta_refused = false;
+	__u32 had_in, had_eg;
 	int ifindex, ret;
 
 	memset(st, 0, sizeof(*st));
@@ -348,6 +372,8 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 				  "xdp-portredir is already loaded on %s; "
 				  "unload it first with 'xdp-portredir unload %s'",
 				  ifname, ifname);
+	had_in = st->tc_ingress_id;
+	had_eg = st->tc_egress_id;
 	if (pr_iface_can_join(st, &want, false, err))
 		return -1;
 	mode = pr_mode_to_xdp(want);
@@ -363,9 +389,7 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	if (!ret)
 		ret = pr_attach_record(m, st, err);
 	if (ret) {
-		struct pr_errbuf ignored;
-
-		pr_iface_detach(st, m, &ignored);
+		undo_attach(st, m, had_in, had_eg);
 		goto out;
 	}
 	st->recorded = true;
