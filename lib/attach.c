@@ -328,27 +328,36 @@ int pr_attach_tc(int ifindex, const struct pr_load_opts *o, const struct portred
 	return ret;
 }
 
-/*
- * Takes back what a failed pr_iface_attach() put on the interface. The TC
- * programs of ours that were there before stay (a mode change keeps them,
- * and its hold, while the old settings are attached again); the attempt
- * may have replaced them in place, which changes nothing they do.
- */
-static void undo_attach(const struct pr_iface_state *st, const struct pr_maps *m, __u32 had_in,
-			__u32 had_eg)
+/* What detach() leaves on the interface. */
+enum pr_keep {
+	PR_KEEP_HOLD = 1 << 0,
+	PR_KEEP_TC_IN = 1 << 1,
+	PR_KEEP_TC_EG = 1 << 2,
+};
+
+static int detach(const struct pr_iface_state *st, const struct pr_maps *m, unsigned int keep,
+		  struct pr_errbuf *err)
 {
-	struct pr_errbuf ignored;
 	__u32 key = (__u32)st->ifindex;
+	int ret;
 
 	/* XDP first: no packet may be rewritten once its TC fixup is gone. */
-	if (pr_iface_detach_xdp(st, &ignored))
-		return;
-	if (st->tc_ingress_id && !had_in)
-		pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, &ignored);
-	if (st->tc_egress_id && !had_eg)
-		pr_tc_detach(st->ifindex, PR_TC_EGRESS, st->tc_egress_id, &ignored);
-	if (m && m->ifaces >= 0)
-		bpf_map_delete_elem(m->ifaces, &key);
+	ret = pr_iface_detach_xdp(st, err);
+	/*
+	 * Also where the interface is gone: its TCX link pins are ours to
+	 * remove. A hold is there only if a mode change was cut short.
+	 */
+	if (!ret && !(keep & PR_KEEP_HOLD))
+		ret = pr_tc_detach(st->ifindex, PR_TC_HOLD, 0, err);
+	if (!ret && !(keep & PR_KEEP_TC_IN))
+		ret = pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, err);
+	if (!ret && !(keep & PR_KEEP_TC_EG))
+		ret = pr_tc_detach(st->ifindex, PR_TC_EGRESS, st->tc_egress_id, err);
+	if (ret)
+		return ret;
+	if (m && m->ifaces >= 0 && bpf_map_delete_elem(m->ifaces, &key) && errno != ENOENT)
+		return pr_err_set(err, "cannot update %s: %s", pr_pin_dir(), strerror(errno));
+	return 0;
 }
 
 int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const struct pr_maps *m,
@@ -389,7 +398,17 @@ int pr_iface_attach(const char *ifname, const struct pr_load_opts *o, const stru
 	if (!ret)
 		ret = pr_attach_record(m, st, err);
 	if (ret) {
-		undo_attach(st, m, had_in, had_eg);
+		struct pr_errbuf ignored;
+
+		/*
+		 * Only what this attempt added goes. A mode change keeps its
+		 * hold, and the TC programs that were there before, while the
+		 * old settings are attached again (the attempt may have
+		 * replaced them in place, which changes nothing they do).
+		 */
+		detach(st, m,
+		       PR_KEEP_HOLD | (had_in ? PR_KEEP_TC_IN : 0) | (had_eg ? PR_KEEP_TC_EG : 0),
+		       &ignored);
 		goto out;
 	}
 	st->recorded = true;
@@ -452,24 +471,5 @@ int pr_iface_detach_xdp(const struct pr_iface_state *st, struct pr_errbuf *err)
 
 int pr_iface_detach(const struct pr_iface_state *st, const struct pr_maps *m, struct pr_errbuf *err)
 {
-	__u32 key = (__u32)st->ifindex;
-	int ret;
-
-	/* XDP first: no packet may be rewritten once its TC fixup is gone. */
-	ret = pr_iface_detach_xdp(st, err);
-	/*
-	 * Also where the interface is gone: its TCX link pins are ours to
-	 * remove. A hold is there only if a mode change was cut short.
-	 */
-	if (!ret)
-		ret = pr_tc_detach(st->ifindex, PR_TC_HOLD, 0, err);
-	if (!ret)
-		ret = pr_tc_detach(st->ifindex, PR_TC_INGRESS, st->tc_ingress_id, err);
-	if (!ret)
-		ret = pr_tc_detach(st->ifindex, PR_TC_EGRESS, st->tc_egress_id, err);
-	if (ret)
-		return ret;
-	if (m && m->ifaces >= 0 && bpf_map_delete_elem(m->ifaces, &key) && errno != ENOENT)
-		return pr_err_set(err, "cannot update %s: %s", pr_pin_dir(), strerror(errno));
-	return 0;
+	return detach(st, m, 0, err);
 }

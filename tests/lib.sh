@@ -117,6 +117,11 @@ t_wait() { echo $(($1 * T_WAIT_SCALE)); }
 # The suite's own stdout, for progress lines from inside $(...).
 exec {T_PROGRESS_FD}>&1
 
+# gdb for fault injection: batch, quiet, offline (no debuginfod), the tool
+# started directly, and breakpoints that may name a function not yet loaded.
+T_GDB=(gdb -nx -q -batch -iex 'set debuginfod enabled off' -ex 'set startup-with-shell off'
+	-ex 'set breakpoint pending on')
+
 # t_long SECONDS CMD...: CMD bounded by SECONDS (a hang bound, so far above
 # what it needs idle), with "# still running" on the suite's stdout every
 # 60 s: the runner's watchdog takes 900 s without output for a hang, and

@@ -57,13 +57,13 @@ t_eq new-flow-redirected/v4 "$(flow_check n4)" "ok 7998 7998"
 # A new mode that fails once its XDP program is attached (gdb makes
 # pr_attach_tc() fail, after a second's stall): apply fails and says why,
 # the old mode is attached again, and the flows survive: the hold and the
-# TC egress program stay until the old settings are back. gdb is what tests/integration/85-faults
-# installs; without it (the VM row) these checks are skipped.
+# TC egress program stay until the old settings are back. gdb comes with
+# scripts/deps.sh's test packages; without it (the VM rows) these checks
+# are skipped.
 if command -v gdb >/dev/null; then
 	conf skb >"$tmp/skb.conf"
-	out=$(timeout 600 nsenter --net="/run/netns/$B" gdb -nx -q -batch \
-		-iex 'set debuginfod enabled off' -ex 'set startup-with-shell off' -ex 'set confirm off' \
-		-ex 'set breakpoint pending on' -ex 'tbreak pr_attach_tc' -ex run \
+	out=$(timeout 600 nsenter --net="/run/netns/$B" "${T_GDB[@]}" -ex 'set confirm off' \
+		-ex 'tbreak pr_attach_tc' -ex run \
 		-ex 'shell sleep 1' -ex 'call (int)pr_err_set(err, "injected fault")' -ex 'return -1' \
 		-ex continue --args "$PORTREDIR" apply "$tmp/skb.conf" 2>&1)
 	t_match fault/fails "$out" "exited with code 01"

@@ -34,13 +34,12 @@ r_veth va vb && r_veth vc vd || { t_fail setup "cannot create veth pairs"; t_don
 kill_at() {
 	local name=$1 bp=$2 skip=$3 after=$4 out
 	shift 4
-	local ex=(-iex 'set debuginfod enabled off' -ex 'set startup-with-shell off'
-		-ex 'set breakpoint pending on' -ex "break $bp")
+	local ex=(-ex "break $bp")
 	[ "$skip" -gt 0 ] && ex+=(-ex "ignore 1 $skip")
 	ex+=(-ex run)
 	[ "$after" = return ] && ex+=(-ex finish)
 	ex+=(-ex 'signal SIGKILL')
-	out=$(timeout 600 gdb -nx -q -batch "${ex[@]}" --args "$@" 2>&1)
+	out=$(timeout 600 "${T_GDB[@]}" "${ex[@]}" --args "$@" 2>&1)
 	if grep -q '^Breakpoint 1, ' <<<"$out" && grep -q 'terminated with signal SIGKILL' <<<"$out"; then
 		t_pass "$name/killed-at-$bp"
 		return 0
