@@ -1,25 +1,44 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Incremental Internet checksum update (RFC 1624). */
+/*
+ * Incremental Internet checksum update (RFC 1624), split in two so the part
+ * that depends only on the ports can be computed once, when a rule is
+ * written (struct pr_rule's csum_delta), instead of on every packet. Shared
+ * by the BPF programs and lib/rules.c.
+ */
 #ifndef PR_CSUM_H
 #define PR_CSUM_H
 
 #include <linux/types.h>
 
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
 /*
- * RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'). One's complement sums do not care
- * about byte order, so the 16-bit words are used exactly as they sit in the
- * packet. Recomputing over the whole segment instead would cost time
- * proportional to its length and fight the verifier.
+ * ~m + m' of RFC 1624, eqn. 3, folded to 16 bits. One's complement sums do
+ * not care about byte order, so the 16-bit words are used exactly as they
+ * sit in the packet. For from != to it is never 0 (that would take ~from and
+ * to both 0, and port 0 is no rule's target), so 0 can mean "not computed".
  */
-static __always_inline __u16 pr_csum_replace16(__u16 check, __u16 from, __u16 to)
+static __always_inline __u16 pr_csum_delta(__u16 from, __u16 to)
 {
 	/* x ^ 0xffff is ~x for a 16-bit x, without the mask ~ would need. */
-	__u32 sum = (check ^ 0xffff) + (from ^ 0xffff) + (__u32)to;
+	__u32 sum = (__u32)(from ^ 0xffff) + to;
 
-	/* The first fold leaves at most 0x10001, so the second cannot carry. */
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum += sum >> 16;
-	return (__u16)~sum;
+	return (__u16)((sum & 0xffff) + (sum >> 16));
+}
+
+/*
+ * HC' = ~(~HC + delta). Both terms are 16 bits, so one fold cannot carry.
+ * The result is that of eqn. 3 summed in one go: end-around carry addition
+ * gives the same value in any grouping. Recomputing over the whole segment
+ * instead would cost time proportional to its length and fight the verifier.
+ */
+static __always_inline __u16 pr_csum_apply(__u16 check, __u16 delta)
+{
+	__u32 sum = (__u32)(check ^ 0xffff) + delta;
+
+	return (__u16)(((sum & 0xffff) + (sum >> 16)) ^ 0xffff);
 }
 
 #endif /* PR_CSUM_H */

@@ -70,13 +70,13 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 	}
 }
 
-/* Returns the checksum field's new value for a port change old -> new. */
-static __always_inline __u16 pr_l4_check(__u8 proto, bool ipv6, __u16 check, __u16 old, __u16 new)
+/* Returns the checksum field's new value for a port change (delta: pr_csum_delta()). */
+static __always_inline __u16 pr_l4_check(__u8 proto, bool ipv6, __u16 check, __u16 delta)
 {
 	/* IPv4 UDP may carry no checksum at all (0); it must stay that way. */
 	if (proto == PR_PROTO_UDP && !ipv6 && check == 0)
 		return 0;
-	check = pr_csum_replace16(check, old, new);
+	check = pr_csum_apply(check, delta);
 	/* For UDP, 0 on the wire means "no checksum"; the same value is 0xffff. */
 	if (proto == PR_PROTO_UDP && check == 0)
 		check = 0xffff;
@@ -310,7 +310,7 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 	*old_port = old;
 	*old_check = *check;
 	*dport = to;
-	*check = pr_l4_check(pkt->proto, pkt->ipv6, *check, old, to);
+	*check = pr_l4_check(pkt->proto, pkt->ipv6, *check, pr_csum_delta(old, to));
 
 	/*
 	 * Packets of a drained flow are no longer the current rule's work.
@@ -436,13 +436,13 @@ static __always_inline int pr_hit_ipv4(struct xdp_md *ctx, const bool with_meta,
 
 /*
  * The fast path's rewrite of a hit whose target is known: to (network
- * order), counted at key in pr_scope_stats (scoped, a constant) or
- * pr_rule_stats. A hit that needs the flow table or the monitor goes on to
+ * order), with its checksum delta, counted at key in pr_scope_stats
+ * (scoped, a constant) or pr_rule_stats. A hit that needs the flow table or the monitor goes on to
  * the general path with the rule word.
  */
 static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_meta, __be16 *ports,
-					   const __u8 proto, __u64 rule_word, __be16 to, __u32 key,
-					   const bool scoped)
+					   const __u8 proto, __u64 rule_word, __be16 to, __u16 delta,
+					   __u32 key, const bool scoped)
 {
 	__u16 *check = proto == PR_PROTO_UDP ? &((struct udphdr *)ports)->check :
 					       &((struct tcphdr *)ports)->check;
@@ -467,7 +467,7 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 	old = ports[1];
 	old_check = *check;
 	ports[1] = to;
-	*check = pr_l4_check(proto, false, old_check, old, to);
+	*check = pr_l4_check(proto, false, old_check, delta);
 
 	bytes = bpf_xdp_get_buff_len(ctx);
 	/* One call site per map: see pr_rewrite(). */
@@ -510,13 +510,18 @@ static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, 
 		picked = pr_scope_pick4(r.rule.scope_set, iph, &ports[1], ctx);
 		if (picked)
 			return pr_fast_rewrite(ctx, with_meta, ports, proto, r.word, (__be16)picked,
-					       picked >> 16, true);
+					       pr_csum_delta(ports[1], (__be16)picked), picked >> 16,
+					       true);
 	}
-	/* No rule applies but a drain mark: the flow table decides. */
-	if (!r.rule.to_port)
+	/*
+	 * No rule applies but a drain mark (to_port and csum_delta 0): the flow
+	 * table decides. An entry an older version wrote has no delta: the
+	 * general path computes it.
+	 */
+	if (!r.rule.csum_delta)
 		goto general;
 	return pr_fast_rewrite(ctx, with_meta, ports, proto, r.word, r.rule.to_port,
-			       PR_RULE_KEY(proto, r.rule.first_port), false);
+			       r.rule.csum_delta, PR_RULE_KEY(proto, r.rule.first_port), false);
 
 general:
 	return pr_hit_ipv4(ctx, with_meta, proto, r.word);

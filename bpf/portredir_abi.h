@@ -66,7 +66,12 @@ struct pr_rule {
 	__be16 to_port; /* network byte order; 0: no unscoped rule for this port */
 	__u16 first_port; /* host byte order; first port of the owning rule */
 	__u16 scope_set; /* 0: no scoped rule covers this port */
-	__u16 pad;
+	/*
+	 * pr_csum_delta(this port, to_port) (bpf/csum.h), so a hit's checksum
+	 * update is one add and a fold. 0 where to_port is 0, and in entries
+	 * an older version wrote, which the general path then computes itself.
+	 */
+	__u16 csum_delta;
 };
 
 /*

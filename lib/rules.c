@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../bpf/csum.h"
 #include "percpu.h"
 #include "rules.h"
 
@@ -141,6 +142,8 @@ struct pr_rule pr_rule_encode(const struct pr_rule_spec *spec, uint16_t port)
 		.to_port = htons((uint16_t)(spec->to + (port - spec->first))),
 		.first_port = spec->first,
 	};
+
+	r.csum_delta = pr_csum_delta(htons(port), r.to_port);
 	return r;
 }
 

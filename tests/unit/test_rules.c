@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../../bpf/csum.h"
 #include "check.h"
 #include "object.h"
 #include "rules.h"
@@ -125,8 +126,10 @@ static void table_ops(void)
 	{
 		struct pr_rule e = pr_rule_encode(&a, 8099);
 
-		check(ntohs(e.to_port) == 9099 && e.first_port == 8000, "table/encode-range-end",
-		      "to %u first %u", ntohs(e.to_port), e.first_port);
+		check(ntohs(e.to_port) == 9099 && e.first_port == 8000 &&
+			      e.csum_delta == pr_csum_delta(htons(8099), htons(9099)),
+		      "table/encode-range-end", "to %u first %u delta %04x", ntohs(e.to_port),
+		      e.first_port, e.csum_delta);
 	}
 	pr_rule_table_unset(t, &a);
 	check(!pr_rule_table_get(t, PR_PROTO_UDP, 8000, &got) && pr_rule_table_count(t) == 2,
@@ -184,8 +187,56 @@ static void map_ops(void)
 	free(t);
 }
 
+/* RFC 1624, eqn. 3 in one go, as the data path computed it before the delta. */
+static uint16_t eqn3(uint16_t check, uint16_t from, uint16_t to)
+{
+	uint32_t sum = (uint32_t)(uint16_t)~check + (uint16_t)~from + to;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum += sum >> 16;
+	return (uint16_t)~sum;
+}
+
+/*
+ * The delta a rule entry carries, applied to a checksum, gives what eqn. 3
+ * gives, down to 0x0000 versus 0xffff; and it is never 0, which the fast path
+ * reads as "no delta written".
+ */
+static void csum_delta(void)
+{
+	static const uint16_t edge[] = { 0, 1, 0x00ff, 0x7fff, 0x8000, 0xfffe, 0xffff };
+	unsigned long bad = 0, zero = 0, n = 0;
+	uint32_t x = 12345;
+
+	for (uint32_t from = 1; from <= 0xffff; from++)
+		for (uint32_t to = 1; to <= 0xffff; to += 251) {
+			if (from != to && !pr_csum_delta(htons((uint16_t)from), htons((uint16_t)to)))
+				zero++;
+		}
+	check(!zero, "csum/delta-never-zero", "%lu port pairs with delta 0", zero);
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		for (size_t j = 0; j < sizeof(edge) / sizeof(edge[0]); j++)
+			for (size_t k = 0; k < sizeof(edge) / sizeof(edge[0]); k++, n++)
+				bad += pr_csum_apply(edge[i], pr_csum_delta(edge[j], edge[k])) !=
+				       eqn3(edge[i], edge[j], edge[k]);
+	for (int i = 0; i < 2000000; i++, n++) {
+		uint16_t c, f, t;
+
+		x = x * 1103515245u + 12345u;
+		c = (uint16_t)(x >> 8);
+		x = x * 1103515245u + 12345u;
+		f = (uint16_t)(x >> 8);
+		x = x * 1103515245u + 12345u;
+		t = (uint16_t)(x >> 8);
+		bad += pr_csum_apply(c, pr_csum_delta(f, t)) != eqn3(c, f, t);
+	}
+	check(!bad, "csum/delta-matches-eqn3", "%lu of %lu (check, from, to) differ", bad, n);
+}
+
 int main(void)
 {
+	csum_delta();
 	parse_ok("7999", "7998", 7999, 7999, 7998);
 	parse_ok("8000-8099", "9000", 8000, 8099, 9000);
 	parse_ok("1", "65535", 1, 1, 65535);
