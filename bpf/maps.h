@@ -124,4 +124,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pr_ifaces __weak SEC(".maps");
 
+/*
+ * Constant keys, in .rodata: a lookup takes a pointer to its key, and one
+ * into .rodata is one instruction where a key stored on the stack is three.
+ */
+static const __u32 pr_key_zero = 0;
+static const __u32 pr_key_pass = XDP_PASS;
+
 #endif /* PR_MAPS_H */

@@ -16,8 +16,7 @@
 
 static __always_inline struct pr_monitor_cfg *pr_monitor_on(void)
 {
-	__u32 zero = 0;
-	struct pr_monitor_cfg *cfg = bpf_map_lookup_elem(&pr_monitor, &zero);
+	struct pr_monitor_cfg *cfg = bpf_map_lookup_elem(&pr_monitor, &pr_key_zero);
 
 	if (!cfg || !cfg->deadline_ns)
 		return NULL;

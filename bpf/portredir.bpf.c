@@ -45,6 +45,14 @@ const volatile bool pr_record_flows = true;
 const volatile bool pr_csum_fixup = true;
 
 /*
+ * Per loaded instance: false with --no-action-totals. The per-action totals
+ * (pr_action_stats) count every frame, rule or not, non-IP too: most of what
+ * a miss or a non-IP frame costs. The program always passes, so the totals
+ * repeat the interface's own receive counters; a user may do without them.
+ */
+const volatile bool pr_action_totals = true;
+
+/*
  * Per loaded instance, set by `unload --drain` on the running program: no
  * new flows, only those already in pr_flows keep being redirected. A global
  * costs one load on the hit path, where a per-interface map would cost a
@@ -331,10 +339,10 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 /* Counts a frame the program passes as it is, and passes it. */
 static __always_inline int pr_pass(struct xdp_md *ctx)
 {
-	__u32 action = XDP_PASS;
-
+	if (!pr_action_totals)
+		return XDP_PASS;
 	/* The whole frame: with frags, data_end ends the first buffer only. */
-	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bpf_xdp_get_buff_len(ctx));
+	pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bpf_xdp_get_buff_len(ctx));
 	return XDP_PASS;
 }
 
@@ -348,7 +356,6 @@ static __always_inline int pr_hit(struct xdp_md *ctx, const bool with_meta, stru
 	} r = { .word = rule_word };
 	/* The whole frame: with frags, data_end ends the first buffer only. */
 	__u64 bytes = bpf_xdp_get_buff_len(ctx);
-	__u32 action = XDP_PASS;
 	__be16 old_port;
 	__u16 old_check;
 	int ret;
@@ -357,7 +364,8 @@ static __always_inline int pr_hit(struct xdp_md *ctx, const bool with_meta, stru
 	/* The instance that rewrote it counted it. */
 	if (ret < 0)
 		return XDP_PASS;
-	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
+	if (pr_action_totals)
+		pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bytes);
 	/* Last: it moves data, so no packet pointer is used after it. */
 	if (ret && with_meta && pr_csum_fixup)
 		pr_leave_meta(ctx, old_port, old_check);
@@ -446,7 +454,6 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 {
 	__u16 *check = proto == PR_PROTO_UDP ? &((struct udphdr *)ports)->check :
 					       &((struct tcphdr *)ports)->check;
-	__u32 action = XDP_PASS;
 	__u16 old_check;
 	__u64 bytes, *pf;
 	__be16 old;
@@ -475,7 +482,8 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 		pr_count(bpf_map_lookup_elem(&pr_scope_stats, &key), bytes);
 	else
 		pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
-	pr_count(bpf_map_lookup_elem(&pr_action_stats, &action), bytes);
+	if (pr_action_totals)
+		pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bytes);
 	/* Last: it moves data, so no packet pointer is used after it. */
 	if (with_meta && pr_csum_fixup)
 		pr_leave_meta(ctx, old, old_check);
@@ -549,7 +557,12 @@ static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 	__be16 *ports = (void *)(iph + 1);
 	__be16 h_proto;
 
-	if ((void *)(iph + 1) > data_end)
+	/*
+	 * Room for a UDP header, the shorter of the two, at once: one check
+	 * for the common frame. A shorter one (which the wire pads to 60
+	 * bytes anyway) takes the general parser.
+	 */
+	if ((void *)ports + sizeof(struct udphdr) > data_end)
 		goto general;
 	/* One 16-bit load: see pr_parse(). */
 	h_proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
@@ -563,11 +576,8 @@ static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 		goto general;
 	if (iph->frag_off & bpf_htons(PR_IP4_FRAG_OFFSET_MASK))
 		return pr_pass(ctx);
-	if (iph->protocol == IPPROTO_UDP) {
-		if ((void *)ports + sizeof(struct udphdr) > data_end)
-			return pr_pass(ctx);
+	if (iph->protocol == IPPROTO_UDP)
 		return pr_fast_l4(ctx, with_meta, iph, ports, PR_PROTO_UDP);
-	}
 	if (iph->protocol == IPPROTO_TCP) {
 		if ((void *)ports + sizeof(struct tcphdr) > data_end)
 			return pr_pass(ctx);

@@ -303,5 +303,7 @@ struct pr_iface_rec {
  * the changes_pkt_data check): the one without runs, no checksum fix-up.
  */
 #define PR_IFACE_F_META_REFUSED (1U << 3)
+/* Loaded with --no-action-totals: pr_action_stats not counted here. */
+#define PR_IFACE_F_NO_ACTION_TOTALS (1U << 4)
 
 #endif /* PORTREDIR_ABI_H */

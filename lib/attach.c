@@ -125,7 +125,8 @@ int pr_attach_record(const struct pr_maps *m, const struct pr_iface_state *st,
 	rec.flags = (st->skb_mode ? PR_IFACE_F_SKB_MODE : 0) |
 		    (st->dispatcher ? PR_IFACE_F_DISPATCHER : 0) |
 		    (st->self.frags ? PR_IFACE_F_FRAGS : 0) |
-		    (st->meta_refused ? PR_IFACE_F_META_REFUSED : 0);
+		    (st->meta_refused ? PR_IFACE_F_META_REFUSED : 0) |
+		    (st->no_action_totals ? PR_IFACE_F_NO_ACTION_TOTALS : 0);
 	rec.priority = st->self.priority;
 	rec.chain_actions = st->self.chain_actions;
 	rec.tc_ingress_prog_id = st->tc_ingress_id;
@@ -215,6 +216,7 @@ struct xdp_program *pr_attach_prepare(const struct pr_load_opts *o, enum xdp_att
 	}
 	(*skel)->rodata->pr_record_flows = !o->no_reply_translation;
 	(*skel)->rodata->pr_csum_fixup = meta;
+	(*skel)->rodata->pr_action_totals = !o->no_action_totals;
 	bpf_program__set_autoload((*skel)->progs.xdp_portredir, meta);
 	bpf_program__set_autoload((*skel)->progs.xdp_portredir_n, !meta);
 	popts.obj = (*skel)->obj;
@@ -304,6 +306,7 @@ int pr_attach_after(const char *ifname, const struct pr_load_opts *o,
 		st->self.frags = xdp_program__xdp_frags_support(prog);
 	}
 	st->csum_fixup = skel->rodata->pr_csum_fixup;
+	st->no_action_totals = !skel->rodata->pr_action_totals;
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct pr_load_opts {
 	long priority; /* -1: the object's XDP_RUN_CONFIG */
 	unsigned int chain_actions; /* 1 << XDP_* bits; PR_CHAIN_DEFAULT: the object's */
 	bool no_reply_translation; /* one-way rewrite: no flow records, no egress program */
+	bool no_action_totals; /* pr_action_stats not counted (the program's rodata) */
 	unsigned int flow_table_size; /* 0: the pinned table's size, else the default */
 };
 
@@ -68,6 +69,7 @@ struct pr_iface_state {
 	 * variant without metadata runs and there is no checksum fix-up.
 	 */
 	bool meta_refused;
+	bool no_action_totals; /* loaded with --no-action-totals (the record says) */
 	__u32 tc_egress_id; /* our TC egress program (reply translation), 0 if none */
 	bool tc_tcx; /* our TC programs are TCX links (else clsact filters) */
 	/* An XDP program is attached that libxdp cannot look into (a dispatcher

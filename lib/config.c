@@ -63,6 +63,7 @@ int pr_config_from_state(const struct pr_iface_state *list, int n,
 			ifc.priority = st->self.priority;
 			ifc.chain_actions = st->self.chain_actions;
 			ifc.no_reply_translation = !st->tc_egress_id;
+			ifc.no_action_totals = st->no_action_totals;
 			ifc.status = st->recorded ? PR_CONFIG_IFACE_OK : PR_CONFIG_IFACE_UNRECORDED;
 		} else {
 			ifc.status = st->exists ? PR_CONFIG_IFACE_DETACHED : PR_CONFIG_IFACE_GONE;
@@ -97,7 +98,9 @@ void pr_config_iface_format(const struct pr_config_iface *ifc, char *buf, size_t
 		used += (size_t)snprintf(buf + used, len - used, " chain-call-actions %s", chain);
 	}
 	if (used < len && ifc->no_reply_translation)
-		snprintf(buf + used, len - used, " no-reply-translation");
+		used += (size_t)snprintf(buf + used, len - used, " no-reply-translation");
+	if (used < len && ifc->no_action_totals)
+		snprintf(buf + used, len - used, " no-action-totals");
 	/* Callers print it after the name, so drop the leading blank. */
 	if (buf[0] == ' ')
 		memmove(buf, buf + 1, strlen(buf));

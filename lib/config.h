@@ -40,6 +40,7 @@ struct pr_config_iface {
 	long priority; /* PR_CONFIG_PRIORITY_UNSET or 0..PR_PRIORITY_MAX */
 	unsigned int chain_actions; /* 1 << XDP_* bits, or PR_CONFIG_CHAIN_UNSET */
 	bool no_reply_translation;
+	bool no_action_totals;
 	enum pr_config_iface_status status; /* always OK in a parsed file */
 	int ref; /* the caller's index, e.g. into its pr_iface_state list; -1 in a file */
 };

@@ -69,12 +69,14 @@ static void parse_interface(struct parser *p, char **tok, int n)
 		.chain_actions = PR_CONFIG_CHAIN_UNSET,
 		.ref = -1,
 	};
-	bool seen_mode = false, seen_prio = false, seen_chain = false, seen_noreply = false;
+	bool seen_mode = false, seen_prio = false, seen_chain = false, seen_noreply = false,
+	     seen_nototals = false;
 	int errors = p->errors;
 
 	if (n < 2) {
 		perr(p, "'interface' needs an interface name: interface NAME [mode native|skb] "
-			"[priority N] [chain-call-actions LIST] [no-reply-translation]");
+			"[priority N] [chain-call-actions LIST] [no-reply-translation] "
+			"[no-action-totals]");
 		return;
 	}
 	if (!valid_ifname(tok[1])) {
@@ -101,6 +103,12 @@ static void parse_interface(struct parser *p, char **tok, int n)
 			seen_noreply = ifc.no_reply_translation = true;
 			continue;
 		}
+		if (!strcmp(opt, "no-action-totals")) {
+			if (seen_nototals)
+				perr(p, "'%s' is given twice", opt);
+			seen_nototals = ifc.no_action_totals = true;
+			continue;
+		}
 		if (!strcmp(opt, "mode"))
 			seen = &seen_mode;
 		else if (!strcmp(opt, "priority"))
@@ -110,7 +118,7 @@ static void parse_interface(struct parser *p, char **tok, int n)
 		else {
 			perr(p,
 			     "unknown interface option '%s' (expected mode, priority, "
-			     "chain-call-actions or no-reply-translation)",
+			     "chain-call-actions, no-reply-translation or no-action-totals)",
 			     opt);
 			return;
 		}

@@ -44,6 +44,9 @@ static void iface_diff(const struct pr_config_iface *want, const struct pr_confi
 	if (want->no_reply_translation != have->no_reply_translation)
 		ADD("reply translation %s -> %s", have->no_reply_translation ? "off" : "on",
 		    want->no_reply_translation ? "off" : "on");
+	if (want->no_action_totals != have->no_action_totals)
+		ADD("action totals %s -> %s", have->no_action_totals ? "off" : "on",
+		    want->no_action_totals ? "off" : "on");
 #undef ADD
 }
 

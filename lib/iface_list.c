@@ -80,6 +80,7 @@ int pr_iface_list(const struct pr_maps *m, struct pr_iface_state **list, int *n,
 			st->self.frags = rec.flags & PR_IFACE_F_FRAGS;
 		}
 		st->meta_refused = rec.flags & PR_IFACE_F_META_REFUSED;
+		st->no_action_totals = rec.flags & PR_IFACE_F_NO_ACTION_TOTALS;
 		if (!st->attached)
 			st->skb_mode = rec.flags & PR_IFACE_F_SKB_MODE;
 	} while (!bpf_map_get_next_key(m->ifaces, &key, &key));

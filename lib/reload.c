@@ -116,6 +116,7 @@ static int change_mode(const char *ifname, const struct pr_load_opts *o, const s
 	if (m->ifaces >= 0 && !bpf_map_lookup_elem(m->ifaces, &key, &rec)) {
 		back.priority = rec.priority;
 		back.chain_actions = rec.chain_actions;
+		back.no_action_totals = rec.flags & PR_IFACE_F_NO_ACTION_TOTALS;
 	}
 	if (!getenv(PR_TEST_NO_HOLD_ENV)) {
 		hold = hold_load(o, err);

@@ -164,6 +164,7 @@ static struct pr_load_opts load_opts_of(const struct pr_config_iface *ifc)
 		.priority = ifc->priority,
 		.chain_actions = ifc->chain_actions,
 		.no_reply_translation = ifc->no_reply_translation,
+		.no_action_totals = ifc->no_action_totals,
 	};
 	return o;
 }

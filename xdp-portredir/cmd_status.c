@@ -72,6 +72,7 @@ static void print_iface(const struct pr_iface_state *st)
 									      "tc-ingress-missing");
 		out_u64("tc-egress-id", st->tc_egress_id);
 		out_bool("reply-translation", st->tc_egress_id != 0);
+		out_bool("action-totals", !st->no_action_totals);
 		out_arr_begin("other-programs");
 		for (int i = 0; i < st->n_others; i++) {
 			out_obj_begin(NULL);

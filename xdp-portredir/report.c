@@ -15,10 +15,11 @@ void report_loaded(const struct pr_iface_state *st, const char *prefix)
 	char chain[128], line[320];
 
 	pr_chain_format(st->self.chain_actions, chain, sizeof(chain));
-	snprintf(line, sizeof(line), "%sloaded on %s (%s mode, priority %u, chain-call %s%s%s%s)",
+	snprintf(line, sizeof(line), "%sloaded on %s (%s mode, priority %u, chain-call %s%s%s%s%s)",
 		 prefix, st->name, mode, st->self.priority, chain,
 		 st->dispatcher ? ", libxdp dispatcher" : "",
 		 st->tc_egress_id ? ", reply translation" : "",
+		 st->no_action_totals ? ", no action totals" : "",
 		 st->csum_fixup	  ? "" :
 		 st->meta_refused ? ", no checksum fix-up" :
 				    ", no checksum fix-up needed (hardware NIC)");
@@ -31,6 +32,7 @@ void report_loaded(const struct pr_iface_state *st, const char *prefix)
 	out_json_bool("dispatcher", st->dispatcher);
 	out_json_bool("reply-translation", st->tc_egress_id != 0);
 	out_json_bool("checksum-fixup", st->csum_fixup);
+	out_json_bool("action-totals", !st->no_action_totals);
 	if (st->meta_refused)
 		out_note(
 			"note: the kernel refused xdp-portredir's checksum fix-up in libxdp's "

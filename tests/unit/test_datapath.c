@@ -673,6 +673,88 @@ static void cases_counters(void)
 }
 
 /*
+ * An instance loaded with --no-action-totals (pr_action_totals off), one-way
+ * (the fast path) and with reply translation (the general path for UDP):
+ * hits, misses and non-IP frames pass as before, rule counters count, the
+ * per-action totals do not move.
+ */
+static void cases_no_action_totals(void)
+{
+	static const struct {
+		uint8_t l4proto;
+		uint16_t dport;
+		uint16_t ethertype;
+		const char *what;
+	} f[] = {
+		{ IPPROTO_UDP, 7999, 0, "udp-hit" },
+		{ IPPROTO_TCP, 7999, 0, "tcp-hit" },
+		{ IPPROTO_UDP, 9000, 0, "miss" },
+		{ IPPROTO_UDP, 9000, 0x0806, "non-ip" },
+	};
+	struct pr_rule_spec r[] = { { PR_PROTO_UDP, 7999, 7999, 7998 },
+				    { PR_PROTO_TCP, 7999, 7999, 7998 } };
+	uint8_t in[PKT_MAX], out[PKT_MAX], exp[PKT_MAX];
+	struct pr_counter rule, pass;
+	struct xdprun_result res;
+	struct pkt_layout lay;
+	struct pr_errbuf err;
+	char name[128];
+
+	for (int reply = 0; reply <= 1; reply++) {
+		const char *load = reply ? "reply" : "one-way";
+		struct portredir_bpf *lean = pr_object_open(NULL, &err);
+		int afd;
+
+		snprintf(name, sizeof(name), "no-action-totals/%s/open", load);
+		if (!check(lean != NULL, name, "%s", err.msg))
+			return;
+		lean->rodata->pr_action_totals = false;
+		lean->rodata->pr_record_flows = reply;
+		snprintf(name, sizeof(name), "no-action-totals/%s/verifier-accepts", load);
+		if (!check(!portredir_bpf__load(lean), name, "the verifier refused it")) {
+			portredir_bpf__destroy(lean);
+			return;
+		}
+		afd = bpf_map__fd(lean->maps.pr_action_stats);
+		for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+			snprintf(name, sizeof(name), "no-action-totals/%s/add-rule-%zu", load, i);
+			check(!pr_rules_add(bpf_map__fd(lean->maps.pr_rules),
+					    bpf_map__fd(lean->maps.pr_rule_stats), &r[i], &err),
+			      name, "%s", err.msg);
+		}
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			struct pkt_spec s = base(0, f[i].l4proto, f[i].dport), e;
+			bool hit = f[i].dport == 7999;
+			size_t n, en;
+
+			s.ethertype = f[i].ethertype;
+			e = s;
+			e.dport = hit ? 7998 : f[i].dport;
+			n = pkt_build(&s, in, sizeof(in), &lay);
+			en = pkt_build(&e, exp, sizeof(exp), &lay);
+			snprintf(name, sizeof(name), "no-action-totals/%s/%s", load, f[i].what);
+			if (xdprun(bpf_program__fd(lean->progs.xdp_portredir), in, n, out, &res)) {
+				check(false, name, "test run failed");
+				continue;
+			}
+			check(res.retval == XDP_PASS && res.len == en && !memcmp(out, exp, en),
+			      name, "ret %u, frame %s the reference", res.retval,
+			      res.len == en && !memcmp(out, exp, en) ? "equals" : "differs from");
+		}
+		sum_counter(bpf_map__fd(lean->maps.pr_rule_stats), PR_RULE_KEY(PR_PROTO_UDP, 7999),
+			    &rule);
+		sum_counter(afd, XDP_PASS, &pass);
+		snprintf(name, sizeof(name), "no-action-totals/%s/rule-counted", load);
+		check(rule.packets == 1, name, "rule counter says %llu, want 1",
+		      (unsigned long long)rule.packets);
+		snprintf(name, sizeof(name), "no-action-totals/%s/totals-untouched", load);
+		check(pass.packets == 0 && pass.bytes == 0, name,
+		      "XDP_PASS total moved to %llu packets", (unsigned long long)pass.packets);
+		portredir_bpf__destroy(lean);
+	}
+}
+
+/*
  * An instance loaded for a hardware NIC (pr_csum_fixup off) rewrites the
  * same frames the same way, but leaves no metadata for the TC fixup.
  */
@@ -831,5 +913,6 @@ int main(int argc, char **argv)
 
 	portredir_bpf__destroy(skel);
 	cases_no_fixup();
+	cases_no_action_totals();
 	return check_summary();
 }
