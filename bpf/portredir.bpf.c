@@ -459,10 +459,17 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 	__be16 old;
 
 	if (pr_record_flows) {
-		if (pr_draining || (((__u8 *)ports)[13] & (PR_TCP_SYN | PR_TCP_FIN | PR_TCP_RST)))
+		if (pr_draining)
+			goto general;
+		if (proto == PR_PROTO_TCP &&
+		    (((__u8 *)ports)[13] & (PR_TCP_SYN | PR_TCP_FIN | PR_TCP_RST)))
 			goto general;
 		pf = pr_port_flags_of(proto, ports[1]);
 		if (!pf || (*pf & (PR_PORT_LOCAL_SRC | PR_PORT_DRAIN)))
+			goto general;
+		/* A UDP datagram of a flow the cache knows: see pr_udp_flow_note(). */
+		if (proto == PR_PROTO_UDP &&
+		    !pr_udp_flow_cached4((void *)ports - sizeof(struct iphdr), ports[0], ports[1], to))
 			goto general;
 	}
 	if (pr_monitor_on())
@@ -500,24 +507,23 @@ general:
 static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, struct iphdr *iph,
 				      __be16 *ports, const __u8 proto)
 {
-	union {
-		struct pr_rule rule;
-		__u64 word;
-	} r;
 	__u32 key, picked;
+	__u16 scope_set, delta;
+	__u64 w;
 
 	key = PR_RULE_KEY(proto, bpf_ntohs(ports[1]));
-	/* An all-zero entry is the common miss (one compare); a drain mark goes on. */
-	if (!pr_rule_word(&key, &r.rule))
+	/*
+	 * An all-zero entry is the common miss (one compare); a drain mark
+	 * goes on. Read as the word: the general path takes it whole.
+	 */
+	if (!pr_rule_word64(&key, &w))
 		return pr_pass(ctx);
-	/* Every UDP datagram of a flow goes to the flow table: pr_hit() does that. */
-	if (pr_record_flows && proto == PR_PROTO_UDP)
-		goto general;
-	if (r.rule.scope_set) {
+	scope_set = pr_rule_field(w, offsetof(struct pr_rule, scope_set));
+	if (scope_set) {
 		/* Only ports some scoped rule covers pay for this. */
-		picked = pr_scope_pick4(r.rule.scope_set, iph, &ports[1], ctx);
+		picked = pr_scope_pick4(scope_set, iph, &ports[1], ctx);
 		if (picked)
-			return pr_fast_rewrite(ctx, with_meta, ports, proto, r.word, (__be16)picked,
+			return pr_fast_rewrite(ctx, with_meta, ports, proto, w, (__be16)picked,
 					       pr_csum_delta(ports[1], (__be16)picked), picked >> 16,
 					       true);
 	}
@@ -526,13 +532,16 @@ static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, 
 	 * table decides. An entry an older version wrote has no delta: the
 	 * general path computes it.
 	 */
-	if (!r.rule.csum_delta)
+	delta = pr_rule_field(w, offsetof(struct pr_rule, csum_delta));
+	if (!delta)
 		goto general;
-	return pr_fast_rewrite(ctx, with_meta, ports, proto, r.word, r.rule.to_port,
-			       r.rule.csum_delta, PR_RULE_KEY(proto, r.rule.first_port), false);
+	return pr_fast_rewrite(ctx, with_meta, ports, proto, w,
+			       (__be16)pr_rule_field(w, offsetof(struct pr_rule, to_port)), delta,
+			       PR_RULE_KEY(proto, pr_rule_field(w, offsetof(struct pr_rule, first_port))),
+			       false);
 
 general:
-	return pr_hit_ipv4(ctx, with_meta, proto, r.word);
+	return pr_hit_ipv4(ctx, with_meta, proto, w);
 }
 
 /*

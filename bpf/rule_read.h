@@ -19,19 +19,42 @@
  * cleared one (a rewrite to port 0). True for any nonzero entry, a drain mark
  * (lib/drain.h) included.
  */
+static __always_inline bool pr_rule_word64(__u32 *key, __u64 *word)
+{
+	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
+
+	if (!entry)
+		return false;
+	*word = *(volatile __u64 *)entry;
+	return *word != 0;
+}
+
+/*
+ * A field of the word pr_rule_word64() read (off: its offsetof() in struct
+ * pr_rule). Shifts, not a union: clang splits a union into its fields and
+ * then, where a branch told it a field, builds the word anew for whoever
+ * takes it whole.
+ */
+static __always_inline __u16 pr_rule_field(__u64 word, unsigned int off)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (__u16)(word >> (off * 8));
+#else
+	return (__u16)(word >> (48 - off * 8));
+#endif
+}
+
+/* The same as a struct pr_rule. */
 static __always_inline bool pr_rule_word(__u32 *key, struct pr_rule *rule)
 {
 	union {
 		struct pr_rule rule;
 		__u64 word;
 	} snap;
-	__u64 *entry = bpf_map_lookup_elem(&pr_rules, key);
+	bool ret = pr_rule_word64(key, &snap.word);
 
-	if (!entry)
-		return false;
-	snap.word = *(volatile __u64 *)entry;
 	*rule = snap.rule;
-	return snap.word != 0;
+	return ret;
 }
 
 /* Like pr_rule_word(), but false for a drain mark: only a rule, scoped or not. */

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -24,7 +26,7 @@
 #include "xdprun.h"
 #include "portredir.skel.h"
 
-static int xdp_fd, tc_out_fd, tc_hold_fd, flows_fd;
+static int xdp_fd, tc_out_fd, tc_hold_fd, flows_fd, port_flags_fd;
 
 #define CLIENT_PORT 40000
 
@@ -302,6 +304,64 @@ static void hold_cases(int ipv6)
 		     true);
 }
 
+/*
+ * A steady IPv4 UDP stream: after the first datagram the per-CPU flow cache
+ * knows the flow, and the fast path rewrites the next ones without the
+ * general path (bpf/flows.h, pr_udp_flow_cached4()). Every datagram must
+ * still come out exactly as the reference, and the cache must still hand a
+ * datagram to the table check every PR_FLOW_CACHE_RECHECK: with the flow
+ * gone from the table and the last check over a second ago, the stream
+ * records it again within that many datagrams.
+ */
+static void udp_stream(void)
+{
+	struct pkt_spec s = pkt(0, IPPROTO_UDP, CLIENT_PORT + 7, 7999), e = s;
+	uint8_t in[PKT_MAX], out[PKT_MAX], exp[PKT_MAX];
+	struct xdprun_result res;
+	unsigned int bad = 0, sent = 0;
+	size_t n, en;
+
+	cpu_set_t one;
+
+	/* The cache is per CPU: on another CPU a datagram meets another cache. */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (!check(!sched_setaffinity(0, sizeof(one), &one), "stream/ipv4/udp/pin-to-cpu0", "%s",
+		   strerror(errno)))
+		return;
+	clear_flows();
+	/*
+	 * The cases above sent from 7999 on egress (a local socket on a rule
+	 * port), whose flag sends every hit to the general path; a port
+	 * without flags takes the fast one.
+	 */
+	bpf_map_update_elem(port_flags_fd, &(__u32){ PR_RULE_KEY(PR_PROTO_UDP, 7999) },
+			    &(__u64){ 0 }, BPF_ANY);
+	e.dport = 7998;
+	n = build(&s, 0, in, 0);
+	en = build(&e, 0, exp, 0);
+	for (int i = 0; i < 40; i++, sent++)
+		if (xdprun(xdp_fd, in, n, out, &res) || res.len != en || memcmp(out, exp, en))
+			bad++;
+	check(!bad, "stream/ipv4/udp/every-datagram-rewritten", "%u of %u differ", bad, sent);
+	check(count_flows(PR_FLOW_REDIRECT) == 1, "stream/ipv4/udp/one-flow", "%u flows",
+	      count_flows(PR_FLOW_REDIRECT));
+
+	/* The table loses the flow (as LRU eviction would); the cache still has it. */
+	clear_flows();
+	usleep(1100 * 1000); /* past PR_FLOW_REFRESH_NS since the last check */
+	for (int i = 0; i < 17; i++)
+		if (xdprun(xdp_fd, in, n, out, &res) || res.len != en || memcmp(out, exp, en))
+			bad++;
+	check(!bad, "stream/ipv4/udp/rewritten-after-eviction", "%u differ", bad);
+	check(count_flows(PR_FLOW_REDIRECT) == 1, "stream/ipv4/udp/recorded-again",
+	      "%u flows after %d more datagrams", count_flows(PR_FLOW_REDIRECT), 17);
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		CPU_SET(c, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 static int add_rules(int rules_fd, int stats_fd)
 {
 	struct pr_rule_spec u = { PR_PROTO_UDP, 7999, 7999, 7998 };
@@ -328,10 +388,12 @@ int main(void)
 	xdp_fd = bpf_program__fd(skel->progs.xdp_portredir);
 	tc_out_fd = bpf_program__fd(skel->progs.tc_portredir_out);
 	flows_fd = bpf_map__fd(skel->maps.pr_flows);
+	port_flags_fd = bpf_map__fd(skel->maps.pr_port_flags);
 	if (add_rules(bpf_map__fd(skel->maps.pr_rules), bpf_map__fd(skel->maps.pr_rule_stats)))
 		return check_summary();
 	cases(0);
 	cases(1);
+	udp_stream();
 	portredir_bpf__destroy(skel);
 
 	/* --no-reply-translation: the same hit records nothing. */
