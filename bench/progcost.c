@@ -106,7 +106,7 @@ struct prog {
 	unsigned int rules; /* xdp-portredir: rules per protocol */
 	bool reply; /* xdp-portredir: reply translation on (the default load) */
 	bool egress; /* PROG_PR_REPLY's egress program, after recording flows */
-	bool hw; /* as load sets it up on a hardware NIC: pr_csum_fixup off */
+	bool hw; /* as load sets it up on a hardware NIC: xdp_portredir_n, no metadata */
 	bool lean; /* --no-action-totals: pr_action_totals off */
 	bool frags; /* declares multi-buffer support (BPF_F_XDP_HAS_FRAGS) */
 	int scope; /* SCOPE_*: how the hit pair is scoped */
@@ -139,16 +139,16 @@ static struct prog progs[NUM_PROGS] = {
 				.kind = KIND_PORTREDIR, .name = "tc_portredir_out", .reply = true,
 				.egress = true },
 	[PROG_PR_2_HW] = { .what = "xdp-portredir, 2 rules/proto, one-way, hardware NIC",
-			   .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2, .hw = true },
+			   .kind = KIND_PORTREDIR, .name = "xdp_portredir_n", .rules = 2, .hw = true },
 	[PROG_PR_2_LEAN] = { .what = "xdp-portredir, 2 rules/proto, one-way, no action totals",
 			     .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
 			     .lean = true },
 	[PROG_PR_2_HW_LEAN] = { .what = "xdp-portredir, 2 rules/proto, one-way, hardware NIC, "
 					"no action totals",
-				.kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
+				.kind = KIND_PORTREDIR, .name = "xdp_portredir_n", .rules = 2,
 				.hw = true, .lean = true },
 	[PROG_PR_REPLY_HW] = { .what = "xdp-portredir, reply translation on, hardware NIC",
-			       .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 3,
+			       .kind = KIND_PORTREDIR, .name = "xdp_portredir_n", .rules = 3,
 			       .reply = true, .hw = true },
 	[PROG_PR_2_FRAGS] = { .what = "xdp-portredir, 2 rules/proto, one-way, frags declared",
 			      .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
@@ -574,10 +574,6 @@ static int load_bpf_file(struct prog *p, const char *path, bool portredir)
 		snprintf(p->skipped, sizeof(p->skipped), "%s has no pr_record_flows", path);
 		return -1;
 	}
-	if (portredir && p->hw && set_rodata_bool(p->obj, "pr_csum_fixup", false)) {
-		snprintf(p->skipped, sizeof(p->skipped), "%s has no pr_csum_fixup", path);
-		return -1;
-	}
 	if (portredir && p->lean && set_rodata_bool(p->obj, "pr_action_totals", false)) {
 		snprintf(p->skipped, sizeof(p->skipped), "%s has no pr_action_totals", path);
 		return -1;
@@ -759,10 +755,6 @@ static int load_portredir(struct prog *p)
 		p->obj = p->skel->obj;
 		if (set_rodata_bool(p->obj, "pr_record_flows", p->reply)) {
 			pr_err_set(&err, "the embedded object has no pr_record_flows");
-			goto fail;
-		}
-		if (p->hw && set_rodata_bool(p->obj, "pr_csum_fixup", false)) {
-			pr_err_set(&err, "the embedded object has no pr_csum_fixup");
 			goto fail;
 		}
 		if (p->lean && set_rodata_bool(p->obj, "pr_action_totals", false)) {

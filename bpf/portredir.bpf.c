@@ -37,14 +37,6 @@
 const volatile bool pr_record_flows = true;
 
 /*
- * Per loaded instance: false where no checksum can be pending offload (see
- * tc_csum_fixup.bpf.c): native or automatic mode on a hardware NIC, whose
- * frames come from the wire. Then the XDP program leaves no metadata and no TC
- * ingress program is attached; the metadata costs ~6-10 ns per rewrite.
- */
-const volatile bool pr_csum_fixup = true;
-
-/*
  * Per loaded instance: false with --no-action-totals. The per-action totals
  * (pr_action_stats) count every frame, rule or not, non-IP too: most of what
  * a miss or a non-IP frame costs. The program always passes, so the totals
@@ -367,7 +359,7 @@ static __always_inline int pr_hit(struct xdp_md *ctx, const bool with_meta, stru
 	if (pr_action_totals)
 		pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bytes);
 	/* Last: it moves data, so no packet pointer is used after it. */
-	if (ret && with_meta && pr_csum_fixup)
+	if (ret && with_meta)
 		pr_leave_meta(ctx, old_port, old_check);
 	return XDP_PASS;
 }
@@ -492,7 +484,7 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 	if (pr_action_totals)
 		pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bytes);
 	/* Last: it moves data, so no packet pointer is used after it. */
-	if (with_meta && pr_csum_fixup)
+	if (with_meta)
 		pr_leave_meta(ctx, old, old_check);
 	return XDP_PASS;
 
@@ -575,11 +567,11 @@ static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 		goto general;
 	/* One 16-bit load: see pr_parse(). */
 	h_proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
-	if (h_proto != bpf_htons(ETH_P_IP)) {
-		if (h_proto != bpf_htons(ETH_P_IPV6) && h_proto != bpf_htons(ETH_P_8021Q) &&
-		    h_proto != bpf_htons(ETH_P_8021AD))
-			return pr_pass(ctx);
-		goto general;
+	if (__builtin_expect(h_proto != bpf_htons(ETH_P_IP), 0)) {
+		if (h_proto == bpf_htons(ETH_P_IPV6) || h_proto == bpf_htons(ETH_P_8021Q) ||
+		    h_proto == bpf_htons(ETH_P_8021AD))
+			goto general;
+		return pr_pass(ctx);
 	}
 	if (*(__u8 *)iph != 0x45)
 		goto general;
@@ -618,7 +610,9 @@ int xdp_portredir(struct xdp_md *ctx)
 
 /*
  * The same rewrite without metadata ("_n"), for where no fix-up is needed
- * (hardware NICs) or possible: a kernel that checks whether an extension
+ * (hardware NICs: native or automatic mode, frames from the wire with
+ * complete checksums; the metadata would cost ~6-10 ns per rewrite) or
+ * possible: a kernel that checks whether an extension
  * changes packet data (6.12's changes_pkt_data, decided from the presence of
  * the helper call) refuses xdp_portredir in a libxdp dispatcher older than
  * 1.5.5, whose slots do not change packet data.

@@ -215,7 +215,6 @@ struct xdp_program *pr_attach_prepare(const struct pr_load_opts *o, enum xdp_att
 		return NULL;
 	}
 	(*skel)->rodata->pr_record_flows = !o->no_reply_translation;
-	(*skel)->rodata->pr_csum_fixup = meta;
 	(*skel)->rodata->pr_action_totals = !o->no_action_totals;
 	bpf_program__set_autoload((*skel)->progs.xdp_portredir, meta);
 	bpf_program__set_autoload((*skel)->progs.xdp_portredir_n, !meta);
@@ -305,7 +304,8 @@ int pr_attach_after(const char *ifname, const struct pr_load_opts *o,
 			st->self.chain_actions = o->chain_actions;
 		st->self.frags = xdp_program__xdp_frags_support(prog);
 	}
-	st->csum_fixup = skel->rodata->pr_csum_fixup;
+	/* The variant with metadata is the one loaded where a fix-up is needed. */
+	st->csum_fixup = bpf_program__autoload(skel->progs.xdp_portredir);
 	st->no_action_totals = !skel->rodata->pr_action_totals;
 	return 0;
 }

@@ -204,7 +204,7 @@ int pr_iface_reload(const char *ifname, const struct pr_load_opts *o, const stru
 		}
 	}
 	/* The new TC programs first: they share every map with the old XDP program. */
-	st->csum_fixup = skel->rodata->pr_csum_fixup;
+	st->csum_fixup = meta;
 	ret = pr_attach_tc(ifindex, o, skel, st, err);
 	if (!ret)
 		ret = cur.dispatcher ?
