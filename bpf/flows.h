@@ -19,6 +19,7 @@
 #include "portredir_abi.h"
 #include "maps.h"
 #include "parse.h"
+#include "flow_hash.h"
 
 /*
  * Fills key for a packet travelling client -> server (to_server) or
@@ -50,7 +51,6 @@ static __always_inline bool pr_flow_key_make(struct pr_flow_key *key, const stru
  * consulted again every PR_FLOW_CACHE_RECHECK datagrams or after a second.
  * That is safe because UDP entries only leave the table by LRU eviction.
  */
-#define PR_FLOW_CACHE_SLOTS 4096
 #define PR_FLOW_CACHE_RECHECK 16
 
 struct pr_flow_cache_slot {
@@ -67,23 +67,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pr_flow_cache_slot);
 } pr_flow_cache __weak SEC(".maps"); /* weak: see maps.h */
-
-/*
- * Multiplicative hash over the key's five 64-bit words: half the steps of
- * hashing ten 32-bit words, and a 64-bit multiply costs no more than a
- * 32-bit one. The high half, where the multiplies mix most, is folded in.
- */
-static __always_inline __u32 pr_flow_hash(const struct pr_flow_key *key)
-{
-	const __u64 *w = (const __u64 *)key;
-	__u64 h = 0;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < (int)(sizeof(*key) / sizeof(__u64)); i++)
-		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
-	return (__u32)(h >> 32) ^ (__u32)h;
-}
 
 static __always_inline bool pr_flow_key_eq(const struct pr_flow_key *a,
 					   const struct pr_flow_key *b)
@@ -115,7 +98,7 @@ static __always_inline bool pr_udp_flow_cached4(const struct iphdr *iph, __be16 
 			.client_addr = { iph->saddr },
 			.server_addr = { iph->daddr },
 		} };
-	__u32 idx = pr_flow_hash(&k.key) & (PR_FLOW_CACHE_SLOTS - 1);
+	__u32 idx = pr_flow_cache_slot_of(&k.key);
 	struct pr_flow_cache_slot *slot = bpf_map_lookup_elem(&pr_flow_cache, &idx);
 
 	if (!slot || slot->orig_port != orig_port || !pr_flow_key_eq(&slot->key, &k.key) ||

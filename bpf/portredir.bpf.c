@@ -132,7 +132,7 @@ static __always_inline bool pr_is_local_reply(const struct pr_pkt *pkt, __be16 d
 static __always_inline void pr_udp_flow_note(struct pr_flow_key *key, __be16 orig_port,
 					     __be16 new_port, __u32 ifindex)
 {
-	__u32 idx = pr_flow_hash(key) & (PR_FLOW_CACHE_SLOTS - 1);
+	__u32 idx = pr_flow_cache_slot_of(key);
 	struct pr_flow_cache_slot *slot = bpf_map_lookup_elem(&pr_flow_cache, &idx);
 	bool cached = slot && slot->orig_port == orig_port && pr_flow_key_eq(&slot->key, key);
 	struct pr_flow *flow;
