@@ -23,7 +23,8 @@
  * more than a 32-bit one), its top bits. A multiply carries a bit only
  * upwards, so only the top bits depend on every bit of the key: the low
  * ones never saw the server port (bits 48-63 of the first word), and the
- * two flows of one client to two ports always shared a slot.
+ * two flows of one client to two ports always shared a slot. The last fold
+ * and multiply spread ports that differ only in their low bits.
  */
 static __always_inline __u32 pr_flow_cache_slot_of(const struct pr_flow_key *key)
 {
@@ -36,7 +37,8 @@ static __always_inline __u32 pr_flow_cache_slot_of(const struct pr_flow_key *key
 #endif
 	for (i = 0; i < (int)(sizeof(*key) / sizeof(__u64)); i++)
 		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
-	return (__u32)(h >> (64 - PR_FLOW_CACHE_BITS));
+	/* Fold the high half down and multiply once more, so the top bits also mix the low half's. */
+	return (__u32)(((h ^ (h >> 32)) * 0x9e3779b97f4a7c15ULL) >> (64 - PR_FLOW_CACHE_BITS));
 }
 
 #endif /* PR_FLOW_HASH_H */

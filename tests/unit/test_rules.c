@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "../../bpf/csum.h"
+#include "../../bpf/flow_hash.h"
 #include "check.h"
 #include "object.h"
 #include "rules.h"
@@ -234,9 +235,49 @@ static void csum_delta(void)
 	check(!bad, "csum/delta-matches-eqn3", "%lu of %lu (check, from, to) differ", bad, n);
 }
 
+/*
+ * The flow cache's slot depends on every part of the key: 1000 flows that
+ * differ in one part only (the server port, the client port, the client
+ * address) spread over the 4096 slots about as random ones would (~890
+ * distinct expected); a hash blind to the server port put all of the first
+ * kind in one slot.
+ */
+static void flow_cache_slots(void)
+{
+	static const char *const what[] = { "server-ports", "client-ports", "client-addrs" };
+
+	for (int v = 0; v < 3; v++) {
+		static uint8_t used[PR_FLOW_CACHE_SLOTS];
+		unsigned int distinct = 0;
+		char name[64];
+
+		memset(used, 0, sizeof(used));
+		for (unsigned int i = 1; i <= 1000; i++) {
+			struct pr_flow_key key = {
+				.proto = IPPROTO_UDP,
+				.kind = PR_FLOW_REDIRECT,
+				.client_port = htons(v == 1 ? (uint16_t)(30000 + i) : 40000),
+				.server_port = htons(v == 0 ? (uint16_t)i : 7998),
+				.client_addr = { htonl(v == 2 ? 0x0a000000 + i : 0x0a000001) },
+				.server_addr = { htonl(0x0a000002) },
+			};
+			uint32_t slot = pr_flow_cache_slot_of(&key);
+
+			if (slot >= PR_FLOW_CACHE_SLOTS) {
+				check(false, "flow-cache/slot-in-range", "slot %u", slot);
+				return;
+			}
+			distinct += !used[slot]++;
+		}
+		snprintf(name, sizeof(name), "flow-cache/%s-spread", what[v]);
+		check(distinct >= 800, name, "%u distinct slots for 1000 flows", distinct);
+	}
+}
+
 int main(void)
 {
 	csum_delta();
+	flow_cache_slots();
 	parse_ok("7999", "7998", 7999, 7999, 7998);
 	parse_ok("8000-8099", "9000", 8000, 8099, 9000);
 	parse_ok("1", "65535", 1, 1, 65535);
