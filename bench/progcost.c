@@ -107,7 +107,6 @@ struct prog {
 	unsigned int rules; /* xdp-portredir: rules per protocol */
 	bool reply; /* xdp-portredir: reply translation on (the default load) */
 	bool egress; /* PROG_PR_REPLY's egress program, after recording flows */
-	bool hw; /* as load sets it up on a hardware NIC: xdp_portredir_n, no metadata */
 	bool lean; /* --no-action-totals: pr_action_totals off */
 	bool frags; /* declares multi-buffer support (BPF_F_XDP_HAS_FRAGS) */
 	int scope; /* SCOPE_*: how the hit pair is scoped */
@@ -140,17 +139,17 @@ static struct prog progs[NUM_PROGS] = {
 				.kind = KIND_PORTREDIR, .name = "tc_portredir_out", .reply = true,
 				.egress = true },
 	[PROG_PR_2_HW] = { .what = "xdp-portredir, 2 rules/proto, one-way, hardware NIC",
-			   .kind = KIND_PORTREDIR, .name = "xdp_portredir_n", .rules = 2, .hw = true },
+			   .kind = KIND_PORTREDIR, .name = "xdp_portredir_n", .rules = 2 },
 	[PROG_PR_2_LEAN] = { .what = "xdp-portredir, 2 rules/proto, one-way, no action totals",
 			     .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
 			     .lean = true },
 	[PROG_PR_2_HW_LEAN] = { .what = "xdp-portredir, 2 rules/proto, one-way, hardware NIC, "
 					"no action totals",
 				.kind = KIND_PORTREDIR, .name = "xdp_portredir_n", .rules = 2,
-				.hw = true, .lean = true },
+				.lean = true },
 	[PROG_PR_REPLY_HW] = { .what = "xdp-portredir, reply translation on, hardware NIC",
 			       .kind = KIND_PORTREDIR, .name = "xdp_portredir_n", .rules = 3,
-			       .reply = true, .hw = true },
+			       .reply = true },
 	[PROG_PR_2_FRAGS] = { .what = "xdp-portredir, 2 rules/proto, one-way, frags declared",
 			      .kind = KIND_PORTREDIR, .name = "xdp_portredir", .rules = 2,
 			      .frags = true },

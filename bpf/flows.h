@@ -76,32 +76,35 @@ static __always_inline bool pr_flow_key_eq(const struct pr_flow_key *a,
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
 }
 
+/* Does the cache slot hold this flow, redirected from orig_port? */
+static __always_inline bool pr_flow_cache_holds(const struct pr_flow_cache_slot *slot,
+						const struct pr_flow_key *key, __be16 orig_port)
+{
+	return slot && slot->orig_port == orig_port && pr_flow_key_eq(&slot->key, key);
+}
+
 /*
  * Does the per-CPU cache hold this plain-IPv4 UDP datagram's flow (the
  * REDIRECT key the general path's pr_udp_flow_note() builds: client sport,
  * server the new port to), and is this datagram not one on which the note
  * would look at the table again? Then it counts the datagram in the slot
  * and the flow needs nothing more; otherwise the general path does the note.
- * The key lives in a union so clang can keep its words in registers.
  */
 static __always_inline bool pr_udp_flow_cached4(const struct iphdr *iph, __be16 sport,
 						__be16 orig_port, __be16 to)
 {
-	union {
-		struct pr_flow_key key;
-		__u64 w[5];
-	} k = { .key = {
-			.proto = IPPROTO_UDP,
-			.kind = PR_FLOW_REDIRECT,
-			.client_port = sport,
-			.server_port = to,
-			.client_addr = { iph->saddr },
-			.server_addr = { iph->daddr },
-		} };
-	__u32 idx = pr_flow_cache_slot_of(&k.key);
+	struct pr_flow_key key = {
+		.proto = IPPROTO_UDP,
+		.kind = PR_FLOW_REDIRECT,
+		.client_port = sport,
+		.server_port = to,
+		.client_addr = { iph->saddr },
+		.server_addr = { iph->daddr },
+	};
+	__u32 idx = pr_flow_cache_slot_of(&key);
 	struct pr_flow_cache_slot *slot = bpf_map_lookup_elem(&pr_flow_cache, &idx);
 
-	if (!slot || slot->orig_port != orig_port || !pr_flow_key_eq(&slot->key, &k.key) ||
+	if (!pr_flow_cache_holds(slot, &key, orig_port) ||
 	    !((__u16)(slot->hits + 1) % PR_FLOW_CACHE_RECHECK))
 		return false;
 	slot->hits++;

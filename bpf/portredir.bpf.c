@@ -134,7 +134,7 @@ static __always_inline void pr_udp_flow_note(struct pr_flow_key *key, __be16 ori
 {
 	__u32 idx = pr_flow_cache_slot_of(key);
 	struct pr_flow_cache_slot *slot = bpf_map_lookup_elem(&pr_flow_cache, &idx);
-	bool cached = slot && slot->orig_port == orig_port && pr_flow_key_eq(&slot->key, key);
+	bool cached = pr_flow_cache_holds(slot, key, orig_port);
 	struct pr_flow *flow;
 	__u64 now;
 
