@@ -499,8 +499,10 @@ general:
 static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, struct iphdr *iph,
 				      __be16 *ports, const __u8 proto)
 {
-	__u32 key, picked;
+	const struct pr_scope_ent *e;
 	__u16 scope_set, delta;
+	__be16 to;
+	__u32 key;
 	__u64 w;
 
 	key = PR_RULE_KEY(proto, bpf_ntohs(ports[1]));
@@ -513,11 +515,14 @@ static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, 
 	scope_set = pr_rule_field(w, offsetof(struct pr_rule, scope_set));
 	if (scope_set) {
 		/* Only ports some scoped rule covers pay for this. */
-		picked = pr_scope_pick4(scope_set, iph, &ports[1], ctx);
-		if (picked)
-			return pr_fast_rewrite(ctx, with_meta, ports, proto, w, (__be16)picked,
-					       pr_csum_delta(ports[1], (__be16)picked), picked >> 16,
+		e = pr_scope_find4(scope_set, iph, ctx);
+		if (e) {
+			to = bpf_htons((__u16)(bpf_ntohs(ports[1]) + e->delta));
+			/* An entry an older version wrote has no delta. */
+			delta = e->csum_delta ?: pr_csum_delta(ports[1], to);
+			return pr_fast_rewrite(ctx, with_meta, ports, proto, w, to, delta, e->id,
 					       true);
+		}
 	}
 	/*
 	 * No rule applies but a drain mark (to_port and csum_delta 0): the flow
@@ -568,8 +573,13 @@ static __always_inline int pr_xdp(struct xdp_md *ctx, const bool with_meta)
 	/* One 16-bit load: see pr_parse(). */
 	h_proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
 	if (__builtin_expect(h_proto != bpf_htons(ETH_P_IP), 0)) {
-		if (h_proto == bpf_htons(ETH_P_IPV6) || h_proto == bpf_htons(ETH_P_8021Q) ||
-		    h_proto == bpf_htons(ETH_P_8021AD))
+		/*
+		 * IPv6, 802.1Q and 802.1ad all have the top bit set: one test
+		 * instead of three, so ARP (and any type below 0x8000) passes
+		 * at once. The other types from 0x8000 up (MPLS, PPPoE, LLDP)
+		 * take the general parser, which passes them.
+		 */
+		if (h_proto & bpf_htons(0x8000))
 			goto general;
 		return pr_pass(ctx);
 	}

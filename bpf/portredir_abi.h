@@ -102,7 +102,14 @@ struct pr_scope_ent {
 	__u16 delta; /* to - first: new port = port + delta (mod 65536) */
 	__u16 id; /* the rule's slot in pr_scope_rules and pr_scope_stats */
 	__u8 family; /* 0: any address; 4 or 6 */
-	__u8 pad[3];
+	__u8 pad;
+	/*
+	 * pr_csum_delta() of any port of the range and its target (network
+	 * order): the same for every port, since the target is the port plus
+	 * a constant that never wraps. 0: written by an older version, the
+	 * data path computes it.
+	 */
+	__u16 csum_delta;
 	__be32 addr[4]; /* already masked; IPv4 uses [0]; all 0 for family 0 */
 	__be32 mask[4]; /* all 0 for family 0: the data path relies on it */
 };

@@ -41,13 +41,13 @@ static __always_inline bool pr_scope_match6(const struct pr_scope_ent *e, __u32 
 }
 
 /*
- * pr_scope_pick() for the fast path's frame (IPv4 header iph, destination
- * port at dport, both proven in bounds). The header fields and the
- * interface are read after the set's lookup, so they need not live across
- * the call.
+ * The fast path's scan: the first entry of set set_idx that covers an IPv4
+ * packet (header iph, proven in bounds), or NULL. The caller reads the
+ * target, its checksum delta and the id from the entry itself, with no
+ * packing into one return value and out again.
  */
-static __always_inline __u32 pr_scope_pick4(__u32 set_idx, const struct iphdr *iph,
-					    const __be16 *dport, const struct xdp_md *ctx)
+static __always_inline const struct pr_scope_ent *
+pr_scope_find4(__u32 set_idx, const struct iphdr *iph, const struct xdp_md *ctx)
 {
 	struct pr_scope_set *set = bpf_map_lookup_elem(&pr_scope_sets, &set_idx);
 	const struct pr_scope_ent *e;
@@ -55,16 +55,15 @@ static __always_inline __u32 pr_scope_pick4(__u32 set_idx, const struct iphdr *i
 	__u64 key;
 
 	if (!set)
-		return 0;
+		return NULL;
 	n = set->n;
 	key = (__u64)iph->daddr << 32 | ctx->ingress_ifindex;
 	for (i = 0; i < PR_SCOPE_SET_SIZE && i < n; i++) {
 		e = &set->e[i];
 		if (pr_scope_match4(e, key))
-			return (__u32)e->id << 16 |
-			       bpf_htons((__u16)(bpf_ntohs(*dport) + e->delta));
+			return e;
 	}
-	return 0;
+	return NULL;
 }
 
 /*

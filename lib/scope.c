@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
+#include "../bpf/csum.h"
 #include "scope.h"
 
 static void prefix_mask(int family, unsigned int plen, uint32_t mask[4])
@@ -201,6 +202,7 @@ static void fill_entry(struct pr_scope_ent *e, const struct pr_scope_rule *r, un
 	e->to = r->to;
 	e->first = r->first;
 	e->delta = (uint16_t)(r->to - r->first);
+	e->csum_delta = pr_csum_delta(htons(r->first), htons(r->to));
 	e->id = (uint16_t)id;
 	e->family = r->family;
 	if (r->family) {

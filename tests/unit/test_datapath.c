@@ -467,6 +467,13 @@ static void cases_malformed(void)
 	untouched("non-ip/arp/untouched", &s, NULL);
 	s.ethertype = 0x88cc;
 	untouched("non-ip/lldp/untouched", &s, NULL);
+	/* Types from 0x8000 up take the general parser (one test there). */
+	s.ethertype = 0x8847;
+	untouched("non-ip/mpls/untouched", &s, NULL);
+	s.ethertype = 0x8864;
+	untouched("non-ip/pppoe/untouched", &s, NULL);
+	s.ethertype = 0x0842;
+	untouched("non-ip/wake-on-lan/untouched", &s, NULL);
 	s = base(0, IPPROTO_UDP, 7999);
 	s.vlan_tags = 3;
 	untouched("vlan/three-tags/untouched", &s, NULL);

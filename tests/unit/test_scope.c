@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../../bpf/csum.h"
 #include "check.h"
 #include "pktbuild.h"
 #include "xdprun.h"
@@ -30,7 +31,7 @@ static struct pr_scope_table cur, want;
 
 static const uint8_t hello[] = "Hello, scoped rules!";
 
-enum { ID_IA = 1, ID_IA6, ID_A, ID_A6, ID_I, ID_G, ID_GI, ID_W, ID_ONLY, ID_RANGE };
+enum { ID_IA = 1, ID_IA6, ID_A, ID_A6, ID_I, ID_G, ID_GI, ID_W, ID_ONLY, ID_RANGE, ID_DOWN };
 
 static void rule(unsigned int id, enum pr_proto proto, uint16_t first, uint16_t last, uint16_t to,
 		 const char *ifname, uint32_t ifindex, const char *dst)
@@ -121,6 +122,63 @@ static uint16_t scope_set_of(enum pr_proto proto, uint16_t port)
 	return r.scope_set;
 }
 
+/*
+ * Rewrites every set the rule entries point at as a version before the
+ * entries' checksum delta wrote them (csum_delta 0): the data path must
+ * compute it.
+ */
+static void old_version_sets(const char *name)
+{
+	unsigned int changed = 0;
+
+	for (__u32 idx = 1; idx < PR_SCOPE_SETS; idx++) {
+		struct pr_scope_set set;
+
+		if (bpf_map_lookup_elem(maps.scope_sets, &idx, &set) || !set.n)
+			continue;
+		for (unsigned int i = 0; i < set.n && i < PR_SCOPE_SET_SIZE; i++)
+			set.e[i].csum_delta = 0;
+		changed += !bpf_map_update_elem(maps.scope_sets, &idx, &set, BPF_ANY);
+	}
+	check(changed > 0, name, "%u sets rewritten", changed);
+}
+
+/*
+ * The compiled entry's checksum delta is that of every port of its range
+ * with its target, up or down, at the edges of the port space too.
+ */
+static void cases_csum_delta(void)
+{
+	static const struct {
+		uint16_t first, last, to;
+	} ranges[] = { { 8000, 8009, 9000 }, { 9100, 9109, 6100 }, { 1, 1000, 64536 },
+		       { 64536, 65535, 1 }, { 7999, 7999, 7998 }, { 1, 65534, 2 } };
+	struct pr_scope_compiled *c = malloc(sizeof(*c));
+	struct pr_errbuf err;
+
+	for (size_t k = 0; c && k < sizeof(ranges) / sizeof(ranges[0]); k++) {
+		const struct pr_scope_ent *e;
+		unsigned int bad = 0, port;
+		char n[64];
+
+		memset(&want, 0, sizeof(want));
+		rule(1, PR_PROTO_UDP, ranges[k].first, ranges[k].last, ranges[k].to, "lo", 1,
+		     NULL);
+		snprintf(n, sizeof(n), "csum-delta/%u-%u-to-%u", ranges[k].first, ranges[k].last,
+			 ranges[k].to);
+		if (!check(!pr_scope_compile(&want, c, &err) && c->n_sets == 1, "csum-delta/compiles",
+			   "%s", err.msg))
+			continue;
+		e = &c->sets[1].e[0];
+		for (port = ranges[k].first; port <= ranges[k].last; port++)
+			bad += pr_csum_delta(htons((uint16_t)port),
+					     htons((uint16_t)(port + e->delta))) != e->csum_delta;
+		check(e->csum_delta && !bad, n, "delta %#x, %u ports differ", e->csum_delta, bad);
+	}
+	memset(&want, 0, sizeof(want));
+	free(c);
+}
+
 static void cases_precedence(uint8_t p)
 {
 	enum pr_proto proto = p == IPPROTO_TCP ? PR_PROTO_TCP : PR_PROTO_UDP;
@@ -141,6 +199,7 @@ static void cases_precedence(uint8_t p)
 	rule(ID_W, proto, 7000, 7000, 7700, "notyet", 0, "10.0.0.0/8");
 	rule(ID_ONLY, proto, 7001, 7001, 7201, "lo", 1, NULL);
 	rule(ID_RANGE, proto, 8000, 8009, 9000, "lo", 1, NULL);
+	rule(ID_DOWN, proto, 9100, 9109, 6100, "lo", 1, NULL);
 	commit(NAME("setup/commit"));
 	check(!pr_rules_add(maps.rules, maps.rule_stats, &unscoped, &err),
 	      NAME("setup/unscoped-after-scoped"), "%s", err.msg);
@@ -160,6 +219,14 @@ static void cases_precedence(uint8_t p)
 	expect(NAME("no-rule/untouched"), 0, p, 7002, 2, 0);
 	expect(NAME("range/8005"), 1, p, 8005, 2, 9005);
 	expect(NAME("range/8010-outside"), 1, p, 8010, 2, 0);
+	/* IPv4 takes the fast path, with the entry's checksum delta. */
+	expect(NAME("range/v4/8000"), 0, p, 8000, 2, 9000);
+	expect(NAME("range/v4/8009"), 0, p, 8009, 2, 9009);
+	expect(NAME("range-down/v4/9107"), 0, p, 9107, 2, 6107);
+	expect(NAME("range-down/v6/9101"), 1, p, 9101, 2, 6101);
+	old_version_sets(NAME("old-version-set/written"));
+	expect(NAME("old-version-set/v4/7001"), 0, p, 7001, 2, 7201);
+	expect(NAME("old-version-set/v4/range-down"), 0, p, 9109, 2, 6109);
 
 	uint64_t before = scope_packets(ID_A);
 	expect(NAME("counter/hit"), 0, p, 7000, 3, 7300);
@@ -262,6 +329,7 @@ int main(void)
 	cases_precedence(IPPROTO_TCP);
 	cases_family();
 	cases_limits();
+	cases_csum_delta();
 	portredir_bpf__destroy(skel);
 	return check_summary();
 }
