@@ -332,7 +332,7 @@ END {
 		}
 		# Ratios of C against A, B and D, per round, then the median.
 		split("A B D Dsep", B, " ")
-		tgt["A"] = ""; tgt["B"] = 1.10; tgt["D"] = 0.97; tgt["Dsep"] = ""
+		tgt["A"] = ""; tgt["B"] = 1.10; tgt["D"] = 0.98; tgt["Dsep"] = ""
 		lab["A"] = "C/A"; lab["B"] = "C/B"; lab["D"] = "C/D (same window, alternating)"
 		lab["Dsep"] = "C/D (separate windows)"
 		for (bi = 1; bi <= 4; bi++) {
