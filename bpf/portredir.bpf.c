@@ -530,7 +530,7 @@ static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, 
 	 * general path computes it.
 	 */
 	delta = pr_rule_field(w, offsetof(struct pr_rule, csum_delta));
-	if (!delta)
+	if (__builtin_expect(!delta, 0))
 		goto general;
 	return pr_fast_rewrite(ctx, with_meta, ports, proto, w,
 			       (__be16)pr_rule_field(w, offsetof(struct pr_rule, to_port)), delta,
