@@ -475,6 +475,13 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 	ports[1] = to;
 	*check = pr_l4_check(proto, false, old_check, delta);
 
+	/*
+	 * Before the counters, while old and old_check are still in registers:
+	 * it moves data, so no packet pointer is used after it, and the
+	 * counters need none.
+	 */
+	if (with_meta)
+		pr_leave_meta(ctx, old, old_check);
 	bytes = bpf_xdp_get_buff_len(ctx);
 	/* One call site per map: see pr_rewrite(). */
 	if (scoped)
@@ -483,9 +490,6 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 		pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
 	if (pr_action_totals)
 		pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bytes);
-	/* Last: it moves data, so no packet pointer is used after it. */
-	if (with_meta)
-		pr_leave_meta(ctx, old, old_check);
 	return XDP_PASS;
 
 general:

@@ -22,8 +22,8 @@ TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_vs_xdpfilter rules_
 # (x_ref), and the first three with the instructions their path executes,
 # counted by bench/icount.c (a count needs the interpreter to end exactly as
 # the kernel's run did, so a null here means the two disagreed).
-XREF_TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_lean miss_lean nonip_lean hit_hw_lean"
-INSNS_TARGETED="hit miss nonip hit_lean miss_lean nonip_lean hit_hw_lean"
+XREF_TARGETED="hit miss nonip reply_udp_hit reply_tcp_est_hit hit_hw hit_lean miss_lean nonip_lean hit_hw_lean"
+INSNS_TARGETED="hit miss nonip hit_hw hit_lean miss_lean nonip_lean hit_hw_lean"
 COUNTED="empty ref_hit ref_miss ref_nonip hit miss nonip vlan_hit ipv6_ext_hit reply_udp_hit
 	reply_tcp_est_hit hit_hw hit_lean miss_lean nonip_lean hit_hw_lean"
 E2E_FIGURES=""
