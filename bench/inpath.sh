@@ -121,18 +121,16 @@ runs = {}
 for l in open(sys.argv[1]):
     v, name, n, ns = l.split()
     runs.setdefault((name, v), []).append(float(ns))
-print("%-18s %8s %8s %8s" % ("program", "C ns", "D ns", "C - D"))
-for name in sorted({k[0] for k in runs}):
-    c, d = runs.get((name, "C")), runs.get((name, "D"))
-    if not c or not d:
-        continue
-    mc, md = statistics.median(c), statistics.median(d)
-    print("%-18s %8.1f %8.1f %8.1f" % (name, mc, md, mc - md))
+rows = []
 for name in sorted({k[0] for k in runs}):
     c, d = runs.get((name, "C")), runs.get((name, "D"))
     if c and d:
-        mc, md = statistics.median(c), statistics.median(d)
-        print("BENCH " + json.dumps({"figure": "inpath_" + name, "c_ns": round(mc, 1),
-              "d_ns": round(md, 1), "added_ns": round(mc - md, 1), "rounds": len(c)}))
+        rows.append((name, statistics.median(c), statistics.median(d), len(c)))
+print("%-18s %8s %8s %8s" % ("program", "C ns", "D ns", "C - D"))
+for name, mc, md, _ in rows:
+    print("%-18s %8.1f %8.1f %8.1f" % (name, mc, md, mc - md))
+for name, mc, md, n in rows:
+    print("BENCH " + json.dumps({"figure": "inpath_" + name, "c_ns": round(mc, 1),
+          "d_ns": round(md, 1), "added_ns": round(mc - md, 1), "rounds": n}))
 EOF
 rm -f "$out"

@@ -41,4 +41,27 @@ static __always_inline __u16 pr_csum_apply(__u16 check, __u16 delta)
 	return (__u16)(((sum & 0xffff) + (sum >> 16)) ^ 0xffff);
 }
 
+/*
+ * The IPv4 pseudo-header sum of UDP or TCP (addresses as in the header,
+ * protocol, L4 length), folded, not inverted: what the checksum field of a
+ * packet whose checksum is still pending offload holds. The length may take
+ * more than 16 bits (BIG TCP), as in the kernel's own sum. The result is in
+ * the packet's byte order, like the field; 0 and 0xffff are the same number.
+ */
+static __always_inline __u16 pr_csum_pseudo4(__be32 saddr, __be32 daddr, __u8 proto,
+					     __u32 l4_len)
+{
+	__u64 sum = (__u64)saddr + daddr;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	sum += ((__u64)l4_len + proto) << 8;
+#else
+	sum += (__u64)l4_len + proto;
+#endif
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)((sum & 0xffff) + (sum >> 16));
+}
+
 #endif /* PR_CSUM_H */

@@ -34,6 +34,7 @@
 #include "portredir_abi.h"
 #include "maps.h"
 #include "parse.h"
+#include "csum.h"
 
 /*
  * Can an IPv4 packet's checksum still be pending? A pending field holds the
@@ -50,22 +51,11 @@
 static __always_inline bool pr_maybe_pending4(const struct pr_pkt *pkt, __u32 skb_len, __u16 seed)
 {
 	const struct iphdr *iph = pkt->l3;
-	__u32 l4_len = skb_len - pkt->l4_off;
-	__u64 sum;
+	__u16 sum;
 
 	if ((void *)(iph + 1) > pkt->data_end)
 		return true;
-	/* Ones' complement arithmetic on the header's bytes as loaded (RFC 1071). */
-	sum = (__u64)iph->saddr + iph->daddr;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	sum += ((__u64)l4_len + iph->protocol) << 8;
-#else
-	sum += (__u64)l4_len + iph->protocol;
-#endif
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
+	sum = pr_csum_pseudo4(iph->saddr, iph->daddr, iph->protocol, skb_len - pkt->l4_off);
 	/* 0 and 0xffff are the same number in ones' complement. */
 	return seed == sum || (seed == 0 && sum == 0xffff) || (seed == 0xffff && sum == 0);
 }

@@ -236,6 +236,38 @@ static void csum_delta(void)
 }
 
 /*
+ * The pseudo-header sum the TC fix-up compares a checksum field with equals
+ * RFC 1071's sum of the pseudo-header's 16-bit words, taken in host order
+ * and stored in the packet's: for random headers, and for L4 lengths over
+ * 16 bits (BIG TCP), where the length counts as a 32-bit field.
+ */
+static void csum_pseudo4(void)
+{
+	static const uint32_t lens[] = { 8, 20, 1480, 65535, 65536, 185000, 0xffffff };
+	unsigned long bad = 0, n = 0;
+	uint32_t x = 777;
+
+	for (int i = 0; i < 200000; i++) {
+		uint32_t s, d, len = lens[i % 7], sum;
+		uint8_t proto = i & 1 ? IPPROTO_TCP : IPPROTO_UDP;
+
+		x = x * 1103515245u + 12345u;
+		s = x;
+		x = x * 1103515245u + 12345u;
+		d = x ^ (x << 13);
+		if (i % 7 == 6) /* an all-ones corner: every word 0xffff */
+			s = d = 0xffffffff;
+		sum = (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff) + proto + (len >> 16) +
+		      (len & 0xffff);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		bad += pr_csum_pseudo4(htonl(s), htonl(d), proto, len) != htons((uint16_t)sum);
+		n++;
+	}
+	check(!bad, "csum/pseudo4-matches-rfc1071", "%lu of %lu headers differ", bad, n);
+}
+
+/*
  * The flow cache's slot depends on every part of the key: 1000 flows that
  * differ in one part only (the server port, the client port, the client
  * address) spread over the 4096 slots about as random ones would (~890
@@ -277,6 +309,7 @@ static void flow_cache_slots(void)
 int main(void)
 {
 	csum_delta();
+	csum_pseudo4();
 	flow_cache_slots();
 	parse_ok("7999", "7998", 7999, 7999, 7998);
 	parse_ok("8000-8099", "9000", 8000, 8099, 9000);
