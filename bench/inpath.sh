@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) ROUNDS=${2:-}; shift ;;
 	--tx-off) TXOFF=1 ;;
-	-h | --help) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 	shift
