@@ -11,10 +11,11 @@
 # C - D is what the rewrite costs each program; the counters' own overhead
 # (two clock reads per run) is in both.
 #
-# Usage: bench/inpath.sh [--rounds N] [--tx-off] [LOAD OPTIONS...]
+# Usage: bench/inpath.sh [--rounds N] [--tx-off] [--ipv6] [LOAD OPTIONS...]
 #   --tx-off  the sender's checksum offload off, so its datagrams carry
 #             complete checksums (by default they leave with the checksum
 #             pending, as local traffic does)
+#   --ipv6    flood over IPv6 instead of IPv4
 #   LOAD OPTIONS are added to `xdp-portredir load` (--no-reply-translation)
 # Output: one line per program and variant, then BENCH lines.
 #
@@ -25,13 +26,14 @@ cd "$(dirname "$0")/.." || exit 1
 PORTREDIR=$PWD/xdp-portredir/xdp-portredir
 FLOOD=$PWD/bench/udpflood
 SINK=$PWD/bench/udpsink
-ROUNDS=3 TXOFF=0
+ROUNDS=3 TXOFF=0 SND_ADDR=10.99.0.1/30 RCV_ADDR=10.99.0.2 ANY=0.0.0.0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) ROUNDS=${2:-}; shift ;;
 	--tx-off) TXOFF=1 ;;
-	-h | --help) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--ipv6) SND_ADDR=fd99::1/64 RCV_ADDR=fd99::2 ANY=:: ;;
+	-h | --help) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 	shift
@@ -60,11 +62,12 @@ trap 'exit 130' INT TERM
 
 ip netns add $snd && ip netns add $rcv &&
 	ip -n $snd link add pri-s type veth peer name pri-r netns $rcv &&
-	ip -n $snd addr add 10.99.0.1/30 dev pri-s && ip -n $rcv addr add 10.99.0.2/30 dev pri-r &&
+	ip -n $snd addr add $SND_ADDR dev pri-s nodad &&
+	ip -n $rcv addr add $RCV_ADDR/${SND_ADDR#*/} dev pri-r nodad &&
 	ip -n $snd link set pri-s up && ip -n $rcv link set pri-r up && ip -n $rcv link set lo up ||
 	{ echo "inpath: cannot set up the namespaces" >&2; exit 1; }
 [ $TXOFF = 1 ] && ip netns exec $snd ethtool -K pri-s tx off >/dev/null
-ip netns exec $snd ping -c 1 -W 2 10.99.0.2 >/dev/null 2>&1
+ip netns exec $snd ping -c 1 -W 2 $RCV_ADDR >/dev/null 2>&1
 
 # The loader stays in the receiving namespace's mount namespace (its bpffs)
 # until the namespaces go; the programs stay attached as long as it lives.
@@ -93,11 +96,11 @@ sysctl -qw kernel.bpf_stats_enabled=1
 out=$(mktemp)
 for _ in $(seq 1 "$ROUNDS"); do
 	for v in C:7999 D:7998; do
-		ip netns exec $rcv timeout 10 "$SINK" --port 7998 --seconds 2 --warmup 0.2 --wait 3 \
+		ip netns exec $rcv timeout 10 "$SINK" --port 7998 --bind $ANY --seconds 2 --warmup 0.2 --wait 3 \
 			>/dev/null 2>&1 &
 		sleep 0.3
 		a=$(stats)
-		ip netns exec $snd taskset -c 0 timeout 10 "$FLOOD" --dst 10.99.0.2 --port "${v#*:}" \
+		ip netns exec $snd taskset -c 0 timeout 10 "$FLOOD" --dst $RCV_ADDR --port "${v#*:}" \
 			--seconds 2.5 >/dev/null 2>&1
 		b=$(stats)
 		wait $!

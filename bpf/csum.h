@@ -42,26 +42,50 @@ static __always_inline __u16 pr_csum_apply(__u16 check, __u16 delta)
 }
 
 /*
- * The IPv4 pseudo-header sum of UDP or TCP (addresses as in the header,
- * protocol, L4 length), folded, not inverted: what the checksum field of a
- * packet whose checksum is still pending offload holds. The length may take
- * more than 16 bits (BIG TCP), as in the kernel's own sum. The result is in
- * the packet's byte order, like the field; 0 and 0xffff are the same number.
+ * The pseudo-header's protocol and L4 length, ready to add to a sum of
+ * address words read in the packet's byte order. Both sit in the low bytes
+ * of big-endian fields, and in ones' complement arithmetic a value shifted
+ * by 8 is that value byte-swapped. The length may take more than 16 bits
+ * (BIG TCP), as in the kernel's own sum.
  */
-static __always_inline __u16 pr_csum_pseudo4(__be32 saddr, __be32 daddr, __u8 proto,
-					     __u32 l4_len)
+static __always_inline __u64 pr_csum_pseudo_tail(__u8 proto, __u32 l4_len)
 {
-	__u64 sum = (__u64)saddr + daddr;
-
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	sum += ((__u64)l4_len + proto) << 8;
+	return ((__u64)l4_len + proto) << 8;
 #else
-	sum += (__u64)l4_len + proto;
+	return (__u64)l4_len + proto;
 #endif
+}
+
+/* Folds a sum of up to 2^48 to 16 bits (not inverted). */
+static __always_inline __u16 pr_csum_fold64(__u64 sum)
+{
 	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__u16)((sum & 0xffff) + (sum >> 16));
+}
+
+/*
+ * The pseudo-header sum of UDP or TCP (addresses as in the header,
+ * protocol, L4 length), folded, not inverted: what the checksum field of a
+ * packet whose checksum is still pending offload holds. The result is in
+ * the packet's byte order, like the field; 0 and 0xffff are the same number.
+ */
+static __always_inline __u16 pr_csum_pseudo4(__be32 saddr, __be32 daddr, __u8 proto, __u32 l4_len)
+{
+	return pr_csum_fold64((__u64)saddr + daddr + pr_csum_pseudo_tail(proto, l4_len));
+}
+
+/* The same for IPv6 (RFC 8200, 8.1): saddr and daddr are 4 words each. */
+static __always_inline __u16 pr_csum_pseudo6(const __be32 *saddr, const __be32 *daddr, __u8 proto,
+					     __u32 l4_len)
+{
+	__u64 sum = pr_csum_pseudo_tail(proto, l4_len);
+
+	for (int i = 0; i < 4; i++)
+		sum += (__u64)saddr[i] + daddr[i];
+	return pr_csum_fold64(sum);
 }
 
 #endif /* PR_CSUM_H */

@@ -37,7 +37,7 @@
 #include "csum.h"
 
 /*
- * Can an IPv4 packet's checksum still be pending? A pending field holds the
+ * Can a packet's checksum still be pending? A pending field holds the
  * pseudo-header sum (addresses, protocol, L4 length), which the completion
  * needs as its seed; seed is the field as the XDP program found it. If it
  * differs, the checksum was complete, and the two helpers below (~25 ns a
@@ -48,14 +48,29 @@
  * The length is the skb's, not the header's: a BIG TCP packet has 0 there.
  * Frames padded on the wire come out longer; theirs are never pending.
  */
-static __always_inline bool pr_maybe_pending4(const struct pr_pkt *pkt, __u32 skb_len, __u16 seed)
+static __always_inline bool pr_maybe_pending(const struct pr_pkt *pkt, __u32 skb_len, __u16 seed)
 {
-	const struct iphdr *iph = pkt->l3;
+	__u32 l4_len = skb_len - pkt->l4_off;
 	__u16 sum;
 
-	if ((void *)(iph + 1) > pkt->data_end)
-		return true;
-	sum = pr_csum_pseudo4(iph->saddr, iph->daddr, iph->protocol, skb_len - pkt->l4_off);
+	if (pkt->ipv6) {
+		const struct ipv6hdr *ip6 = pkt->l3;
+
+		/*
+		 * Only without extension headers: a Routing header puts the
+		 * final destination, not daddr, in the pseudo-header.
+		 */
+		if (pkt->l4_off != pkt->l3_off + sizeof(*ip6) || (void *)(ip6 + 1) > pkt->data_end)
+			return true;
+		sum = pr_csum_pseudo6(ip6->saddr.in6_u.u6_addr32, ip6->daddr.in6_u.u6_addr32,
+				      ip6->nexthdr, l4_len);
+	} else {
+		const struct iphdr *iph = pkt->l3;
+
+		if ((void *)(iph + 1) > pkt->data_end)
+			return true;
+		sum = pr_csum_pseudo4(iph->saddr, iph->daddr, iph->protocol, l4_len);
+	}
 	/* 0 and 0xffff are the same number in ones' complement. */
 	return seed == sum || (seed == 0 && sum == 0xffff) || (seed == 0xffff && sum == 0);
 }
@@ -92,12 +107,8 @@ int tc_portredir_in(struct __sk_buff *skb)
 	 */
 	meta->magic = PR_META_DONE;
 
-	/*
-	 * Complete: the XDP program's update is the right one already. (IPv6
-	 * always takes the helpers: its pseudo-header sum is not worth the
-	 * instructions for what is the less common family.)
-	 */
-	if (!pkt.ipv6 && !pr_maybe_pending4(&pkt, skb->len, old_check))
+	/* Complete: the XDP program's update is the right one already. */
+	if (!pr_maybe_pending(&pkt, skb->len, old_check))
 		return PR_TC_NEXT;
 	/*
 	 * Through the helper, not a store through the packet pointer: with a

@@ -268,6 +268,45 @@ static void csum_pseudo4(void)
 }
 
 /*
+ * The same for IPv6 (RFC 8200, 8.1): two 128-bit addresses, the L4 length
+ * as a 32-bit field and the next header in the low byte of another, against
+ * RFC 1071's sum of the 16-bit words written out as the RFC lays them.
+ */
+static void csum_pseudo6(void)
+{
+	static const uint32_t lens[] = { 8, 20, 1440, 65535, 65536, 185000, 0xffffff };
+	unsigned long bad = 0, n = 0;
+	uint32_t x = 4242;
+
+	for (int i = 0; i < 200000; i++) {
+		uint32_t len = lens[i % 7], sum = 0, s[4], d[4];
+		uint8_t proto = i & 1 ? IPPROTO_TCP : IPPROTO_UDP, hdr[40];
+
+		for (int w = 0; w < 4; w++) {
+			x = x * 1103515245u + 12345u;
+			s[w] = i % 7 == 6 ? 0xffffffff : x;
+			x = x * 1103515245u + 12345u;
+			d[w] = i % 7 == 6 ? 0xffffffff : x ^ (x << 13);
+		}
+		memcpy(hdr, s, 16);
+		memcpy(hdr + 16, d, 16);
+		hdr[32] = (uint8_t)(len >> 24);
+		hdr[33] = (uint8_t)(len >> 16);
+		hdr[34] = (uint8_t)(len >> 8);
+		hdr[35] = (uint8_t)len;
+		hdr[36] = hdr[37] = hdr[38] = 0;
+		hdr[39] = proto;
+		for (int b = 0; b < 40; b += 2)
+			sum += (uint32_t)hdr[b] << 8 | hdr[b + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		bad += pr_csum_pseudo6(s, d, proto, len) != htons((uint16_t)sum);
+		n++;
+	}
+	check(!bad, "csum/pseudo6-matches-rfc1071", "%lu of %lu headers differ", bad, n);
+}
+
+/*
  * The flow cache's slot depends on every part of the key: 1000 flows that
  * differ in one part only (the server port, the client port, the client
  * address) spread over the 4096 slots about as random ones would (~890
@@ -310,6 +349,7 @@ int main(void)
 {
 	csum_delta();
 	csum_pseudo4();
+	csum_pseudo6();
 	flow_cache_slots();
 	parse_ok("7999", "7998", 7999, 7999, 7998);
 	parse_ok("8000-8099", "9000", 8000, 8099, 9000);
