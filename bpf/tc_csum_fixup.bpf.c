@@ -19,7 +19,7 @@
  * Options weighed and not taken: deciding "pending" in XDP from the field
  * alone, when it equals the pseudo-header sum (wrong for 1 in 65,536
  * complete checksums, which would then be dropped; here the same test only
- * spares the helpers where the answer is certain, see pr_maybe_pending4());
+ * spares the helpers where the answer is certain, see pr_maybe_pending());
  * XDP rx-metadata kfuncs (no checksum hint on 6.1/6.18 and
  * they need device-bound programs, which a dispatcher cannot hold); doing the
  * rewrite itself in TC (it would run after every XDP program and lose the
