@@ -47,6 +47,9 @@
  * thing for both.
  * The length is the skb's, not the header's: a BIG TCP packet has 0 there.
  * Frames padded on the wire come out longer; theirs are never pending.
+ * Only a header without options or extension headers is summed: an IPv4
+ * source route or an IPv6 Routing header puts the final destination, not
+ * daddr, in the pseudo-header, so those keep the helpers.
  */
 static __always_inline bool pr_maybe_pending(const struct pr_pkt *pkt, __u32 skb_len, __u16 seed)
 {
@@ -56,10 +59,6 @@ static __always_inline bool pr_maybe_pending(const struct pr_pkt *pkt, __u32 skb
 	if (pkt->ipv6) {
 		const struct ipv6hdr *ip6 = pkt->l3;
 
-		/*
-		 * Only without extension headers: a Routing header puts the
-		 * final destination, not daddr, in the pseudo-header.
-		 */
 		if (pkt->l4_off != pkt->l3_off + sizeof(*ip6) || (void *)(ip6 + 1) > pkt->data_end)
 			return true;
 		sum = pr_csum_pseudo6(ip6->saddr.in6_u.u6_addr32, ip6->daddr.in6_u.u6_addr32,
@@ -67,7 +66,7 @@ static __always_inline bool pr_maybe_pending(const struct pr_pkt *pkt, __u32 skb
 	} else {
 		const struct iphdr *iph = pkt->l3;
 
-		if ((void *)(iph + 1) > pkt->data_end)
+		if (pkt->l4_off != pkt->l3_off + sizeof(*iph) || (void *)(iph + 1) > pkt->data_end)
 			return true;
 		sum = pr_csum_pseudo4(iph->saddr, iph->daddr, iph->protocol, l4_len);
 	}
