@@ -73,14 +73,16 @@ static __always_inline void pr_count(struct pr_counter *c, __u64 bytes)
 /* Returns the checksum field's new value for a port change (delta: pr_csum_delta()). */
 static __always_inline __u16 pr_l4_check(__u8 proto, bool ipv6, __u16 check, __u16 delta)
 {
-	/* IPv4 UDP may carry no checksum at all (0); it must stay that way. */
-	if (proto == PR_PROTO_UDP && !ipv6 && check == 0)
-		return 0;
-	check = pr_csum_apply(check, delta);
-	/* For UDP, 0 on the wire means "no checksum"; the same value is 0xffff. */
-	if (proto == PR_PROTO_UDP && check == 0)
-		check = 0xffff;
-	return check;
+	if (proto == PR_PROTO_TCP)
+		return pr_csum_apply(check, delta);
+	/* Never 0, which UDP reserves for "no checksum": see pr_csum_sub(). */
+	if (check != 0)
+		return pr_csum_sub(check, delta);
+	/*
+	 * IPv4 UDP may carry no checksum at all; it must stay that way. IPv6
+	 * UDP always carries one (RFC 8200), and 0xffff is the same number as 0.
+	 */
+	return ipv6 ? pr_csum_sub(0, delta) ?: 0xffff : 0;
 }
 
 /*
@@ -473,7 +475,9 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 	old = ports[1];
 	old_check = *check;
 	ports[1] = to;
-	*check = pr_l4_check(proto, false, old_check, delta);
+	/* No store for a UDP field of 0 (no checksum), which stays 0. */
+	if (proto == PR_PROTO_TCP || old_check)
+		*check = pr_l4_check(proto, false, old_check, delta);
 
 	/*
 	 * Before the counters, while old and old_check are still in registers:
@@ -538,8 +542,7 @@ static __always_inline int pr_fast_l4(struct xdp_md *ctx, const bool with_meta, 
 		goto general;
 	return pr_fast_rewrite(ctx, with_meta, ports, proto, w,
 			       (__be16)pr_rule_field(w, offsetof(struct pr_rule, to_port)), delta,
-			       PR_RULE_KEY(proto, pr_rule_field(w, offsetof(struct pr_rule, first_port))),
-			       false);
+			       PR_RULE_KEY(proto, pr_rule_first_port(w)), false);
 
 general:
 	return pr_hit_ipv4(ctx, with_meta, proto, w);

@@ -199,6 +199,21 @@ static uint16_t eqn3(uint16_t check, uint16_t from, uint16_t to)
 }
 
 /*
+ * One (check, from, to): does the delta, applied, give eqn. 3's result down
+ * to 0x0000 versus 0xffff? And does pr_csum_sub(), the UDP form, give what
+ * UDP must carry: that result with 0 written 0xffff, and never 0 for a
+ * field that was not 0 (0 would mean "no checksum")? Returns the failures.
+ */
+static unsigned int csum_triple(uint16_t c, uint16_t f, uint16_t t, unsigned long *sub_bad)
+{
+	uint16_t delta = pr_csum_delta(f, t), want = eqn3(c, f, t);
+	uint16_t sub = pr_csum_sub(c, delta);
+
+	*sub_bad += (sub ?: 0xffff) != (want ?: 0xffff) || (c && !sub);
+	return pr_csum_apply(c, delta) != want;
+}
+
+/*
  * The delta a rule entry carries, applied to a checksum, gives what eqn. 3
  * gives, down to 0x0000 versus 0xffff; and it is never 0, which the fast path
  * reads as "no delta written".
@@ -206,7 +221,7 @@ static uint16_t eqn3(uint16_t check, uint16_t from, uint16_t to)
 static void csum_delta(void)
 {
 	static const uint16_t edge[] = { 0, 1, 0x00ff, 0x7fff, 0x8000, 0xfffe, 0xffff };
-	unsigned long bad = 0, zero = 0, n = 0;
+	unsigned long bad = 0, sub_bad = 0, zero = 0, n = 0;
 	uint32_t x = 12345;
 
 	for (uint32_t from = 1; from <= 0xffff; from++)
@@ -219,8 +234,7 @@ static void csum_delta(void)
 	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
 		for (size_t j = 0; j < sizeof(edge) / sizeof(edge[0]); j++)
 			for (size_t k = 0; k < sizeof(edge) / sizeof(edge[0]); k++, n++)
-				bad += pr_csum_apply(edge[i], pr_csum_delta(edge[j], edge[k])) !=
-				       eqn3(edge[i], edge[j], edge[k]);
+				bad += csum_triple(edge[i], edge[j], edge[k], &sub_bad);
 	for (int i = 0; i < 2000000; i++, n++) {
 		uint16_t c, f, t;
 
@@ -230,9 +244,11 @@ static void csum_delta(void)
 		f = (uint16_t)(x >> 8);
 		x = x * 1103515245u + 12345u;
 		t = (uint16_t)(x >> 8);
-		bad += pr_csum_apply(c, pr_csum_delta(f, t)) != eqn3(c, f, t);
+		bad += csum_triple(c, f, t, &sub_bad);
 	}
 	check(!bad, "csum/delta-matches-eqn3", "%lu of %lu (check, from, to) differ", bad, n);
+	check(!sub_bad, "csum/sub-matches-eqn3-udp", "%lu of %lu (check, from, to) differ", sub_bad,
+	      n);
 }
 
 /*
