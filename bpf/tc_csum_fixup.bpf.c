@@ -49,7 +49,10 @@
  * Frames padded on the wire come out longer; theirs are never pending.
  * Only a header without options or extension headers is summed: an IPv4
  * source route or an IPv6 Routing header puts the final destination, not
- * daddr, in the pseudo-header, so those keep the helpers.
+ * daddr, in the pseudo-header (RFC 768, RFC 8200), so those keep the
+ * helpers. Linux's own IPv4 sender sums the first hop there instead (seen
+ * through a router in netns, no XDP loaded: every datagram captured behind
+ * it had a bad checksum), so no local sender can make the case for a test.
  */
 static __always_inline bool pr_maybe_pending(const struct pr_pkt *pkt, __u32 skb_len, __u16 seed)
 {
