@@ -829,35 +829,10 @@ static int check_rule_count(const struct prog *p, struct pr_errbuf *err)
 /* Gives a loaded instance n rules per protocol, the fixed ones kept. */
 static int set_rule_count(struct prog *p, unsigned int n, struct pr_errbuf *err)
 {
-	if (p->rules == n)
-		return 0;
 	if (write_fillers(p, true, err))
 		return -1;
 	p->rules = n;
 	return write_fillers(p, false, err) || check_rule_count(p, err) ? -1 : 0;
-}
-
-static int time_prog(int fd, const struct packet *pkt, unsigned int repeat, double *ns,
-		     unsigned int *kernel_ns);
-
-/*
- * Puts a figure's instance in the state the figure is measured in. After a
- * change, an untimed run warms the caches the table's rewrite went through.
- */
-static int figure_ready(const struct figure *f)
-{
-	struct prog *p = &progs[f->prog];
-	struct pr_errbuf err;
-	double ns;
-
-	if (!f->rules || p->rules == f->rules)
-		return 0;
-	if (set_rule_count(p, f->rules, &err)) {
-		fprintf(stderr, "progcost: %s: %s\n", f->name, err.msg);
-		return -1;
-	}
-	time_prog(p->fd, &pkts[f->pkt], opt_repeat / 10 + 1, &ns, NULL);
-	return 0;
 }
 
 static int load_portredir(struct prog *p)
@@ -1562,6 +1537,33 @@ static void report(void)
 	fflush(stdout);
 }
 
+/* An untimed run, so the timed ones start with warm caches and JIT'd code. */
+static void warm_up(const struct figure *f)
+{
+	double ns;
+
+	time_prog(progs[f->prog].fd, &pkts[f->pkt], opt_repeat / 10 + 1, &ns, NULL);
+}
+
+/*
+ * Puts a figure's instance in the state the figure is measured in, and
+ * after a change warms the caches the table's rewrite went through.
+ */
+static int figure_ready(const struct figure *f)
+{
+	struct prog *p = &progs[f->prog];
+	struct pr_errbuf err;
+
+	if (!f->rules || p->rules == f->rules)
+		return 0;
+	if (set_rule_count(p, f->rules, &err)) {
+		fprintf(stderr, "progcost: %s: %s\n", f->name, err.msg);
+		return -1;
+	}
+	warm_up(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int r;
@@ -1624,13 +1626,12 @@ int main(int argc, char **argv)
 	/* Warm caches and the JIT'd code before the first timed round. */
 	for (i = 0; i < ARRAY_SIZE(figures); i++) {
 		struct figure *f = &figures[i];
-		double ns;
 
 		if (f->skipped || f->same_as)
 			continue;
 		if (figure_ready(f))
 			return 1;
-		time_prog(progs[f->prog].fd, &pkts[f->pkt], opt_repeat / 10 + 1, &ns, NULL);
+		warm_up(f);
 	}
 
 	for (r = 0; r < opt_rounds; r++) {
