@@ -138,13 +138,17 @@ bool pr_scope_same(const struct pr_scope_rule *a, const struct pr_scope_rule *b)
 	       a->plen == b->plen && !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+/*
+ * The kind of scope in the high bits, the prefix length below them: each
+ * kind outranks every prefix of the kind below it, IPv6's /128 included.
+ */
 int pr_scope_rank(const struct pr_scope_rule *rule)
 {
-	if (rule->ifname[0] && rule->family)
-		return 300 + rule->plen;
-	if (rule->family)
-		return 200 + rule->plen;
-	return rule->ifname[0] ? 100 : 0;
+	int kind = rule->family ? 2 : 0;
+
+	if (rule->ifname[0])
+		kind++;
+	return kind << 8 | (rule->family ? rule->plen : 0);
 }
 
 unsigned int pr_scope_table_overlap(const struct pr_scope_table *t,

@@ -287,6 +287,24 @@ static void cases_family(void)
 	commit("family/cleanup");
 }
 
+/*
+ * Interface and address outrank an address alone whatever the prefixes:
+ * lo with 2000::/8 wins over 2001:db8::2/128 (a rank that added the prefix
+ * length to a step smaller than 128 once let the host address win).
+ */
+static void cases_rank(void)
+{
+	enum { ID_IFACE_SHORT = 1, ID_HOST };
+
+	memset(&want, 0, sizeof(want));
+	rule(ID_IFACE_SHORT, PR_PROTO_UDP, 7005, 7005, 7805, "lo", 1, "2000::/8");
+	rule(ID_HOST, PR_PROTO_UDP, 7005, 7005, 7905, NULL, 0, "2001:db8::2/128");
+	commit("rank/setup");
+	expect("rank/v6-interface-and-/8-beats-/128", 1, IPPROTO_UDP, 7005, 2, 7805);
+	memset(&want, 0, sizeof(want));
+	commit("rank/cleanup");
+}
+
 static void cases_limits(void)
 {
 	struct pr_scope_compiled *c = malloc(sizeof(*c));
@@ -328,6 +346,7 @@ int main(void)
 	cases_precedence(IPPROTO_UDP);
 	cases_precedence(IPPROTO_TCP);
 	cases_family();
+	cases_rank();
 	cases_limits();
 	cases_csum_delta();
 	portredir_bpf__destroy(skel);
