@@ -322,7 +322,7 @@ int pr_attach_tc(int ifindex, const struct pr_load_opts *o, const struct portred
 
 	if (st->csum_fixup)
 		ret = pr_tc_attach(ifindex, PR_TC_INGRESS,
-				   bpf_program__fd(skel->progs.tc_portredir_in), &st->tc_ingress_id,
+				   bpf_program__fd(pr_object_fixup_prog(skel)), &st->tc_ingress_id,
 				   err);
 	if (!ret && !o->no_reply_translation)
 		ret = pr_tc_attach(ifindex, PR_TC_EGRESS,

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../bpf/portredir_abi.h"
@@ -28,8 +29,36 @@ static __u16 instance_mark(void)
 	return mark;
 }
 
+/*
+ * Does the running kernel have bpf_cast_to_kern_ctx() (Linux 6.3+), which
+ * tc_portredir_in_kctx calls? Asked of its BTF once per process: libbpf
+ * cannot load a program that calls a missing kfunc (6.1), so the choice is
+ * made before the load, not by a failed one.
+ */
+static bool kern_ctx_available(void)
+{
+	static int have = -1;
+	struct btf *btf;
+
+	if (have < 0) {
+		btf = btf__load_vmlinux_btf();
+		have = btf &&
+		       btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+		btf__free(btf);
+	}
+	return have;
+}
+
+struct bpf_program *pr_object_fixup_prog(const struct portredir_bpf *skel)
+{
+	return bpf_program__autoload(skel->progs.tc_portredir_in_kctx) ?
+		       skel->progs.tc_portredir_in_kctx :
+		       skel->progs.tc_portredir_in;
+}
+
 struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err)
 {
+	bool kctx = kern_ctx_available();
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
 	struct portredir_bpf *skel;
 	struct bpf_map *map;
@@ -40,6 +69,8 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err
 		return NULL;
 	}
 	skel->rodata->pr_instance = instance_mark();
+	bpf_program__set_autoload(skel->progs.tc_portredir_in_kctx, kctx);
+	bpf_program__set_autoload(skel->progs.tc_portredir_in, !kctx);
 	if (!pin_root) {
 		bpf_object__for_each_map (map, skel->obj) {
 			bpf_map__set_pin_path(map, NULL);

@@ -19,6 +19,15 @@ struct portredir_bpf;
  */
 struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err);
 
+struct bpf_program;
+
+/*
+ * The checksum fix-up (TC ingress) an instance loads: the one that reads the
+ * skb's checksum state where the kernel lets it (bpf/tc_csum_fixup.bpf.c),
+ * the one that asks the helpers elsewhere. pr_object_open() chooses.
+ */
+struct bpf_program *pr_object_fixup_prog(const struct portredir_bpf *skel);
+
 struct bpf_map_info;
 
 /* The kernel's info on map `name` pinned under pin_root; -1 if not pinned. */

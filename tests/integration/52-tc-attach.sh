@@ -67,6 +67,18 @@ t_eq "status/json-says-$want" "$(jq -r '.interfaces[] | select(.name == "tc1") |
 t_match "status/text-says-$want" "$(PR status)" "tc1 .* tc-attach $want "
 ing=$(jq -r '.interfaces[] | select(.name == "tc1") | .["tc-ingress-id"]' <<<"$js")
 egr=$(jq -r '.interfaces[] | select(.name == "tc1") | .["tc-egress-id"]' <<<"$js")
+# The checksum fix-up reads the skb's checksum state where the kernel has
+# bpf_cast_to_kern_ctx (6.3+), and falls back to the helpers elsewhere.
+if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "FUNC 'bpf_cast_to_kern_ctx'"; then
+	fixup=tc_portredir_in_kctx
+else
+	fixup=tc_portredir_in
+fi
+if [ "$(jq -r '.interfaces[] | select(.name == "tc1") | .["checksum-fixup"]' <<<"$js")" = true ]; then
+	t_match "fixup/$fixup-attached" "$(bpftool prog dump xlated id "$ing" 2>&1 | head -n 1)" "^int $fixup\("
+else # libxdp's dispatcher refused the variant with metadata (status says why)
+	t_eq fixup/none-attached "$ing" 0
+fi
 if [ $want = tcx ]; then
 	t_eq tcx/no-clsact-filter-of-ours "$(ours_tc)" 0
 	t_ok tcx/links-pinned test -e "$PIN_DIR/tcx_ingress_$ifindex" -a -e "$PIN_DIR/tcx_egress_$ifindex"
