@@ -53,7 +53,12 @@ BPF_SRCS := bpf/portredir.bpf.c bpf/tc_csum_fixup.bpf.c bpf/tc_reply.bpf.c
 BPF_PARTS := $(BPF_SRCS:.bpf.c=.part.o)
 BPF_HDRS := $(wildcard bpf/*.h)
 BPF_OBJ := bpf/portredir.bpf.o
-SKEL := lib/portredir.skel.h
+SKEL_MAIN := lib/portredir.skel.h
+# The checksum fix-up that reads the skb (6.3+) is an object of its own, so
+# only loading it makes libbpf parse the kernel's BTF (see its source).
+KCTX_OBJ := bpf/tc_csum_fixup_kctx.bpf.o
+SKEL_KCTX := lib/csum_fixup_kctx.skel.h
+SKEL := $(SKEL_MAIN) $(SKEL_KCTX)
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:.c=.o)
@@ -74,8 +79,14 @@ $(BPF_PARTS): bpf/%.part.o: bpf/%.bpf.c $(BPF_HDRS)
 $(BPF_OBJ): $(BPF_PARTS)
 	$(BPFTOOL) gen object $@ $(BPF_PARTS)
 
-$(SKEL): $(BPF_OBJ)
+$(SKEL_MAIN): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name portredir_bpf > $@.tmp && mv $@.tmp $@
+
+$(KCTX_OBJ): bpf/tc_csum_fixup_kctx.bpf.c $(BPF_HDRS)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL_KCTX): $(KCTX_OBJ)
+	$(BPFTOOL) gen skeleton $< name csum_fixup_kctx_bpf > $@.tmp && mv $@.tmp $@
 
 $(LIB_OBJS) $(CLI_OBJS): $(LIB_HDRS) $(SKEL) config.mk
 
@@ -93,7 +104,7 @@ include tests/tests.mk
 -include tests/robustness/robustness.mk
 
 clean::
-	rm -f $(BPF_PARTS) $(BPF_OBJ) $(SKEL) $(LIB_OBJS) $(LIB_A) $(CLI_OBJS) $(CLI)
+	rm -f $(BPF_PARTS) $(BPF_OBJ) $(KCTX_OBJ) $(SKEL) $(LIB_OBJS) $(LIB_A) $(CLI_OBJS) $(CLI)
 
 distclean: clean
 	rm -f config.mk

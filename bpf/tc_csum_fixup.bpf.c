@@ -14,7 +14,8 @@
  * Here the packet is an skb, whose checksum state can be read. Where the
  * kernel lets a TC program read it (bpf_cast_to_kern_ctx(), 6.3+), put back
  * the field the XDP program saw only if the checksum is pending
- * (tc_portredir_in_kctx). Elsewhere (6.1), put the field back and let
+ * (tc_portredir_in_kctx, tc_csum_fixup_kctx.bpf.c). Elsewhere (6.1), put the
+ * field back and let
  * bpf_l4_csum_replace() redo the port change (tc_portredir_in): that helper
  * knows the state, leaves a pending checksum alone (the completion will cover
  * the port) and updates a complete one, including the UDP zero rule.
@@ -33,12 +34,11 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include <bpf/bpf_core_read.h>
 
 #include "portredir_abi.h"
-#include "maps.h"
 #include "parse.h"
 #include "csum.h"
+#include "csum_fixup.h"
 
 /*
  * Can a packet's checksum still be pending? A pending field holds the
@@ -81,97 +81,25 @@ static __always_inline bool pr_maybe_pending(const struct pr_pkt *pkt, __u32 skb
 	return seed == sum || (seed == 0 && sum == 0xffff) || (seed == 0xffff && sum == 0);
 }
 
-/*
- * Is the skb's checksum pending (CHECKSUM_PARTIAL)? The kernel's own answer,
- * read from the sk_buff through bpf_cast_to_kern_ctx() (Linux 6.3+), where
- * pr_maybe_pending() can only say "maybe". Only the instance of the object
- * that loads tc_portredir_in_kctx calls it: pr_object_open() loads that
- * program where the kernel has the kfunc, tc_portredir_in elsewhere (6.1).
- */
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
-
-struct sk_buff {
-	__u8 ip_summed : 2;
-} __attribute__((preserve_access_index));
-
-#define PR_CHECKSUM_PARTIAL 3 /* include/linux/skbuff.h */
-
-static __always_inline bool pr_skb_pending(struct __sk_buff *skb)
+SEC("tc")
+int tc_portredir_in(struct __sk_buff *skb)
 {
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct pr_fixup f;
 
-	return BPF_CORE_READ_BITFIELD(kskb, ip_summed) == PR_CHECKSUM_PARTIAL;
-}
-
-/*
- * kctx (a constant): the skb's checksum state is known (pr_skb_pending()).
- * A pending checksum then needs only its field back, since
- * bpf_l4_csum_replace() changes nothing in a pending field (without
- * BPF_F_PSEUDO_HDR), and any other needs nothing: the XDP program's update is
- * the one the helper would make, and it keeps a complete skb->csum valid (the
- * port and the field change by opposite amounts). That spares the helper,
- * ~25 ns of a pending packet's ~30 (bench/README.md, "In the receive path").
- */
-static __always_inline int pr_fixup(struct __sk_buff *skb, const bool kctx)
-{
-	void *data_end = (void *)(long)skb->data_end;
-	void *data = (void *)(long)skb->data;
-	struct pr_meta *meta = (void *)(long)skb->data_meta;
-	__u64 flags = sizeof(__u16);
-	struct pr_pkt pkt;
-	__be16 new_port, old_port;
-	__u16 old_check;
-	__u32 csum_off;
-
-	if ((void *)(meta + 1) > data || meta->magic != PR_META_MAGIC)
+	if (!pr_fixup_begin(skb, &f))
 		return PR_TC_NEXT;
-	old_port = meta->old_port;
-	old_check = meta->old_check;
-	if (pr_parse(data, data_end, &pkt) != PR_PARSE_OK)
-		return PR_TC_NEXT;
-
-	new_port = *(__be16 *)(pkt.l4 + 2);
-	if (pkt.proto == PR_PROTO_UDP) {
-		csum_off = pkt.l4 + offsetof(struct udphdr, check) - data;
-		flags |= BPF_F_MARK_MANGLED_0;
-	} else {
-		csum_off = pkt.l4 + offsetof(struct tcphdr, check) - data;
-	}
-	/*
-	 * Consume the mark, so nothing after us takes it for its own; the
-	 * hold (portredir.bpf.c) still sees that an XDP program rewrote it.
-	 */
-	meta->magic = PR_META_DONE;
-
-	if (kctx) {
-		if (pr_skb_pending(skb))
-			bpf_skb_store_bytes(skb, csum_off, &old_check, sizeof(old_check), 0);
-		return PR_TC_NEXT;
-	}
 	/* Complete: the XDP program's update is the right one already. */
-	if (!pr_maybe_pending(&pkt, skb->len, old_check))
+	if (!pr_maybe_pending(&f.pkt, skb->len, f.old_check))
 		return PR_TC_NEXT;
 	/*
 	 * Through the helper, not a store through the packet pointer: with a
 	 * plain store, complete checksums came out wrong after
 	 * bpf_l4_csum_replace() (tests/integration/40-forward-checksum.sh).
 	 */
-	if (bpf_skb_store_bytes(skb, csum_off, &old_check, sizeof(old_check), 0))
+	if (bpf_skb_store_bytes(skb, f.csum_off, &f.old_check, sizeof(f.old_check), 0))
 		return PR_TC_NEXT;
-	bpf_l4_csum_replace(skb, csum_off, old_port, new_port, flags);
+	bpf_l4_csum_replace(skb, f.csum_off, f.old_port, f.new_port, f.csum_flags);
 	return PR_TC_NEXT;
-}
-
-SEC("tc")
-int tc_portredir_in(struct __sk_buff *skb)
-{
-	return pr_fixup(skb, false);
-}
-
-SEC("tc")
-int tc_portredir_in_kctx(struct __sk_buff *skb)
-{
-	return pr_fixup(skb, true);
 }
 
 char _license[] SEC("license") = "GPL";

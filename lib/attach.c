@@ -320,10 +320,15 @@ int pr_attach_tc(int ifindex, const struct pr_load_opts *o, const struct portred
 {
 	int ret = 0;
 
-	if (st->csum_fixup)
+	if (st->csum_fixup) {
+		int kctx_fd = pr_object_fixup_kctx_fd();
+
 		ret = pr_tc_attach(ifindex, PR_TC_INGRESS,
-				   bpf_program__fd(pr_object_fixup_prog(skel)), &st->tc_ingress_id,
-				   err);
+				   kctx_fd >= 0 ? kctx_fd : bpf_program__fd(skel->progs.tc_portredir_in),
+				   &st->tc_ingress_id, err);
+		if (kctx_fd >= 0)
+			close(kctx_fd);
+	}
 	if (!ret && !o->no_reply_translation)
 		ret = pr_tc_attach(ifindex, PR_TC_EGRESS,
 				   bpf_program__fd(skel->progs.tc_portredir_out), &st->tc_egress_id,

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../bpf/portredir_abi.h"
 #include "object.h"
 #include "portredir.skel.h"
+#include "csum_fixup_kctx.skel.h"
 
 /*
  * A nonzero mark for an instance's checksum metadata (pr_instance in
@@ -29,36 +32,8 @@ static __u16 instance_mark(void)
 	return mark;
 }
 
-/*
- * Does the running kernel have bpf_cast_to_kern_ctx() (Linux 6.3+), which
- * tc_portredir_in_kctx calls? Asked of its BTF once per process: libbpf
- * cannot load a program that calls a missing kfunc (6.1), so the choice is
- * made before the load, not by a failed one.
- */
-static bool kern_ctx_available(void)
-{
-	static int have = -1;
-	struct btf *btf;
-
-	if (have < 0) {
-		btf = btf__load_vmlinux_btf();
-		have = btf &&
-		       btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
-		btf__free(btf);
-	}
-	return have;
-}
-
-struct bpf_program *pr_object_fixup_prog(const struct portredir_bpf *skel)
-{
-	return bpf_program__autoload(skel->progs.tc_portredir_in_kctx) ?
-		       skel->progs.tc_portredir_in_kctx :
-		       skel->progs.tc_portredir_in;
-}
-
 struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err)
 {
-	bool kctx = kern_ctx_available();
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
 	struct portredir_bpf *skel;
 	struct bpf_map *map;
@@ -69,8 +44,6 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err
 		return NULL;
 	}
 	skel->rodata->pr_instance = instance_mark();
-	bpf_program__set_autoload(skel->progs.tc_portredir_in_kctx, kctx);
-	bpf_program__set_autoload(skel->progs.tc_portredir_in, !kctx);
 	if (!pin_root) {
 		bpf_object__for_each_map (map, skel->obj) {
 			bpf_map__set_pin_path(map, NULL);
@@ -83,6 +56,36 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err
 			bpf_map__set_max_entries(skel->maps.pr_flows, size);
 	}
 	return skel;
+}
+
+/* Linux 6.3 gave TC programs bpf_cast_to_kern_ctx(); before, do not even try. */
+static bool kernel_has_kern_ctx(void)
+{
+	unsigned long major, minor;
+	struct utsname u;
+	char *end;
+
+	if (uname(&u))
+		return false;
+	major = strtoul(u.release, &end, 10);
+	if (*end != '.')
+		return false;
+	minor = strtoul(end + 1, &end, 10);
+	return major > 6 || (major == 6 && minor >= 3);
+}
+
+int pr_object_fixup_kctx_fd(void)
+{
+	struct csum_fixup_kctx_bpf *skel;
+	int fd = -1;
+
+	if (!kernel_has_kern_ctx())
+		return -1;
+	skel = csum_fixup_kctx_bpf__open_and_load();
+	if (skel)
+		fd = fcntl(bpf_program__fd(skel->progs.tc_portredir_in_kctx), F_DUPFD_CLOEXEC, 0);
+	csum_fixup_kctx_bpf__destroy(skel);
+	return fd;
 }
 
 int pr_object_pinned_info(const char *pin_root, const char *name, struct bpf_map_info *info)

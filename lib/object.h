@@ -19,14 +19,13 @@ struct portredir_bpf;
  */
 struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err);
 
-struct bpf_program;
-
 /*
- * The checksum fix-up (TC ingress) an instance loads: the one that reads the
- * skb's checksum state where the kernel lets it (bpf/tc_csum_fixup.bpf.c),
- * the one that asks the helpers elsewhere. pr_object_open() chooses.
+ * A loaded checksum fix-up that reads the skb's checksum state
+ * (bpf/tc_csum_fixup_kctx.bpf.c), as an fd the caller closes once it is
+ * attached; -1 where the kernel cannot run it (before 6.3, or it refused
+ * it), and the main object's tc_portredir_in does the job instead.
  */
-struct bpf_program *pr_object_fixup_prog(const struct portredir_bpf *skel);
+int pr_object_fixup_kctx_fd(void);
 
 struct bpf_map_info;
 

@@ -81,8 +81,12 @@ else # libxdp's dispatcher refused the variant with metadata (status says why)
 fi
 if [ $want = tcx ]; then
 	t_eq tcx/no-clsact-filter-of-ours "$(ours_tc)" 0
-	t_ok tcx/links-pinned test -e "$PIN_DIR/tcx_ingress_$ifindex" -a -e "$PIN_DIR/tcx_egress_$ifindex"
-	t_eq tcx/ingress-first "$(in_ns "$S" "$OTHER" tcx-list tc1 ingress | head -n 1)" "$ing"
+	if [ "$ing" != 0 ]; then
+		t_ok tcx/links-pinned test -e "$PIN_DIR/tcx_ingress_$ifindex" -a -e "$PIN_DIR/tcx_egress_$ifindex"
+		t_eq tcx/ingress-first "$(in_ns "$S" "$OTHER" tcx-list tc1 ingress | head -n 1)" "$ing"
+	else
+		t_ok tcx/link-pinned test ! -e "$PIN_DIR/tcx_ingress_$ifindex" -a -e "$PIN_DIR/tcx_egress_$ifindex"
+	fi
 	t_eq tcx/egress-first "$(in_ns "$S" "$OTHER" tcx-list tc1 egress | head -n 1)" "$egr"
 else
 	t_eq clsact/filters-of-ours "$(ours_tc)" 2

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What both TC checksum fix-ups do first (tc_csum_fixup.bpf.c for every
+ * kernel, tc_csum_fixup_kctx.bpf.c where TC can read the skb's checksum
+ * state): find the facts the XDP program left in the metadata, locate the
+ * checksum field, and consume the mark.
+ */
+#ifndef PR_CSUM_FIXUP_H
+#define PR_CSUM_FIXUP_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "portredir_abi.h"
+#include "parse.h"
+
+struct pr_fixup {
+	struct pr_pkt pkt;
+	__u32 csum_off; /* of the L4 checksum field, from skb->data */
+	__u16 old_check; /* the field as the XDP program found it */
+	__be16 old_port, new_port;
+	__u64 csum_flags; /* for bpf_l4_csum_replace() */
+};
+
+/* Did the XDP program rewrite this packet? Fills f and consumes the mark. */
+static __always_inline bool pr_fixup_begin(struct __sk_buff *skb, struct pr_fixup *f)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	void *data = (void *)(long)skb->data;
+	struct pr_meta *meta = (void *)(long)skb->data_meta;
+
+	if ((void *)(meta + 1) > data || meta->magic != PR_META_MAGIC)
+		return false;
+	f->old_port = meta->old_port;
+	f->old_check = meta->old_check;
+	if (pr_parse(data, data_end, &f->pkt) != PR_PARSE_OK)
+		return false;
+
+	f->new_port = *(__be16 *)(f->pkt.l4 + 2);
+	f->csum_flags = sizeof(__u16);
+	if (f->pkt.proto == PR_PROTO_UDP) {
+		f->csum_off = f->pkt.l4 + offsetof(struct udphdr, check) - data;
+		f->csum_flags |= BPF_F_MARK_MANGLED_0;
+	} else {
+		f->csum_off = f->pkt.l4 + offsetof(struct tcphdr, check) - data;
+	}
+	/*
+	 * Consume the mark, so nothing after us takes it for its own; the
+	 * hold (portredir.bpf.c) still sees that an XDP program rewrote it.
+	 */
+	meta->magic = PR_META_DONE;
+	return true;
+}
+
+#endif /* PR_CSUM_FIXUP_H */
