@@ -10,13 +10,16 @@
  * Checked here: the variant's instructions, before load and as loaded
  * (subprograms appended), call no adjust_meta while the other's do; the
  * verifier accepts both; and on every frame of a matrix both give the same
- * verdict and the same bytes, the variant without metadata.
+ * verdict and the same bytes, the variant without metadata. And the TC
+ * fix-up that reads the skb loads where its kfunc exists.
  */
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "check.h"
@@ -99,6 +102,25 @@ static void same_frame(int meta_fd, int nometa_fd, const char *label, const stru
 	      hit ? sizeof(struct pr_meta) : (size_t)0);
 }
 
+/*
+ * The TC fix-up that reads the skb (bpf/tc_csum_fixup_kctx.bpf.c) loads,
+ * verifier included, wherever the kernel has bpf_cast_to_kern_ctx (asked of
+ * its BTF here; the library goes by the version, 6.3), and is not tried
+ * elsewhere (6.1).
+ */
+static void check_fixup_kctx(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has = btf && btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+	int fd = pr_object_fixup_kctx_fd();
+
+	btf__free(btf);
+	check((fd >= 0) == has, "fixup-kctx/loads-where-the-kernel-has-the-kfunc",
+	      "fd %d, kfunc %s", fd, has ? "present" : "absent");
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	static const uint8_t payload[] = "variant payload";
@@ -158,5 +180,6 @@ int main(void)
 			   &s, true);
 	}
 	portredir_bpf__destroy(skel);
+	check_fixup_kctx();
 	return check_summary();
 }
