@@ -141,6 +141,44 @@ static void add_pkt(struct seed *s, const struct pkt_spec *ps)
 		seed_raw(s, buf, len);
 }
 
+/*
+ * Two scoped rules of UDP 7000 that both cover an IPv6 datagram to :: on lo:
+ * lo with 0::/8 (-> 7100) and 0::/128 without an interface (-> 7200). The
+ * first must win: an interface and an address outrank an address alone at
+ * any prefix length (a rank that did not once sent it to 7200). Scoped rule
+ * records take their selector from first ^ target ^ span byte (gen.c), so
+ * the span bytes below pick selectors 15 and 30 (fuzz_datapath.c's
+ * decode_scope()).
+ */
+static void seed_scoped_rank(struct seed *s, int k)
+{
+	static const uint8_t rules[] = {
+		2,
+		0x80, 0x1b, 0x58, 0x2b, 0x1b, 0xbc, /* udp 7000 -> 7100, lo 0::/8 */
+		0x80, 0x1b, 0x58, 0x26, 0x1c, 0x20, /* udp 7000 -> 7200, 0::/128 */
+	};
+	struct pkt_spec ps = {
+		.ipv6 = 1,
+		.l4proto = IPPROTO_UDP,
+		.sport = 9,
+		.dport = 7000,
+		.payload = payload,
+		.payload_len = 5,
+	};
+	uint8_t buf[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len = pkt_build(&ps, buf, sizeof(buf), &lay);
+	char name[64];
+
+	memcpy(s->b, rules, sizeof(rules));
+	s->len = sizeof(rules);
+	s->frames = 0;
+	memset(buf + lay.l3_off + 24, 0, 16); /* the destination: :: */
+	seed_raw(s, buf, len);
+	snprintf(name, sizeof(name), "seed-%02d-scoped-rank-ipv6", k);
+	seed_write(s, name);
+}
+
 static void datapath_seeds(void)
 {
 	static const struct rule_rec rules[] = {
@@ -321,6 +359,7 @@ static void datapath_seeds(void)
 			seed_write(&s, name);
 		}
 	}
+	seed_scoped_rank(&s, k++);
 }
 
 static void rules_seed(const char *name, uint8_t flags, const char *text, const uint8_t raw[7])
