@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 #include "portredir_abi.h"

@@ -15,10 +15,10 @@
  * kernel lets a TC program read it (bpf_cast_to_kern_ctx(), 6.3+), put back
  * the field the XDP program saw only if the checksum is pending
  * (tc_portredir_in_kctx, tc_csum_fixup_kctx.bpf.c). Elsewhere (6.1), put the
- * field back and let
- * bpf_l4_csum_replace() redo the port change (tc_portredir_in): that helper
- * knows the state, leaves a pending checksum alone (the completion will cover
- * the port) and updates a complete one, including the UDP zero rule.
+ * field back and let bpf_l4_csum_replace() redo the port change
+ * (tc_portredir_in): that helper knows the state, leaves a pending checksum
+ * alone (the completion will cover the port) and updates a complete one,
+ * including the UDP zero rule.
  *
  * Options weighed and not taken: deciding "pending" in XDP from the field
  * alone, when it equals the pseudo-header sum (wrong for 1 in 65,536
