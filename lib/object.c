@@ -74,18 +74,25 @@ static bool kernel_has_kern_ctx(void)
 	return major > 6 || (major == 6 && minor >= 3);
 }
 
+/*
+ * Loaded once per process and shared by every interface it attaches: the
+ * program keeps no state, and each load parses the kernel's BTF (~66 ms,
+ * seconds under valgrind), so an apply over N interfaces would pay it N times.
+ */
 int pr_object_fixup_kctx_fd(void)
 {
+	static int shared = -2; /* -2: not loaded yet; -1: the kernel cannot run it */
 	struct csum_fixup_kctx_bpf *skel;
-	int fd = -1;
 
-	if (!kernel_has_kern_ctx())
-		return -1;
-	skel = csum_fixup_kctx_bpf__open_and_load();
-	if (skel)
-		fd = fcntl(bpf_program__fd(skel->progs.tc_portredir_in_kctx), F_DUPFD_CLOEXEC, 0);
-	csum_fixup_kctx_bpf__destroy(skel);
-	return fd;
+	if (shared == -2) {
+		shared = -1;
+		skel = kernel_has_kern_ctx() ? csum_fixup_kctx_bpf__open_and_load() : NULL;
+		if (skel)
+			shared = fcntl(bpf_program__fd(skel->progs.tc_portredir_in_kctx),
+				       F_DUPFD_CLOEXEC, 0);
+		csum_fixup_kctx_bpf__destroy(skel);
+	}
+	return shared < 0 ? -1 : fcntl(shared, F_DUPFD_CLOEXEC, 0);
 }
 
 int pr_object_pinned_info(const char *pin_root, const char *name, struct bpf_map_info *info)

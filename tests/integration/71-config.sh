@@ -81,6 +81,18 @@ t_eq apply/vc-reply-translation-off \
 	"$(PR status --json | jq -r '.interfaces[] | select(.name == "vc") | ."reply-translation"')" false
 t_eq apply/traffic-redirected "$(send_udp 3)" 3
 t_eq apply/rule-counter "$(rule_packets "udp 7999 -> 7998")" 3
+# Where the checksum fix-up reads the skb (6.3+), one apply loads it once
+# and both interfaces run that one program: its load parses the kernel's BTF.
+fixups=$(PR status --json | jq -r '[.interfaces[] | select(.name == "vb" or .name == "vc") |
+	."tc-ingress-id"] | map(tostring) | join(" ")')
+if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "FUNC 'bpf_cast_to_kern_ctx'"; then
+	read -r f1 f2 <<<"$fixups"
+	if [ -n "$f2" ] && [ "$f1" = "$f2" ] && [ "$f1" != 0 ]; then
+		t_pass apply/one-fixup-program-for-both
+	else
+		t_fail apply/one-fixup-program-for-both "tc-ingress-id of vb and vc: $fixups"
+	fi
+fi
 
 before=$(full_state)
 out=$(PR apply "$tmp/user.conf" 2>&1)
