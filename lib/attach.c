@@ -326,8 +326,6 @@ int pr_attach_tc(int ifindex, const struct pr_load_opts *o, const struct portred
 		ret = pr_tc_attach(ifindex, PR_TC_INGRESS,
 				   kctx_fd >= 0 ? kctx_fd : bpf_program__fd(skel->progs.tc_portredir_in),
 				   &st->tc_ingress_id, err);
-		if (kctx_fd >= 0)
-			close(kctx_fd);
 	}
 	if (!ret && !o->no_reply_translation)
 		ret = pr_tc_attach(ifindex, PR_TC_EGRESS,

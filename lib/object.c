@@ -81,7 +81,7 @@ static bool kernel_has_kern_ctx(void)
  */
 int pr_object_fixup_kctx_fd(void)
 {
-	static int shared = -2; /* -2: not loaded yet; -1: the kernel cannot run it */
+	static int shared = -2; /* -2: not loaded yet */
 	struct csum_fixup_kctx_bpf *skel;
 
 	if (shared == -2) {
@@ -92,7 +92,7 @@ int pr_object_fixup_kctx_fd(void)
 				       F_DUPFD_CLOEXEC, 0);
 		csum_fixup_kctx_bpf__destroy(skel);
 	}
-	return shared < 0 ? -1 : fcntl(shared, F_DUPFD_CLOEXEC, 0);
+	return shared;
 }
 
 int pr_object_pinned_info(const char *pin_root, const char *name, struct bpf_map_info *info)

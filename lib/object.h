@@ -21,10 +21,10 @@ struct portredir_bpf *pr_object_open(const char *pin_root, struct pr_errbuf *err
 
 /*
  * A loaded checksum fix-up that reads the skb's checksum state
- * (bpf/tc_csum_fixup_kctx.bpf.c), as an fd the caller closes once it is
- * attached; -1 where the kernel cannot run it (before 6.3, or it refused
- * it), and the main object's tc_portredir_in does the job instead. One
- * program per process: every interface it attaches gets the same one.
+ * (bpf/tc_csum_fixup_kctx.bpf.c), as an fd the process keeps open (callers
+ * do not close it); -1 where the kernel cannot run it (before 6.3, or it
+ * refused it), and the main object's tc_portredir_in does the job instead.
+ * One program per process: every interface it attaches gets the same one.
  */
 int pr_object_fixup_kctx_fd(void);
 
