@@ -23,15 +23,35 @@ struct pr_fixup {
 	__u64 csum_flags; /* for bpf_l4_csum_replace() */
 };
 
-/* Did the XDP program rewrite this packet? Fills f and consumes the mark. */
-static __always_inline bool pr_fixup_begin(struct __sk_buff *skb, struct pr_fixup *f)
+/* The mark the XDP program left on a packet it rewrote; NULL if there is none. */
+static __always_inline struct pr_meta *pr_fixup_mark(struct __sk_buff *skb)
+{
+	struct pr_meta *meta = (void *)(long)skb->data_meta;
+
+	if ((void *)(meta + 1) > (void *)(long)skb->data || meta->magic != PR_META_MAGIC)
+		return NULL;
+	return meta;
+}
+
+/*
+ * Consumes the mark, so nothing after us takes it for its own; the hold
+ * (portredir.bpf.c) still sees that an XDP program rewrote the packet.
+ */
+static __always_inline void pr_fixup_done(struct pr_meta *meta)
+{
+	meta->magic = PR_META_DONE;
+}
+
+/*
+ * Fills f for a packet pr_fixup_mark() found marked (meta) and consumes the
+ * mark. False, mark left, if the headers cannot be parsed.
+ */
+static __always_inline bool pr_fixup_begin(struct __sk_buff *skb, struct pr_meta *meta,
+					   struct pr_fixup *f)
 {
 	void *data_end = (void *)(long)skb->data_end;
 	void *data = (void *)(long)skb->data;
-	struct pr_meta *meta = (void *)(long)skb->data_meta;
 
-	if ((void *)(meta + 1) > data || meta->magic != PR_META_MAGIC)
-		return false;
 	f->old_port = meta->old_port;
 	f->old_check = meta->old_check;
 	if (pr_parse(data, data_end, &f->pkt) != PR_PARSE_OK)
@@ -45,11 +65,7 @@ static __always_inline bool pr_fixup_begin(struct __sk_buff *skb, struct pr_fixu
 	} else {
 		f->csum_off = f->pkt.l4 + offsetof(struct tcphdr, check) - data;
 	}
-	/*
-	 * Consume the mark, so nothing after us takes it for its own; the
-	 * hold (portredir.bpf.c) still sees that an XDP program rewrote it.
-	 */
-	meta->magic = PR_META_DONE;
+	pr_fixup_done(meta);
 	return true;
 }
 

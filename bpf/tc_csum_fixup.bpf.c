@@ -84,9 +84,10 @@ static __always_inline bool pr_maybe_pending(const struct pr_pkt *pkt, __u32 skb
 SEC("tc")
 int tc_portredir_in(struct __sk_buff *skb)
 {
+	struct pr_meta *meta = pr_fixup_mark(skb);
 	struct pr_fixup f;
 
-	if (!pr_fixup_begin(skb, &f))
+	if (!meta || !pr_fixup_begin(skb, meta, &f))
 		return PR_TC_NEXT;
 	/* Complete: the XDP program's update is the right one already. */
 	if (!pr_maybe_pending(&f.pkt, skb->len, f.old_check))

@@ -19,7 +19,9 @@
  * of what a pending packet cost here (~19 -> ~8 ns, bench/README.md, eighth
  * round). tc_csum_fixup.bpf.c must keep the helper: its
  * bpf_l4_csum_replace() follows, and a complete checksum came out wrong
- * after a plain store there.
+ * after a plain store there. The state is read before the headers are
+ * parsed: a packet whose checksum is not pending needs no field located,
+ * only its mark consumed (~6.5 -> ~2 ns a packet with complete checksums).
  *
  * Its own object, with no maps: a kfunc and a CO-RE read make libbpf parse
  * the kernel's BTF at every load of the object holding them (66 ms here,
@@ -45,12 +47,18 @@ SEC("tc")
 int tc_portredir_in_kctx(struct __sk_buff *skb)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct pr_meta *meta = pr_fixup_mark(skb);
 	struct pr_fixup f;
 	__u16 *check;
 
-	if (!pr_fixup_begin(skb, &f))
+	if (!meta)
 		return PR_TC_NEXT;
-	if (BPF_CORE_READ_BITFIELD(kskb, ip_summed) != PR_CHECKSUM_PARTIAL)
+	/* Not pending: the XDP program's update stands, so nothing to parse. */
+	if (BPF_CORE_READ_BITFIELD(kskb, ip_summed) != PR_CHECKSUM_PARTIAL) {
+		pr_fixup_done(meta);
+		return PR_TC_NEXT;
+	}
+	if (!pr_fixup_begin(skb, meta, &f))
 		return PR_TC_NEXT;
 	check = f.pkt.l4 + (f.pkt.proto == PR_PROTO_UDP ? offsetof(struct udphdr, check) :
 							   offsetof(struct tcphdr, check));
