@@ -17,7 +17,8 @@
 
 struct pr_fixup {
 	struct pr_pkt pkt;
-	__u32 csum_off; /* of the L4 checksum field, from skb->data */
+	__u16 *check; /* the L4 checksum field, in the packet */
+	__u32 csum_off; /* of the same field, from skb->data */
 	__u16 old_check; /* the field as the XDP program found it */
 	__be16 old_port, new_port;
 	__u64 csum_flags; /* for bpf_l4_csum_replace() */
@@ -60,11 +61,12 @@ static __always_inline bool pr_fixup_begin(struct __sk_buff *skb, struct pr_meta
 	f->new_port = *(__be16 *)(f->pkt.l4 + 2);
 	f->csum_flags = sizeof(__u16);
 	if (f->pkt.proto == PR_PROTO_UDP) {
-		f->csum_off = f->pkt.l4 + offsetof(struct udphdr, check) - data;
+		f->check = f->pkt.l4 + offsetof(struct udphdr, check);
 		f->csum_flags |= BPF_F_MARK_MANGLED_0;
 	} else {
-		f->csum_off = f->pkt.l4 + offsetof(struct tcphdr, check) - data;
+		f->check = f->pkt.l4 + offsetof(struct tcphdr, check);
 	}
+	f->csum_off = (void *)f->check - data;
 	pr_fixup_done(meta);
 	return true;
 }

@@ -49,7 +49,6 @@ int tc_portredir_in_kctx(struct __sk_buff *skb)
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct pr_meta *meta = pr_fixup_mark(skb);
 	struct pr_fixup f;
-	__u16 *check;
 
 	if (!meta)
 		return PR_TC_NEXT;
@@ -60,10 +59,9 @@ int tc_portredir_in_kctx(struct __sk_buff *skb)
 	}
 	if (!pr_fixup_begin(skb, meta, &f))
 		return PR_TC_NEXT;
-	check = f.pkt.l4 + (f.pkt.proto == PR_PROTO_UDP ? offsetof(struct udphdr, check) :
-							   offsetof(struct tcphdr, check));
-	if ((void *)(check + 1) <= (void *)(long)skb->data_end)
-		*check = f.old_check;
+	/* The parse bounded l4 up to its checksum; the verifier wants it seen here. */
+	if ((void *)(f.check + 1) <= (void *)(long)skb->data_end)
+		*f.check = f.old_check;
 	return PR_TC_NEXT;
 }
 
