@@ -322,3 +322,10 @@ pr_dispatcher_prog() {
 		echo xdp_portredir
 	fi
 }
+
+# pr_kernel_has_kern_ctx: does this kernel give TC programs
+# bpf_cast_to_kern_ctx (6.3+)? Then load attaches the checksum fix-up that
+# reads the skb's checksum state (tc_portredir_in_kctx, lib/object.c).
+pr_kernel_has_kern_ctx() {
+	bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "FUNC 'bpf_cast_to_kern_ctx'"
+}

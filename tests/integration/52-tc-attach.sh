@@ -69,7 +69,7 @@ ing=$(jq -r '.interfaces[] | select(.name == "tc1") | .["tc-ingress-id"]' <<<"$j
 egr=$(jq -r '.interfaces[] | select(.name == "tc1") | .["tc-egress-id"]' <<<"$js")
 # The checksum fix-up reads the skb's checksum state where the kernel has
 # bpf_cast_to_kern_ctx (6.3+), and falls back to the helpers elsewhere.
-if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "FUNC 'bpf_cast_to_kern_ctx'"; then
+if pr_kernel_has_kern_ctx; then
 	fixup=tc_portredir_in_kctx
 else
 	fixup=tc_portredir_in

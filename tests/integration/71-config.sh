@@ -85,7 +85,7 @@ t_eq apply/rule-counter "$(rule_packets "udp 7999 -> 7998")" 3
 # and both interfaces run that one program: its load parses the kernel's BTF.
 fixups=$(PR status --json | jq -r '[.interfaces[] | select(.name == "vb" or .name == "vc") |
 	."tc-ingress-id"] | map(tostring) | join(" ")')
-if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "FUNC 'bpf_cast_to_kern_ctx'"; then
+if pr_kernel_has_kern_ctx; then
 	read -r f1 f2 <<<"$fixups"
 	if [ -n "$f2" ] && [ "$f1" = "$f2" ] && [ "$f1" != 0 ]; then
 		t_pass apply/one-fixup-program-for-both
