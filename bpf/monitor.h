@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Events for `xdp-portredir monitor`. The hot path calls pr_monitor_on(),
- * which reads one word and branches; everything else runs only while a
- * monitor holds a lease (struct pr_monitor_cfg).
+ * Events for `xdp-portredir monitor`. The hot path reads one global
+ * (pr_monitoring) and branches; the lease (struct pr_monitor_cfg) is asked,
+ * and everything else runs, only while that is set.
  */
 #ifndef PR_MONITOR_H
 #define PR_MONITOR_H
@@ -14,12 +14,26 @@
 #include "maps.h"
 #include "parse.h"
 
+/*
+ * Nonzero while a monitor may be running: a hint, so the hot path pays one
+ * load for it where the lease's map lookup costs a call. Defined with the
+ * data path's other switches (portredir.bpf.c); the TC part, linked into the
+ * same object, shares it.
+ */
+extern volatile __u32 pr_monitoring;
+
 static __always_inline struct pr_monitor_cfg *pr_monitor_on(void)
 {
-	struct pr_monitor_cfg *cfg = bpf_map_lookup_elem(&pr_monitor, &pr_key_zero);
+	struct pr_monitor_cfg *cfg;
 
-	if (!cfg || !cfg->deadline_ns)
+	if (!pr_monitoring)
 		return NULL;
+	cfg = bpf_map_lookup_elem(&pr_monitor, &pr_key_zero);
+	if (!cfg || !cfg->deadline_ns) {
+		/* No lease: a monitor ended without switching this instance off. */
+		pr_monitoring = 0;
+		return NULL;
+	}
 	return cfg;
 }
 
@@ -42,6 +56,7 @@ static __noinline int pr_monitor_emit(struct pr_monitor_cfg *cfg, const struct p
 	if (now > cfg->deadline_ns) {
 		/* The monitor went away without saying so: stop paying for it. */
 		cfg->deadline_ns = 0;
+		pr_monitoring = 0;
 		return 0;
 	}
 	if ((cfg->ifindex && cfg->ifindex != ifindex) ||

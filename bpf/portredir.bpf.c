@@ -38,9 +38,12 @@ const volatile bool pr_record_flows = true;
 
 /*
  * Per loaded instance: false with --no-action-totals. The per-action totals
- * (pr_action_stats) count every frame, rule or not, non-IP too: most of what
- * a miss or a non-IP frame costs. The program always passes, so the totals
- * repeat the interface's own receive counters; a user may do without them.
+ * (pr_action_stats) count the frames no rule counter counts: misses, non-IP
+ * frames, packets of drained flows. A rewrite counts once, in its rule's
+ * counter, and userspace adds those to the XDP_PASS total (lib/totals.c):
+ * one counter per hit, not two. The rest is most of what a miss or a non-IP
+ * frame costs, and the program always passes, so those totals repeat the
+ * interface's own receive counters; a user may do without them.
  */
 const volatile bool pr_action_totals = true;
 
@@ -51,6 +54,17 @@ const volatile bool pr_action_totals = true;
  * lookup.
  */
 volatile __u32 pr_draining;
+
+/*
+ * Per loaded instance: nonzero while a monitor may be running (monitor.h).
+ * `monitor` sets it in every attached instance when it starts and with each
+ * renewal of its lease (lib/attach.c sets it in an instance loaded under a
+ * live lease), and clears it when it ends; the program clears its own when
+ * it finds no lease, or one run out (monitor.h). After pr_draining:
+ * userspace writes each by its offset, and an older instance's .bss holds
+ * pr_draining alone.
+ */
+volatile __u32 pr_monitoring;
 
 /*
  * Per loaded instance: a nonzero mark (lib/object.c draws it at open) that
@@ -95,23 +109,39 @@ static __always_inline void pr_leave_meta(struct xdp_md *ctx, __be16 old_port, _
 {
 	struct pr_meta *meta;
 
+	void *end;
+
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
 		return;
-	meta = (void *)(long)ctx->data_meta;
-	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+	/*
+	 * The stores go through the bounds-checked end, at negative offsets:
+	 * left to itself, clang keeps both meta and its end in registers.
+	 */
+	end = (void *)(long)ctx->data_meta + sizeof(*meta);
+	asm volatile("" : "+r"(end));
+	if (end > (void *)(long)ctx->data)
 		return;
+	meta = end - sizeof(*meta);
 	meta->magic = PR_META_MAGIC;
 	meta->old_port = old_port;
 	meta->old_check = old_check;
 	meta->instance = pr_instance;
 }
 
-/* Does the packet carry the metadata another instance's pr_leave_meta() left? */
-static __always_inline bool pr_already_rewritten(struct xdp_md *ctx)
+/*
+ * Does the packet carry the metadata another instance's pr_leave_meta() left?
+ * data: the frame's start, ctx->data.
+ */
+static __always_inline bool pr_already_rewritten(struct xdp_md *ctx, void *data)
 {
 	struct pr_meta *meta = (void *)(long)ctx->data_meta;
 
-	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+	/* The common frame carries no metadata at all: one compare. */
+	if ((void *)meta >= data)
+		return false;
+	/* Else clang would fold the test above into this one. */
+	asm volatile("" : "+r"(meta));
+	if ((void *)(meta + 1) > data)
 		return false;
 	return meta->magic == PR_META_MAGIC && meta->instance != pr_instance;
 }
@@ -266,9 +296,14 @@ static __always_inline __u32 pr_decide(const struct pr_pkt *pkt, __u32 ifindex, 
 
 /*
  * The general path of a rule hit (rule: the port's entry, nonzero). Returns
- * 1 if the packet was rewritten, with the port and checksum it had; 0 if
- * not; -1 if another instance of ours rewrote it already.
+ * PR_REWRITTEN_COUNTED if the packet was rewritten and a rule counter
+ * counted it, PR_REWRITTEN if it was rewritten for a flow the table
+ * follows (no rule's work), with the port and checksum it had in both
+ * cases; 0 if not rewritten; -1 if another instance of ours rewrote it
+ * already.
  */
+enum { PR_REWRITTEN = 1, PR_REWRITTEN_COUNTED = 2 };
+
 static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, struct pr_rule rule,
 				      __u64 bytes, __be16 *old_port, __u16 *old_check)
 {
@@ -287,7 +322,7 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 	 * rewrite would follow a chain of rules (A -> B, B -> C) one step too
 	 * far. Only a port with a rule can be such a step, so only a hit asks.
 	 */
-	if (pr_already_rewritten(ctx))
+	if (pr_already_rewritten(ctx, (void *)(long)ctx->data))
 		return -1;
 	if (pkt->proto == PR_PROTO_UDP)
 		check = &((struct udphdr *)pkt->l4)->check;
@@ -327,7 +362,7 @@ static __always_inline int pr_rewrite(struct xdp_md *ctx, struct pr_pkt *pkt, st
 	}
 	if (pr_record_flows)
 		pr_flow_note(pkt, old, to, ifindex);
-	return 1;
+	return decided & PR_FOLLOWS ? PR_REWRITTEN : PR_REWRITTEN_COUNTED;
 }
 
 /* Counts a frame the program passes as it is, and passes it. */
@@ -358,7 +393,7 @@ static __always_inline int pr_hit(struct xdp_md *ctx, const bool with_meta, stru
 	/* The instance that rewrote it counted it. */
 	if (ret < 0)
 		return XDP_PASS;
-	if (pr_action_totals)
+	if (ret != PR_REWRITTEN_COUNTED && pr_action_totals)
 		pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bytes);
 	/* Last: it moves data, so no packet pointer is used after it. */
 	if (ret && with_meta)
@@ -466,10 +501,10 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 		    !pr_udp_flow_cached4((void *)ports - sizeof(struct iphdr), ports[0], ports[1], to))
 			goto general;
 	}
-	if (pr_monitor_on())
+	if (pr_monitoring)
 		goto general;
 	/* See pr_rewrite(). */
-	if (pr_already_rewritten(ctx))
+	if (pr_already_rewritten(ctx, (void *)ports - sizeof(struct iphdr) - sizeof(struct ethhdr)))
 		return XDP_PASS;
 
 	old = ports[1];
@@ -487,13 +522,11 @@ static __always_inline int pr_fast_rewrite(struct xdp_md *ctx, const bool with_m
 	if (with_meta)
 		pr_leave_meta(ctx, old, old_check);
 	bytes = bpf_xdp_get_buff_len(ctx);
-	/* One call site per map: see pr_rewrite(). */
+	/* One call site per map: see pr_rewrite(). The totals add it: see pr_action_totals. */
 	if (scoped)
 		pr_count(bpf_map_lookup_elem(&pr_scope_stats, &key), bytes);
 	else
 		pr_count(bpf_map_lookup_elem(&pr_rule_stats, &key), bytes);
-	if (pr_action_totals)
-		pr_count(bpf_map_lookup_elem(&pr_action_stats, &pr_key_pass), bytes);
 	return XDP_PASS;
 
 general:
@@ -647,8 +680,8 @@ int xdp_portredir_n(struct xdp_md *ctx)
  * is attached; in between this program makes the same decision on the skb
  * and rewrites what the XDP program would have, so established connections
  * see no segment at the original port (lib/reload.c). The monitor does not
- * see these packets, and the per-action counter does not count them: both
- * are the XDP program's.
+ * see these packets. Their rules' counters count them, and with those the
+ * XDP_PASS total (pr_action_totals): they do pass, rewritten.
  *
  * On the skb, bpf_l4_csum_replace() knows the checksum's state, so no
  * metadata and no fix-up are needed. "?": loaded only by the reload.

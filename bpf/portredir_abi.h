@@ -53,6 +53,16 @@ enum pr_proto {
 #define PR_RULE_KEY(proto, port) (((__u32)(proto) << 16) | (__u32)(port))
 
 /*
+ * pr_rule_stats' slots for port 0, which no rule can have, so the data path
+ * never counts there. RETIRED holds what removed or reset rules (scoped
+ * ones too) counted, for the XDP_PASS total; SEQ is the sequence count that
+ * lets readers see a move into it whole. Only userspace writes them
+ * (lib/totals.c).
+ */
+#define PR_RULE_STATS_RETIRED PR_RULE_KEY(PR_PROTO_UDP, 0)
+#define PR_RULE_STATS_SEQ PR_RULE_KEY(PR_PROTO_TCP, 0)
+
+/*
  * One entry per (protocol, destination port). A range rule fills one entry
  * per port; all of them carry the range's first port, which names the rule
  * and keys its counters. The entry is 64 bits so the kernel writes it with a

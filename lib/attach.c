@@ -15,6 +15,7 @@
 #include "object.h"
 #include "pins.h"
 #include "portredir.skel.h"
+#include "prog_switch.h"
 #include "tc.h"
 
 static void prog_info(struct xdp_program *p, struct pr_prog_info *info)
@@ -216,6 +217,7 @@ struct xdp_program *pr_attach_prepare(const struct pr_load_opts *o, enum xdp_att
 	}
 	(*skel)->rodata->pr_record_flows = !o->no_reply_translation;
 	(*skel)->rodata->pr_action_totals = !o->no_action_totals;
+	(*skel)->bss->pr_monitoring = pr_monitoring_leased();
 	bpf_program__set_autoload((*skel)->progs.xdp_portredir, meta);
 	bpf_program__set_autoload((*skel)->progs.xdp_portredir_n, !meta);
 	popts.obj = (*skel)->obj;

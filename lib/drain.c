@@ -8,7 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "drain.h"
-#include "portredir.skel.h"
+#include "prog_switch.h"
 
 __u64 pr_flow_clock_ns(void)
 {
@@ -97,7 +97,7 @@ int pr_rule_remove_draining(const struct pr_maps *m, const struct pr_rule_spec *
 	    have.last == spec->last && (!spec->to || have.to == spec->to))
 		ret = pr_drain_prepare(m, &have, err);
 	free(t);
-	return ret ? ret : pr_rules_remove(m->rules, spec, err);
+	return ret ? ret : pr_rules_remove(m->rules, m->rule_stats, spec, err);
 }
 
 struct need_ctx {
@@ -274,38 +274,7 @@ void pr_flows_forget(int flows_fd, __u32 ifindex)
 
 int pr_prog_set_draining(__u32 prog_id, bool on, struct pr_errbuf *err)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[32];
-	int fd = bpf_prog_get_fd_by_id(prog_id), ret = -1;
-
-	if (fd < 0)
-		return pr_err_set(err, "cannot open program %u: %s", prog_id, strerror(errno));
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		pr_err_set(err, "cannot read program %u: %s", prog_id, strerror(errno));
-		goto out;
-	}
-	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
-		struct bpf_map_info mi = { 0 };
-		__u32 mlen = sizeof(mi), zero = 0;
-		struct portredir_bpf__bss bss;
-		int mfd = bpf_map_get_fd_by_id(ids[i]);
-
-		if (mfd < 0)
-			continue;
-		/* The program's own globals: one instance per loaded program. */
-		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && strstr(mi.name, ".bss") &&
-		    mi.value_size == sizeof(bss) && !bpf_map_lookup_elem(mfd, &zero, &bss)) {
-			bss.pr_draining = on;
-			if (!bpf_map_update_elem(mfd, &zero, &bss, BPF_ANY))
-				ret = 0;
-		}
-		close(mfd);
-	}
-	if (ret)
-		pr_err_set(err, "program %u has no draining switch (an older version?)", prog_id);
-out:
-	close(fd);
-	return ret;
+	if (!pr_prog_set_switch(prog_id, PR_SWITCH_DRAINING, on, err))
+		return 0;
+	return pr_err_set(err, "program %u has no draining switch (an older version?)", prog_id);
 }

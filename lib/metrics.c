@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "maps.h"
 #include "metrics.h"
+#include "totals.h"
 #include "pins.h"
 #include "rules.h"
 #include "scope.h"
@@ -214,15 +215,14 @@ static void write_ifaces(FILE *f, const struct pr_iface_state *list, int n)
 	}
 }
 
-static void write_counters(FILE *f, const struct pr_maps *m)
+static void write_counters(FILE *f, const struct pr_maps *m, const struct pr_rule_table *rules)
 {
 	static const char *const kind[2] = { "packets", "bytes" };
 	struct pr_counter c[PR_ACTION_SLOTS] = { 0 };
 	bool have[PR_ACTION_SLOTS] = { 0 };
 	char name[64], help[128];
 
-	for (__u32 a = 0; a < PR_ACTION_SLOTS; a++)
-		have[a] = !pr_counter_read(m->action_stats, a, &c[a]);
+	pr_action_totals_read(m, rules, c, have);
 	for (int k = 0; k < 2; k++) {
 		snprintf(name, sizeof(name), "action_%s_total", kind[k]);
 		snprintf(help, sizeof(help), "%s the XDP program saw, by the action it returned.",
@@ -331,7 +331,7 @@ static int render(FILE *f, struct pr_errbuf *err)
 		ret = write_rules(f, &sys, err);
 	}
 	if (!ret && sys.have_maps) {
-		write_counters(f, &sys.maps);
+		write_counters(f, &sys.maps, sys.table);
 		write_flows(f, &sys.maps);
 		write_monitor(f);
 	}

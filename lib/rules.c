@@ -10,6 +10,7 @@
 #include "../bpf/csum.h"
 #include "percpu.h"
 #include "rules.h"
+#include "totals.h"
 
 static const char *const proto_names[PR_NUM_PROTOS] = {
 	[PR_PROTO_UDP] = "udp",
@@ -357,11 +358,15 @@ out:
 	return ret;
 }
 
+/*
+ * A new rule's counters start at zero; what the slot held (a removed rule's
+ * late packets) stays in the totals (lib/totals.h).
+ */
 static int reset_counters(int stats_fd, const struct pr_rule_spec *spec, struct pr_errbuf *err)
 {
 	__u32 key = PR_RULE_KEY(spec->proto, spec->first);
 
-	if (stats_fd >= 0 && pr_percpu_clear(stats_fd, key, sizeof(struct pr_counter)))
+	if (stats_fd >= 0 && pr_counter_retire(stats_fd, stats_fd, key))
 		return pr_err_set(err, "cannot reset the rule's counters: %s", strerror(errno));
 	return 0;
 }
@@ -420,7 +425,8 @@ write:
 	return 0;
 }
 
-int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_errbuf *err)
+int pr_rules_remove(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
+		    struct pr_errbuf *err)
 {
 	struct pr_rule_table *t = malloc(sizeof(*t));
 	struct pr_rule_spec have;
@@ -451,6 +457,12 @@ int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_err
 		goto out;
 	}
 	ret = pr_rules_write_entries(rules_fd, &have, true, err);
+	/*
+	 * Its counts stay in the totals. The rule is gone either way, so a
+	 * failure here costs only a count, not the removal.
+	 */
+	if (!ret && stats_fd >= 0)
+		pr_counter_retire(stats_fd, stats_fd, PR_RULE_KEY(have.proto, have.first));
 out:
 	free(t);
 	return ret;

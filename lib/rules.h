@@ -84,12 +84,17 @@ int pr_rules_read(int rules_fd, struct pr_rule_table *t, struct pr_errbuf *err);
 /*
  * Checks spec against the map's current rules and writes it. Refuses
  * overlaps naming the existing rule. Resets the rule's counters first, so a
- * rule re-added starts from zero.
+ * rule re-added starts from zero (what they held moves to the totals'
+ * retired slot, lib/totals.h; stats_fd -1: no counters).
  */
 int pr_rules_add(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
 		 struct pr_errbuf *err);
-/* Removes the rule that exactly matches spec (spec->to 0 matches any target). */
-int pr_rules_remove(int rules_fd, const struct pr_rule_spec *spec, struct pr_errbuf *err);
+/*
+ * Removes the rule that exactly matches spec (spec->to 0 matches any
+ * target); its counts move to the totals' retired slot (stats_fd -1: none).
+ */
+int pr_rules_remove(int rules_fd, int stats_fd, const struct pr_rule_spec *spec,
+		    struct pr_errbuf *err);
 /* Reads the entries of ports first..last (1..65535) of proto into out, in one batch. */
 int pr_rules_read_range(int rules_fd, enum pr_proto proto, unsigned int first, unsigned int last,
 			struct pr_rule *out, struct pr_errbuf *err);

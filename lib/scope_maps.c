@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "scope_maps.h"
+#include "totals.h"
 
 int pr_scopes_read(const struct pr_maps *m, struct pr_scope_table *t, struct pr_errbuf *err)
 {
@@ -202,22 +203,6 @@ out:
 	return ret;
 }
 
-static int reset_stats(int stats_fd, __u32 id)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct pr_counter *zero;
-	int ret;
-
-	if (ncpus <= 0)
-		return -1;
-	zero = calloc((size_t)ncpus, sizeof(*zero));
-	if (!zero)
-		return -1;
-	ret = bpf_map_update_elem(stats_fd, &id, zero, BPF_ANY);
-	free(zero);
-	return ret;
-}
-
 /* Allocates the table as read (*old) and a copy to change (*t); both freed by the caller. */
 static int read_for_change(const struct pr_maps *m, struct pr_scope_table **old,
 			   struct pr_scope_table **t, struct pr_errbuf *err)
@@ -270,8 +255,9 @@ int pr_scopes_add(const struct pr_maps *m, const struct pr_scope_rule *rules, in
 		t->r[ids[i]].used = 1;
 		t->r[ids[i]].ifindex = rules[i].ifname[0] ? if_nametoindex(rules[i].ifname) : 0;
 	}
+	/* What a removed rule's late packets left there stays in the totals. */
 	for (int i = 0; i < n; i++)
-		if (reset_stats(m->scope_stats, ids[i])) {
+		if (pr_counter_retire(m->rule_stats, m->scope_stats, ids[i])) {
 			pr_err_set(err, "cannot reset the rule's counters: %s", strerror(errno));
 			goto out;
 		}
@@ -286,12 +272,18 @@ int pr_scopes_remove(const struct pr_maps *m, struct pr_scope_rule *rules, int n
 		     struct pr_errbuf *err)
 {
 	struct pr_scope_table *old = NULL, *t = NULL;
+	unsigned int ids[2 * PR_SCOPE_SET_SIZE * 8];
 	int ret = -1;
 
+	if (n > (int)(sizeof(ids) / sizeof(ids[0]))) {
+		pr_err_set(err, "too many scoped rules in one command (at most %zu)",
+			   sizeof(ids) / sizeof(ids[0]));
+		goto out;
+	}
 	if (read_for_change(m, &old, &t, err))
 		goto out;
 	for (int i = 0; i < n; i++) {
-		unsigned int id = pr_scope_table_find(t, &rules[i]);
+		unsigned int id = ids[i] = pr_scope_table_find(t, &rules[i]);
 		char a[160];
 
 		if (!id) {
@@ -308,6 +300,9 @@ int pr_scopes_remove(const struct pr_maps *m, struct pr_scope_rule *rules, int n
 		memset(&t->r[id], 0, sizeof(t->r[id]));
 	}
 	ret = pr_scopes_commit(m, old, t, err);
+	/* Their counts stay in the totals; the rules are gone either way. */
+	for (int i = 0; !ret && i < n; i++)
+		pr_counter_retire(m->rule_stats, m->scope_stats, ids[i]);
 out:
 	free(old);
 	free(t);

@@ -18,6 +18,7 @@
 #include "output.h"
 #include "params.h"
 #include "pins.h"
+#include "prog_switch.h"
 #include "rules.h"
 #include "scope.h"
 
@@ -249,6 +250,8 @@ static int monitor_run(void *p)
 		ret = pr_fail("monitor", "cannot switch the monitor on: %s", strerror(errno));
 		goto out;
 	}
+	/* After the lease: an instance that sees the switch finds the lease. */
+	pr_monitoring_set_all(true);
 	fprintf(stderr, "monitoring redirected packets%s%s%s%s (Ctrl-C to stop)\n",
 		s->ifnames ? " on " : "", s->ifnames ? s->ifnames : "", s->dst ? " to " : "",
 		s->dst ? s->dst : "");
@@ -267,11 +270,14 @@ static int monitor_run(void *p)
 			renewed = now;
 			cfg.deadline_ns = now + PR_MONITOR_LEASE_NS;
 			bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY);
+			/* Instances loaded since, and any that took the switch back. */
+			pr_monitoring_set_all(true);
 		}
 	}
 	cfg.deadline_ns = 0;
 	cfg.owner_pid = 0;
 	bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY);
+	pr_monitoring_set_all(false);
 	fprintf(stderr, "%ld events shown, %llu dropped by the kernel because the reader was too slow\n",
 		ctx.shown, (unsigned long long)(pr_monitor_dropped(pcpu_fd) - dropped_before));
 out:

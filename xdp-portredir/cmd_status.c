@@ -16,6 +16,7 @@
 #include "rules.h"
 #include "state.h"
 #include "scope_maps.h"
+#include "totals.h"
 
 struct status_settings {
 	bool json;
@@ -242,6 +243,8 @@ static int status_run(void *p)
 	const struct pr_iface_state *first = NULL, *list;
 	int n, ret = PR_EXIT_OK, n_groups = 0;
 	struct pr_drain_group *groups = NULL;
+	struct pr_counter totals[PR_ACTION_SLOTS];
+	bool have_total[PR_ACTION_SLOTS] = { 0 };
 	struct pr_errbuf err;
 	struct pr_sys sys;
 
@@ -319,15 +322,15 @@ static int status_run(void *p)
 	}
 
 	out_arr_begin("actions");
+	if (sys.have_maps)
+		pr_action_totals_read(&sys.maps, sys.table, totals, have_total);
 	for (__u32 a = 0; sys.have_maps && a < PR_ACTION_SLOTS; a++) {
-		struct pr_counter c;
-
-		if (pr_counter_read(sys.maps.action_stats, a, &c))
+		if (!have_total[a])
 			continue;
 		out_obj_begin(NULL);
 		out_label("action", pr_xdp_action_name(a));
-		out_u64("packets", c.packets);
-		out_u64("bytes", c.bytes);
+		out_u64("packets", totals[a].packets);
+		out_u64("bytes", totals[a].bytes);
 		out_obj_end();
 	}
 	out_arr_end();

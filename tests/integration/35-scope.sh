@@ -103,8 +103,13 @@ t_match tcp-vb2/echo-through-reply-translation "$out" "^ok 1 failed 0 bytes 6553
 out=$(in_ns "$A1" "$NETTOOL" tcp-client -a 10.78.0.2 -p 8999 -b 0 -t 1000 2>&1)
 t_nomatch tcp-vb1/not-redirected "$out" "^ok 1 "
 
-# Removing vb2's rule: vb2 falls back to the unscoped rule.
+# Removing vb2's rule: vb2 falls back to the unscoped rule. What the rule
+# counted stays in the XDP_PASS total (lib/totals.c), which never goes back.
+pass_total() { PR status --json | jq '[.actions[] | select(.action == "XDP_PASS") | .packets] | add // 0'; }
+total=$(pass_total) counted=$(packets "udp 7999 -> 7002 on vb2")
 t_ok remove-vb2 PR redirect --remove 7999 --proto udp --interface vb2
+t_ge totals/removed-rule-stays-counted "$(pass_total)" "$total"
+t_ge totals/the-rule-had-counts "$counted" 40
 udp_case vb2-v4/then-unscoped "$A2" 10.79.0.2 7000 "udp 7999 -> 7000"
 
 # Unloading vb2 leaves every rule in place and vb1 working.

@@ -128,7 +128,9 @@ in_ns "$B" "$PORTREDIR" unload vb >/dev/null
 # instructions executed (tests/tools/pathcount, on the pinned state), which
 # a busy machine cannot move as it moves a timing.
 id=$(ip -j link show lo | jq '.[0].xdp.prog.id')
-path_insns() { "$TOP/tests/tools/pathcount" "$PIN_DIR" 7999 2>>"$tmp/pathcount.err"; }
+ours=$("$PORTREDIR" status --json | jq '.interfaces[] | select(.name == "lo") | ."program-id"')
+# -p: the count follows the attached program's own switches too (pr_monitoring).
+path_insns() { "$TOP/tests/tools/pathcount" -p "$ours" "$PIN_DIR" 7999 2>>"$tmp/pathcount.err"; }
 before=$(path_insns)
 t_match kill9/hit-path-counted "$before" '^[1-9][0-9]*$' || cat "$tmp/pathcount.err"
 mon_start "$tmp/k"
@@ -148,6 +150,22 @@ mon_start "$tmp/n" --count 1
 "$NETTOOL" udp-send -a 127.0.0.1 -p 7999 -n 1 >/dev/null
 mon_wait $MON
 t_eq kill9/new-monitor-works "$(grep -c 'event redirect' "$tmp/n")" 1
+# --count 1 ended it cleanly: it switched every instance's hint off again.
+t_eq clean-end/path-back-to-no-monitor-count "$(path_insns)" "$before"
+
+# An instance loaded while a monitor runs (here apply's reload for a new
+# priority) starts with the hint on. The monitor is stopped (SIGSTOP) so that
+# no lease renewal can be what set it.
+"$PORTREDIR" save | sed -E 's/^(interface lo.*) priority [0-9]+/\1 priority 11/' >"$tmp/prio.conf"
+mon_start "$tmp/r"
+kill -STOP $MON
+"$PORTREDIR" apply "$tmp/prio.conf" >/dev/null || t_fail reload/setup "apply $(cat "$tmp/prio.conf")"
+ours=$("$PORTREDIR" status --json | jq '.interfaces[] | select(.name == "lo") | ."program-id"')
+t_ge reload/new-instance-sees-monitor "$(path_insns)" $((before + 1))
+kill -CONT $MON
+kill -INT $MON
+mon_wait $MON
+t_eq reload/clean-end-clears-it "$(path_insns)" "$before"
 
 # --sample 1/10: one event in ten (counted per CPU), never all of them.
 mon_start "$tmp/sample" --sample 1/10

@@ -109,7 +109,7 @@ static void *writer(void *arg)
 				bad |= pr_rules_add(rules_fd, stats_fd, &a, &err);
 				bad |= pr_rules_write_entries(rules_fd, &b, false, &err);
 				bad |= pr_rules_write_entries(rules_fd, &c, false, &err);
-				bad |= pr_rules_remove(rules_fd, &c, &err);
+				bad |= pr_rules_remove(rules_fd, -1, &c, &err);
 			} else {
 				bad |= pr_rules_write_entries(rules_fd, &a, false, &err);
 				bad |= pr_rules_write_entries(rules_fd, &b, false, &err);

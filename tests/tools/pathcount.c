@@ -2,10 +2,11 @@
 /*
  * The instructions xdp-portredir's XDP program executes on one IPv4 UDP
  * datagram, given the live state under a pin directory:
- *   pathcount PIN_DIR DPORT [RUNS]
+ *   pathcount [-p PROG_ID] PIN_DIR DPORT [RUNS]
  * A fresh instance of the program is loaded (not attached) on the maps
  * pinned there, so the count follows what the attached program reads (rules,
- * flows, the monitor's lease). Each of RUNS counts (bench/icount.h) is
+ * flows, the monitor's lease); with -p, it starts from the globals of the
+ * attached program PROG_ID too (its switches: draining, monitoring). Each of RUNS counts (bench/icount.h) is
  * followed by the kernel's run of the same frame, which must end as the
  * interpreter did; the kernel's run moves the shared state on as traffic
  * would (flow notes, counters). Prints the fewest instructions seen: the
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -34,6 +36,35 @@ static int warnings_only(enum libbpf_print_level level, const char *fmt, va_list
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+/* Copies program prog_id's .bss (ours, attached) into the fresh instance's, before its load. */
+static int copy_globals(struct portredir_bpf *skel, __u32 prog_id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), ids[32], zero = 0;
+	int fd = bpf_prog_get_fd_by_id(prog_id), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	info.nr_map_ids = 32;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.nr_map_ids = 0;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 32 && ret; i++) {
+		struct bpf_map_info mi = { 0 };
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && strstr(mi.name, ".bss") &&
+		    mi.value_size == sizeof(*skel->bss))
+			ret = bpf_map_lookup_elem(mfd, &zero, skel->bss) ? -1 : 0;
+		close(mfd);
+	}
+	close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned char pkt[64] = {
@@ -46,11 +77,19 @@ int main(int argc, char **argv)
 	struct portredir_bpf *skel;
 	struct pr_errbuf err;
 	unsigned int runs, dport;
-	int cpu = sched_getcpu(), ret = 1;
+	int cpu = sched_getcpu(), ret = 1, opt;
+	__u32 prog_id = 0;
 	cpu_set_t one;
 
+	while ((opt = getopt(argc, argv, "p:")) != -1) {
+		if (opt != 'p')
+			return 2;
+		prog_id = (__u32)strtoul(optarg, NULL, 0);
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 3) {
-		fprintf(stderr, "usage: pathcount PIN_DIR DPORT [RUNS]\n");
+		fprintf(stderr, "usage: pathcount [-p PROG_ID] PIN_DIR DPORT [RUNS]\n");
 		return 2;
 	}
 	dport = (unsigned int)strtoul(argv[2], NULL, 0);
@@ -69,6 +108,10 @@ int main(int argc, char **argv)
 	if (!skel) {
 		fprintf(stderr, "pathcount: %s\n", err.msg);
 		return 1;
+	}
+	if (prog_id && copy_globals(skel, prog_id)) {
+		fprintf(stderr, "pathcount: cannot read the globals of program %u\n", prog_id);
+		goto out;
 	}
 	if (portredir_bpf__load(skel)) {
 		fprintf(stderr, "pathcount: cannot load on the maps in %s: %s\n", argv[1],

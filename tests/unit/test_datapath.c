@@ -20,9 +20,11 @@
 #include "xdprun.h"
 #include "object.h"
 #include "rules.h"
+#include "totals.h"
 #include "portredir.skel.h"
 
 static int prog_fd, rules_fd, stats_fd, action_fd;
+static struct portredir_bpf *skel;
 static int verbose;
 
 static const uint8_t hello[] = "Hello, New Stack!";
@@ -638,6 +640,30 @@ static int sum_counter(int fd, __u32 key, struct pr_counter *total)
 	return 0;
 }
 
+/* The XDP_PASS total as status shows it (lib/totals.c), for obj's maps. */
+static int pass_total(struct portredir_bpf *obj, struct pr_counter *total)
+{
+	struct pr_rule_table *t = malloc(sizeof(*t));
+	struct pr_counter c[PR_ACTION_SLOTS];
+	bool have[PR_ACTION_SLOTS] = { 0 };
+	struct pr_maps m = PR_MAPS_INIT;
+	struct pr_errbuf err;
+
+	m.rules = bpf_map__fd(obj->maps.pr_rules);
+	m.rule_stats = bpf_map__fd(obj->maps.pr_rule_stats);
+	m.action_stats = bpf_map__fd(obj->maps.pr_action_stats);
+	m.scope_rules = bpf_map__fd(obj->maps.pr_scope_rules);
+	m.scope_stats = bpf_map__fd(obj->maps.pr_scope_stats);
+	if (!t || pr_rules_read(m.rules, t, &err)) {
+		free(t);
+		return -1;
+	}
+	pr_action_totals_read(&m, t, c, have);
+	free(t);
+	*total = c[XDP_PASS];
+	return have[XDP_PASS] ? 0 : -1;
+}
+
 static void cases_counters(void)
 {
 	struct pr_counter rule, before, after;
@@ -650,33 +676,87 @@ static void cases_counters(void)
 	__u32 pass = XDP_PASS;
 	char name[] = "counters/rule-and-action";
 
-	sum_counter(action_fd, pass, &before);
+	struct pr_counter map_before, map_after;
+
+	sum_counter(action_fd, pass, &map_before);
+	pass_total(skel, &before);
 	for (int i = 0; i < N; i++)
 		if (!run_prog(name, in, n, out, &out_len, &ret))
 			return;
 	sum_counter(stats_fd, PR_RULE_KEY(PR_PROTO_UDP, 5000), &rule);
-	sum_counter(action_fd, pass, &after);
+	sum_counter(action_fd, pass, &map_after);
+	pass_total(skel, &after);
 	check(rule.packets == (uint64_t)N && rule.bytes == (uint64_t)N * n, "counters/rule",
 	      "rule counter says %llu packets %llu bytes, want %d and %zu",
 	      (unsigned long long)rule.packets, (unsigned long long)rule.bytes, N, N * n);
+	/* A rewrite counts once, in its rule's counter... */
+	check(map_after.packets == map_before.packets && map_after.bytes == map_before.bytes,
+	      "counters/hit-counted-once", "the XDP_PASS slot moved by %llu packets too",
+	      (unsigned long long)(map_after.packets - map_before.packets));
+	/* ... and the total as status shows it adds that. */
 	check(after.packets - before.packets == (uint64_t)N &&
 		      after.bytes - before.bytes == (uint64_t)N * n,
 	      "counters/action-pass",
-	      "XDP_PASS counter moved by %llu packets %llu bytes, want %d and %zu",
+	      "XDP_PASS total moved by %llu packets %llu bytes, want %d and %zu",
 	      (unsigned long long)(after.packets - before.packets),
 	      (unsigned long long)(after.bytes - before.bytes), N, N * n);
 
 	/* A miss counts as a pass but not for any rule. */
 	s.dport = 5002;
 	n = pkt_build(&s, in, sizeof(in), &lay);
-	sum_counter(action_fd, pass, &before);
+	pass_total(skel, &before);
 	run_prog(name, in, n, out, &out_len, &ret);
-	sum_counter(action_fd, pass, &after);
+	pass_total(skel, &after);
 	sum_counter(stats_fd, PR_RULE_KEY(PR_PROTO_UDP, 5000), &rule);
 	check(after.packets - before.packets == 1 && rule.packets == (uint64_t)N,
 	      "counters/miss-counts-pass-only", "pass moved %llu, rule now %llu",
 	      (unsigned long long)(after.packets - before.packets),
 	      (unsigned long long)rule.packets);
+}
+
+/*
+ * A rule's counts outlive it in the XDP_PASS total (lib/totals.c): removing
+ * the rule, or adding it again (which zeroes its counter), leaves the total
+ * where it was, and the next hit adds to it. Runs after cases_counters(),
+ * whose hits on udp 5000 are the counts that must stay.
+ */
+static void cases_totals_outlive_rules(void)
+{
+	const struct pr_rule_spec *r = &test_rules[sizeof(test_rules) / sizeof(test_rules[0]) - 1];
+	struct pr_counter before, now, rule, seq;
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct pkt_spec s = base(0, IPPROTO_UDP, r->first);
+	struct pkt_layout lay;
+	size_t n = pkt_build(&s, in, sizeof(in), &lay), out_len;
+	struct pr_errbuf err;
+	uint32_t ret;
+
+	if (pass_total(skel, &before) || !before.packets) {
+		check(false, "totals/setup", "no XDP_PASS total to start from");
+		return;
+	}
+	check(!pr_rules_remove(rules_fd, stats_fd, r, &err), "totals/remove-rule", "%s", err.msg);
+	pass_total(skel, &now);
+	sum_counter(stats_fd, PR_RULE_KEY(r->proto, r->first), &rule);
+	check(now.packets == before.packets && now.bytes == before.bytes && !rule.packets,
+	      "totals/removed-rule-stays-counted", "total %llu -> %llu, the slot holds %llu",
+	      (unsigned long long)before.packets, (unsigned long long)now.packets,
+	      (unsigned long long)rule.packets);
+	check(!pr_rules_add(rules_fd, stats_fd, r, &err), "totals/add-again", "%s", err.msg);
+	pass_total(skel, &now);
+	check(now.packets == before.packets, "totals/re-added-rule-starts-at-zero",
+	      "total %llu -> %llu", (unsigned long long)before.packets,
+	      (unsigned long long)now.packets);
+	if (!run_prog("totals/hit", in, n, out, &out_len, &ret))
+		return;
+	pass_total(skel, &now);
+	sum_counter(stats_fd, PR_RULE_KEY(r->proto, r->first), &rule);
+	check(now.packets == before.packets + 1 && rule.packets == 1, "totals/next-hit-adds",
+	      "total %llu -> %llu, rule %llu", (unsigned long long)before.packets,
+	      (unsigned long long)now.packets, (unsigned long long)rule.packets);
+	sum_counter(stats_fd, PR_RULE_STATS_SEQ, &seq);
+	check(seq.packets && !(seq.packets & 1), "totals/sequence-even",
+	      "sequence count %llu after the moves", (unsigned long long)seq.packets);
 }
 
 /*
@@ -756,7 +836,11 @@ static void cases_no_action_totals(void)
 		      (unsigned long long)rule.packets);
 		snprintf(name, sizeof(name), "no-action-totals/%s/totals-untouched", load);
 		check(pass.packets == 0 && pass.bytes == 0, name,
-		      "XDP_PASS total moved to %llu packets", (unsigned long long)pass.packets);
+		      "XDP_PASS slot moved to %llu packets", (unsigned long long)pass.packets);
+		/* The total status shows: the two rewrites, which their rules counted. */
+		snprintf(name, sizeof(name), "no-action-totals/%s/total-is-the-rewrites", load);
+		check(!pass_total(lean, &pass) && pass.packets == 2, name,
+		      "XDP_PASS total says %llu packets, want 2", (unsigned long long)pass.packets);
 		portredir_bpf__destroy(lean);
 	}
 }
@@ -873,7 +957,7 @@ out:
 int main(int argc, char **argv)
 {
 	unsigned int seed = 1;
-	struct portredir_bpf *skel;
+
 	struct pr_errbuf err;
 	int opt;
 
@@ -916,6 +1000,7 @@ int main(int argc, char **argv)
 	cases_entry_without_delta();
 	cases_ports();
 	cases_counters();
+	cases_totals_outlive_rules();
 
 	portredir_bpf__destroy(skel);
 	cases_no_fixup();

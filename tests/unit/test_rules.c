@@ -163,17 +163,17 @@ static void map_ops(void)
 	check(pr_rules_add(fd, sfd, &overl, &err) &&
 		      strstr(err.msg, "overlaps existing rule udp 8000-8099 -> 9000-9099"),
 	      "map/overlap-refused-naming-rule", "msg '%s'", err.msg);
-	check(pr_rules_remove(fd, &part, &err) && strstr(err.msg, "remove that rule whole"),
+	check(pr_rules_remove(fd, -1, &part, &err) && strstr(err.msg, "remove that rule whole"),
 	      "map/partial-remove-refused", "msg '%s'", err.msg);
 	part.first = 7000;
 	part.last = 7000;
-	check(pr_rules_remove(fd, &part, &err) && strstr(err.msg, "no udp rule for port 7000"),
+	check(pr_rules_remove(fd, -1, &part, &err) && strstr(err.msg, "no udp rule for port 7000"),
 	      "map/remove-missing-refused", "msg '%s'", err.msg);
 	a.to = 9001;
-	check(pr_rules_remove(fd, &a, &err) && strstr(err.msg, "remove that rule whole"),
+	check(pr_rules_remove(fd, -1, &a, &err) && strstr(err.msg, "remove that rule whole"),
 	      "map/remove-wrong-target-refused", "msg '%s'", err.msg);
 	a.to = 9000;
-	check(!pr_rules_remove(fd, &a, &err), "map/remove", "%s", err.msg);
+	check(!pr_rules_remove(fd, -1, &a, &err), "map/remove", "%s", err.msg);
 	check(!pr_rules_read(fd, t, &err) && pr_rule_table_count(t) == 0, "map/empty-after-remove",
 	      "count %zu", pr_rule_table_count(t));
 

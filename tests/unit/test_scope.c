@@ -259,8 +259,8 @@ static void cases_precedence(uint8_t p)
 	check(scope_set_of(proto, 7000) == 0 && scope_set_of(proto, 8000) == 0,
 	      NAME("flag/cleared"), "7000 %u", scope_set_of(proto, 7000));
 	expect(NAME("v4/unscoped-again"), 0, p, 7000, 2, 7100);
-	check(!pr_rules_remove(maps.rules, &unscoped, &err), NAME("cleanup/unscoped"), "%s",
-	      err.msg);
+	check(!pr_rules_remove(maps.rules, maps.rule_stats, &unscoped, &err),
+	      NAME("cleanup/unscoped"), "%s", err.msg);
 	expect(NAME("v4/no-rule"), 0, p, 7000, 2, 0);
 #undef NAME
 }

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "attach.h"
+#include "maps.h"
+#include "pins.h"
+#include "prog_switch.h"
+
+#define MAX_PROG_MAPS 32
+
+/* Writes value at off of the map's only value, if it is a .bss that holds one there. */
+static int write_word(int map_fd, size_t off, __u32 value)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size;
+	void *mem;
+
+	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len) || !strstr(mi.name, ".bss") ||
+	    mi.value_size < off + sizeof(value) || !(mi.map_flags & BPF_F_MMAPABLE) || page <= 0)
+		return -1;
+	size = ((size_t)mi.value_size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (mem == MAP_FAILED)
+		return -1;
+	__atomic_store_n((__u32 *)((char *)mem + off), value, __ATOMIC_SEQ_CST);
+	munmap(mem, size);
+	return 0;
+}
+
+int pr_prog_set_switch(__u32 prog_id, size_t off, __u32 value, struct pr_errbuf *err)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), ids[MAX_PROG_MAPS];
+	int fd = bpf_prog_get_fd_by_id(prog_id), ret = -1;
+
+	if (fd < 0)
+		return pr_err_set(err, "cannot open program %u: %s", prog_id, strerror(errno));
+	info.nr_map_ids = MAX_PROG_MAPS;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		pr_err_set(err, "cannot read program %u: %s", prog_id, strerror(errno));
+		goto out;
+	}
+	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS && ret; i++) {
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0)
+			continue;
+		ret = write_word(mfd, off, value);
+		close(mfd);
+	}
+	if (ret)
+		pr_err_set(err, "program %u has no such switch (an older version?)", prog_id);
+out:
+	close(fd);
+	return ret;
+}
+
+void pr_monitoring_set_all(bool on)
+{
+	struct pr_maps maps = PR_MAPS_INIT;
+	struct pr_iface_state *list = NULL;
+	struct pr_errbuf ignored;
+	int n = 0;
+
+	if (pr_maps_open(&maps, &ignored))
+		return;
+	if (!pr_iface_list(&maps, &list, &n, &ignored)) {
+		for (int i = 0; i < n; i++) {
+			if (list[i].attached)
+				pr_prog_set_switch(list[i].self.id, PR_SWITCH_MONITORING, on,
+						   &ignored);
+			if (list[i].tc_egress_id)
+				pr_prog_set_switch(list[i].tc_egress_id, PR_SWITCH_MONITORING, on,
+						   &ignored);
+		}
+	}
+	free(list);
+	pr_maps_close(&maps);
+}
+
+bool pr_monitoring_leased(void)
+{
+	struct pr_monitor_cfg cfg;
+	char path[512];
+	__u32 zero = 0;
+	bool leased;
+	int fd;
+
+	pr_pin_path(path, sizeof(path), PR_MAP_MONITOR);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	/* A lease run out is harmless: the program clears the switch when it sees it. */
+	leased = !bpf_map_lookup_elem(fd, &zero, &cfg) && cfg.deadline_ns;
+	close(fd);
+	return leased;
+}
