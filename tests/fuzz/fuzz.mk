@@ -48,9 +48,10 @@ $(FUZZ_DP): $(FUZZ_OUT)/obj/fuzz_datapath.o $(FUZZ_OUT)/obj/model.o $(FUZZ_OUT)/
 	    $(FUZZ_OUT)/obj/xdprun.o $(LIB_A)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# The library last: what rules.c calls beyond those (the counters' retire, lib/totals.c).
 $(FUZZ_RULES): $(FUZZ_OUT)/obj/fuzz_rules.o $(FUZZ_OUT)/obj/lib-rules.o \
 	       $(FUZZ_OUT)/obj/lib-errbuf.o $(FUZZ_OUT)/obj/lib-percpu.o \
-	       $(FUZZ_OUT)/obj/lib-params.o
+	       $(FUZZ_OUT)/obj/lib-params.o $(LIB_A)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # The config parser and the output module are the code under test in these two.
