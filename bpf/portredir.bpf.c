@@ -108,7 +108,6 @@ static __always_inline __u16 pr_l4_check(__u8 proto, bool ipv6, __u16 check, __u
 static __always_inline void pr_leave_meta(struct xdp_md *ctx, __be16 old_port, __u16 old_check)
 {
 	struct pr_meta *meta;
-
 	void *end;
 
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
