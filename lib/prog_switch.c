@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "attach.h"
-#include "maps.h"
+#include "../bpf/portredir_abi.h"
+#include "object.h"
 #include "pins.h"
 #include "prog_switch.h"
 
@@ -63,27 +62,41 @@ out:
 	return ret;
 }
 
+/* Does program id use the map map_id? */
+static bool prog_uses_map(__u32 id, __u32 map_id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), ids[MAX_PROG_MAPS];
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool uses = false;
+
+	if (fd < 0)
+		return false;
+	info.nr_map_ids = MAX_PROG_MAPS;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS && !uses; i++)
+			uses = ids[i] == map_id;
+	close(fd);
+	return uses;
+}
+
 void pr_monitoring_set_all(bool on)
 {
-	struct pr_maps maps = PR_MAPS_INIT;
-	struct pr_iface_state *list = NULL;
+	struct bpf_map_info rules;
 	struct pr_errbuf ignored;
-	int n = 0;
+	__u32 id = 0;
 
-	if (pr_maps_open(&maps, &ignored))
+	/*
+	 * Every program that uses our pinned rules is an instance of ours,
+	 * whatever interface or network namespace it runs in: the events all
+	 * go to the one pinned ring buffer.
+	 */
+	if (pr_object_pinned_info(pr_pin_dir(), PR_MAP_RULES, &rules))
 		return;
-	if (!pr_iface_list(&maps, &list, &n, &ignored)) {
-		for (int i = 0; i < n; i++) {
-			if (list[i].attached)
-				pr_prog_set_switch(list[i].self.id, PR_SWITCH_MONITORING, on,
-						   &ignored);
-			if (list[i].tc_egress_id)
-				pr_prog_set_switch(list[i].tc_egress_id, PR_SWITCH_MONITORING, on,
-						   &ignored);
-		}
-	}
-	free(list);
-	pr_maps_close(&maps);
+	while (!bpf_prog_get_next_id(id, &id))
+		if (prog_uses_map(id, rules.id))
+			pr_prog_set_switch(id, PR_SWITCH_MONITORING, on, &ignored);
 }
 
 bool pr_monitoring_leased(void)

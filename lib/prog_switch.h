@@ -25,9 +25,10 @@
 int pr_prog_set_switch(__u32 prog_id, size_t off, __u32 value, struct pr_errbuf *err);
 
 /*
- * Sets pr_monitoring in every instance attached now (its XDP program and its
- * TC egress program). Best effort: an instance of an older version has no
- * such switch and asks the monitor's map on every hit instead.
+ * Sets pr_monitoring in every instance loaded now (its XDP program and its
+ * TC egress program: every program that uses the pinned rules). Best
+ * effort: an instance of an older version has no such switch and asks the
+ * monitor's map on every hit instead.
  */
 void pr_monitoring_set_all(bool on);
 

@@ -66,6 +66,12 @@ sleep 0.3
 in_ns "$A" "$NETTOOL" udp-send -a 10.80.0.2 -p 8001 -n 1 >/dev/null
 mon_wait $MON
 t_eq filter/interface "$(jq -c '[.interface, .from]' "$tmp/i")" '["vb",8001]'
+# A monitor sees every instance that shares the pins, in any network
+# namespace: here one in the root namespace, the packet on vb inside B.
+mon_start "$tmp/x" --count 1 --json --port 8001
+in_ns "$A" "$NETTOOL" udp-send -a 10.80.0.2 -p 8001 -n 1 >/dev/null
+mon_wait $MON
+t_eq other-namespace/event "$(jq -c '[.from, .to]' "$tmp/x")" "[8001,8002]"
 
 # --interface takes a list and --dst an address or prefix, as redirect's do
 # (scoped rules). A second pair vc/vd, and a second address on vb.
