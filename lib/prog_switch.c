@@ -36,7 +36,7 @@ static int write_word(int map_fd, size_t off, __u32 value)
 int pr_prog_set_switch(__u32 prog_id, size_t off, __u32 value, struct pr_errbuf *err)
 {
 	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[MAX_PROG_MAPS];
+	__u32 len = sizeof(info), ids[MAX_PROG_MAPS] = { 0 };
 	int fd = bpf_prog_get_fd_by_id(prog_id), ret = -1;
 
 	if (fd < 0)
@@ -66,7 +66,7 @@ out:
 static bool prog_uses_map(__u32 id, __u32 map_id)
 {
 	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[MAX_PROG_MAPS];
+	__u32 len = sizeof(info), ids[MAX_PROG_MAPS] = { 0 };
 	int fd = bpf_prog_get_fd_by_id(id);
 	bool uses = false;
 

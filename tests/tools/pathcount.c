@@ -40,7 +40,7 @@ static int warnings_only(enum libbpf_print_level level, const char *fmt, va_list
 static int copy_globals(struct portredir_bpf *skel, __u32 prog_id)
 {
 	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[32], zero = 0;
+	__u32 len = sizeof(info), ids[32] = { 0 }, zero = 0;
 	int fd = bpf_prog_get_fd_by_id(prog_id), ret = -1;
 
 	if (fd < 0)
