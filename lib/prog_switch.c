@@ -33,21 +33,29 @@ static int write_word(int map_fd, size_t off, __u32 value)
 	return 0;
 }
 
-int pr_prog_set_switch(__u32 prog_id, size_t off, __u32 value, struct pr_errbuf *err)
+/* The ids of the maps program id uses, into ids (MAX_PROG_MAPS); how many, -1 on error. */
+static int prog_map_ids(__u32 id, __u32 *ids)
 {
 	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[MAX_PROG_MAPS] = { 0 };
-	int fd = bpf_prog_get_fd_by_id(prog_id), ret = -1;
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id), n = -1;
 
 	if (fd < 0)
-		return pr_err_set(err, "cannot open program %u: %s", prog_id, strerror(errno));
+		return -1;
 	info.nr_map_ids = MAX_PROG_MAPS;
 	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		pr_err_set(err, "cannot read program %u: %s", prog_id, strerror(errno));
-		goto out;
-	}
-	for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS && ret; i++) {
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		n = info.nr_map_ids < MAX_PROG_MAPS ? (int)info.nr_map_ids : MAX_PROG_MAPS;
+	close(fd);
+	return n;
+}
+
+/* Writes the switch into whichever of the maps ids[0..n) is the program's .bss. */
+static int set_in_maps(const __u32 *ids, int n, size_t off, __u32 value)
+{
+	int ret = -1;
+
+	for (int i = 0; i < n && ret; i++) {
 		int mfd = bpf_map_get_fd_by_id(ids[i]);
 
 		if (mfd < 0)
@@ -55,36 +63,25 @@ int pr_prog_set_switch(__u32 prog_id, size_t off, __u32 value, struct pr_errbuf 
 		ret = write_word(mfd, off, value);
 		close(mfd);
 	}
-	if (ret)
-		pr_err_set(err, "program %u has no such switch (an older version?)", prog_id);
-out:
-	close(fd);
 	return ret;
 }
 
-/* Does program id use the map map_id? */
-static bool prog_uses_map(__u32 id, __u32 map_id)
+int pr_prog_set_switch(__u32 prog_id, size_t off, __u32 value, struct pr_errbuf *err)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info), ids[MAX_PROG_MAPS] = { 0 };
-	int fd = bpf_prog_get_fd_by_id(id);
-	bool uses = false;
+	__u32 ids[MAX_PROG_MAPS] = { 0 };
+	int n = prog_map_ids(prog_id, ids);
 
-	if (fd < 0)
-		return false;
-	info.nr_map_ids = MAX_PROG_MAPS;
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		for (__u32 i = 0; i < info.nr_map_ids && i < MAX_PROG_MAPS && !uses; i++)
-			uses = ids[i] == map_id;
-	close(fd);
-	return uses;
+	if (n < 0)
+		return pr_err_set(err, "cannot read program %u: %s", prog_id, strerror(errno));
+	if (set_in_maps(ids, n, off, value))
+		return pr_err_set(err, "program %u has no such switch (an older version?)",
+				  prog_id);
+	return 0;
 }
 
 void pr_monitoring_set_all(bool on)
 {
 	struct bpf_map_info rules;
-	struct pr_errbuf ignored;
 	__u32 id = 0;
 
 	/*
@@ -94,9 +91,17 @@ void pr_monitoring_set_all(bool on)
 	 */
 	if (pr_object_pinned_info(pr_pin_dir(), PR_MAP_RULES, &rules))
 		return;
-	while (!bpf_prog_get_next_id(id, &id))
-		if (prog_uses_map(id, rules.id))
-			pr_prog_set_switch(id, PR_SWITCH_MONITORING, on, &ignored);
+	while (!bpf_prog_get_next_id(id, &id)) {
+		__u32 ids[MAX_PROG_MAPS] = { 0 };
+		int n = prog_map_ids(id, ids);
+
+		for (int i = 0; i < n; i++) {
+			if (ids[i] == rules.id) {
+				set_in_maps(ids, n, PR_SWITCH_MONITORING, on);
+				break;
+			}
+		}
+	}
 }
 
 bool pr_monitoring_leased(void)
